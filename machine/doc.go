@@ -1,0 +1,2 @@
+// Package machine keeps the named machines of a berth host and orchestrates their creation.
+package machine

@@ -1,0 +1,2 @@
+// Package provision puts the berth agent on a machine over SSH and keeps it running.
+package provision
