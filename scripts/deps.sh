@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, what berth's build, tests and demo need.
+# Idempotent: installs only what is missing. Usage: scripts/deps.sh [build|test|demo]
+set -euo pipefail
+what=${1:-test}
+
+# Packages per purpose. Each line: package name. Keep them sorted.
+build_pkgs=(ca-certificates git make)
+iso_pkgs=(busybox-static cpio dropbear-bin e2fsprogs isolinux kmod openssh-sftp-server syslinux-common xorriso)
+vm_pkgs=(ovmf qemu-system-x86 qemu-utils)
+test_pkgs=(docker-registry openssh-client openssh-server skopeo)
+
+pkgs=("${build_pkgs[@]}")
+case "$what" in
+  build) ;;
+  demo) pkgs+=("${iso_pkgs[@]}" "${vm_pkgs[@]}" openssh-client) ;;
+  test) pkgs+=("${iso_pkgs[@]}" "${vm_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|demo]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "berth needs these Debian packages: ${missing[*]}" >&2
+    echo "install them as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  stamp=/var/lib/apt/periodic/berth-update-stamp
+  if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +720)" ]; then
+    apt-get update -qq
+    mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Go tools the lint target uses.
+if [ "$what" = test ] && ! command -v staticcheck >/dev/null && [ ! -x "$(go env GOPATH)/bin/staticcheck" ]; then
+  go install honnef.co/go/tools/cmd/staticcheck@latest
+fi
