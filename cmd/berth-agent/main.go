@@ -5,14 +5,13 @@ package main
 import (
 	"fmt"
 	"os"
-)
 
-// version is set by the linker (-X main.version=...).
-var version = "dev"
+	"github.com/berthvm/berth/version"
+)
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "version" {
-		fmt.Println(version)
+		fmt.Println(version.Version)
 		return
 	}
 	fmt.Fprintln(os.Stderr, "usage: berth-agent version")
