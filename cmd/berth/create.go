@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/machine"
+)
+
+type createOptions struct {
+	Name        string
+	Driver      string
+	Labels      []string // k=v
+	KeepOnError bool
+	Flags       drivers.FlagValues
+}
+
+func createCommand() *cli.Command {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "the `DRIVER` that makes the VM: " + knownDrivers(), EnvVars: []string{"BERTH_DRIVER"}},
+		&cli.StringSliceFlag{Name: "label", Usage: "a `KEY=VALUE` label to find the machine by (ls --filter label=KEY=VALUE); repeatable"},
+		&cli.BoolFlag{Name: "keep-on-error", Usage: "keep a machine whose start or provisioning failed, to look into it (default: remove it)"},
+	}
+	return &cli.Command{
+		Name:      "create",
+		Usage:     "Create a machine: a VM with the berth guest OS and agent",
+		ArgsUsage: "NAME",
+		Description: `Creates the VM, starts it, waits for SSH and installs the agent. If any step
+fails or you press Ctrl-C, everything made so far is removed again.
+
+Driver flags can also be set with the environment variable shown next to
+each flag.
+
+EXAMPLES:
+   berth create -d qemu dev
+   berth create -d qemu --label team=web --label env=test web1
+   QEMU_MEMORY=2048 berth create -d qemu big`,
+		Flags: append(flags, driverFlags()...),
+		Action: func(c *cli.Context) error {
+			d, err := depsFrom(c)
+			if err != nil {
+				return err
+			}
+			if c.NArg() != 1 {
+				return usagef("create takes one machine name, got %d arguments (see `berth create --help`)", c.NArg())
+			}
+			return runCreate(c.Context, createOptions{
+				Name:        c.Args().First(),
+				Driver:      c.String("driver"),
+				Labels:      c.StringSlice("label"),
+				KeepOnError: c.Bool("keep-on-error"),
+				Flags:       flagValues{c},
+			}, d)
+		},
+	}
+}
+
+func runCreate(ctx context.Context, opts createOptions, d *deps) error {
+	if err := machine.ValidateName(opts.Name); err != nil {
+		return err
+	}
+	if opts.Driver == "" {
+		return usagef("choose a driver with -d DRIVER (this berth has: %s)", knownDrivers())
+	}
+	reg, err := drivers.Lookup(opts.Driver)
+	if err != nil {
+		return &usageError{err}
+	}
+	labels, err := parseLabels(opts.Labels)
+	if err != nil {
+		return err
+	}
+	newDriver := func(base drivers.Base) (drivers.Driver, error) {
+		drv := reg.New(base)
+		if reg.Configure != nil && opts.Flags != nil {
+			if err := reg.Configure(drv, opts.Flags); err != nil {
+				return nil, &usageError{fmt.Errorf("%s driver flags: %w", opts.Driver, err)}
+			}
+		}
+		return drv, nil
+	}
+	// Check the flags before anything touches the disk.
+	if _, err := newDriver(d.store.Base(opts.Name)); err != nil {
+		return err
+	}
+	steps := d.steps
+	steps.Progress = func(step string) { fmt.Fprintf(d.stderr, "(%s) %s...\n", opts.Name, step) }
+	m, err := d.store.Create(ctx, machine.CreateSpec{
+		Name:        opts.Name,
+		Labels:      labels,
+		NewDriver:   newDriver,
+		KeepOnError: opts.KeepOnError,
+	}, steps)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.stdout, "Machine %s is ready (driver %s). See `berth ls`.\n", m.Name, m.DriverName)
+	return nil
+}
+
+// parseLabels reads KEY=VALUE labels, naming every bad one.
+func parseLabels(in []string) (map[string]string, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	var bad []string
+	for _, l := range in {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" {
+			bad = append(bad, fmt.Sprintf("%q", l))
+			continue
+		}
+		out[k] = v
+	}
+	if len(bad) > 0 {
+		return nil, usagef("bad --label %s: want KEY=VALUE", strings.Join(bad, ", "))
+	}
+	return out, nil
+}
+
+// knownDrivers lists the drivers of this build for messages.
+func knownDrivers() string {
+	if n := drivers.Names(); len(n) > 0 {
+		return strings.Join(n, ", ")
+	}
+	return "none yet"
+}

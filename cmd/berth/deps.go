@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/berthvm/berth/machine"
+)
+
+// deps is what commands work with. Actions build it from the app; tests
+// build their own.
+type deps struct {
+	store  *machine.Store
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	// steps are the create steps after the VM runs (see hooks.go).
+	steps machine.Steps
+	// agentStatus fills ls's AGENT column (see hooks.go). nil: empty.
+	agentStatus func(ctx context.Context, m *machine.Machine) string
+}
+
+// depsFrom builds the deps of a command from its context.
+func depsFrom(c *cli.Context) (*deps, error) {
+	root := c.String("storage-path")
+	if root == "" {
+		var err error
+		if root, err = machine.DefaultRoot(); err != nil {
+			return nil, err
+		}
+	}
+	return &deps{
+		store:       machine.NewStore(root),
+		stdin:       c.App.Reader,
+		stdout:      c.App.Writer,
+		stderr:      c.App.ErrWriter,
+		getenv:      os.Getenv,
+		steps:       createSteps,
+		agentStatus: agentStatus,
+	}, nil
+}
+
+// machineFlag is the -m flag of commands that work on one machine.
+var machineFlag = &cli.StringFlag{
+	Name:    "machine",
+	Aliases: []string{"m"},
+	Usage:   "the machine to use (default: $BERTH_MACHINE, else the machine called \"default\")",
+}
+
+// targetMachine is the machine a command works on: name when given (from
+// -m or an argument), else $BERTH_MACHINE, else "default".
+func (d *deps) targetMachine(name string) (string, error) {
+	return d.store.ActiveName(name, d.getenv("BERTH_MACHINE"))
+}
+
+// oneMachineArg returns a command's single optional NAME argument.
+func oneMachineArg(c *cli.Context) (string, error) {
+	switch c.NArg() {
+	case 0:
+		return "", nil
+	case 1:
+		return c.Args().First(), nil
+	}
+	return "", usagef("%s takes at most one machine name, got %d arguments", c.Command.Name, c.NArg())
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+)
+
+type inspectOptions struct {
+	Name   string // empty: the active machine
+	Format string
+}
+
+func inspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "Show a machine's stored settings as JSON",
+		ArgsUsage: "[NAME]",
+		Description: `Prints the machine's config.json, indented. --format takes a Go template
+over the same JSON (fields as in the output, e.g. .DriverName, .Driver.SSHPort);
+the json function prints a value as JSON.
+
+Without NAME, inspects the active machine (see ` + "`berth active`" + `).
+
+EXAMPLES:
+   berth inspect dev
+   berth inspect --format '{{.DriverName}}' dev
+   berth inspect --format '{{json .Labels}}' dev`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "a Go template over the JSON (see above)"},
+		},
+		Action: func(c *cli.Context) error {
+			d, err := depsFrom(c)
+			if err != nil {
+				return err
+			}
+			name, err := oneMachineArg(c)
+			if err != nil {
+				return err
+			}
+			return runInspect(c.Context, inspectOptions{Name: name, Format: c.String("format")}, d)
+		},
+	}
+}
+
+func runInspect(ctx context.Context, opts inspectOptions, d *deps) error {
+	name, err := d.targetMachine(opts.Name)
+	if err != nil {
+		return err
+	}
+	m, err := d.store.Load(name)
+	if err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(m.Config, "", "    ")
+	if err != nil {
+		return fmt.Errorf("inspect machine %q: %w", name, err)
+	}
+	if opts.Format == "" {
+		_, err := fmt.Fprintf(d.stdout, "%s\n", data)
+		return err
+	}
+	tmpl, _, err := parseFormat("inspect", opts.Format)
+	if err != nil {
+		return err
+	}
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return fmt.Errorf("inspect machine %q: %w", name, err)
+	}
+	if err := execFormat(tmpl, d.stdout, v); err != nil {
+		return err
+	}
+	fmt.Fprintln(d.stdout)
+	return nil
+}

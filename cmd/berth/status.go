@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+)
+
+type statusOptions struct {
+	Name string // empty: the active machine
+}
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "Print a machine's state (Running, Stopped, ...)",
+		ArgsUsage: "[NAME]",
+		Description: `Asks the machine's driver for its state. Without NAME, uses the active
+machine (see ` + "`berth active`" + `).
+
+EXAMPLES:
+   berth status dev
+   BERTH_MACHINE=dev berth status`,
+		Action: func(c *cli.Context) error {
+			d, err := depsFrom(c)
+			if err != nil {
+				return err
+			}
+			name, err := oneMachineArg(c)
+			if err != nil {
+				return err
+			}
+			return runStatus(c.Context, statusOptions{Name: name}, d)
+		},
+	}
+}
+
+func runStatus(ctx context.Context, opts statusOptions, d *deps) error {
+	name, err := d.targetMachine(opts.Name)
+	if err != nil {
+		return err
+	}
+	m, err := d.store.Load(name)
+	if err != nil {
+		return err
+	}
+	st, err := m.Driver.State(ctx)
+	if err != nil {
+		return fmt.Errorf("state of machine %q: %w", name, err)
+	}
+	_, err = fmt.Fprintln(d.stdout, st)
+	return err
+}

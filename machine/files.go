@@ -1,0 +1,32 @@
+package machine
+
+// Files lists every file name a machine folder can hold. Whoever adds a
+// file to machine folders (a driver, provisioning, SSH) adds its name here,
+// so that `rm`, backups and the driver conformance suite know them all.
+var Files = []string{
+	ConfigFile,       // the machine's settings (this package)
+	"id_ed25519",     // the machine's SSH private key (sshutil)
+	"id_ed25519.pub", // its public key (sshutil)
+	"known_hosts",    // the guest's host key, pinned at first contact (sshutil)
+	"disk.qcow2",     // the data disk (qemu)
+	"disk.vmdk",      // the data disk (virtualbox)
+	"boot.iso",       // the guest OS ISO the machine boots (drivers)
+	"seed.iso",       // the NoCloud seed: hostname, authorized key (drivers)
+	"qemu.pid",       // the QEMU process id (qemu)
+	"qmp.sock",       // the QEMU monitor socket (qemu)
+	"serial.log",     // the guest's console output (qemu, virtualbox)
+	"fake.json",      // the test-only fake driver's VM (internal/fakedriver)
+}
+
+// ConfigFile is the name of a machine's settings file.
+const ConfigFile = "config.json"
+
+// IsKnownFile reports whether name is in Files.
+func IsKnownFile(name string) bool {
+	for _, f := range Files {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
