@@ -1,0 +1,85 @@
+package machine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/berthvm/berth/internal/fakedriver"
+)
+
+// TestCreateTwoProcesses runs two processes that create the same machine
+// at the same moment: exactly one wins, the other is told the machine is
+// busy or exists.
+func TestCreateTwoProcesses(t *testing.T) {
+	root := t.TempDir()
+	goFile := filepath.Join(root, "go")
+	var cmds []*exec.Cmd
+	for range 2 {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "BERTH_HELPER_STORE="+root)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	time.Sleep(200 * time.Millisecond) // let both start up and poll
+	if err := os.WriteFile(goFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wins, losses := 0, 0
+	for _, cmd := range cmds {
+		err := cmd.Wait()
+		var exit *exec.ExitError
+		switch {
+		case err == nil:
+			wins++
+		case errors.As(err, &exit) && exit.ExitCode() == 3:
+			losses++
+		default:
+			t.Errorf("helper process: %v", err)
+		}
+	}
+	if wins != 1 || losses != 1 {
+		t.Errorf("wins, losses = %d, %d, want 1, 1", wins, losses)
+	}
+	if _, err := NewStore(root).Load("dev"); err != nil {
+		t.Errorf("the winner's machine: %v", err)
+	}
+}
+
+func TestMain(m *testing.M) {
+	if root := os.Getenv("BERTH_HELPER_STORE"); root != "" {
+		os.Exit(helperCreate(root))
+	}
+	os.Exit(m.Run())
+}
+
+// helperCreate is one of TestCreateTwoProcesses's processes. It returns 0
+// when it created the machine, 3 when it lost the race.
+func helperCreate(root string) int {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(root, "go")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return 1
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	_, err := NewStore(root).Create(context.Background(), fakeSpec("dev", func(d *fakedriver.Driver) { d.Delay = 500 * time.Millisecond }), Steps{})
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrBusy), errors.Is(err, ErrExists):
+		return 3
+	}
+	fmt.Fprintln(os.Stderr, err)
+	return 1
+}
