@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berthvm/berth/internal/testenv"
+)
+
+// agentBin is the berth-agent built once for the tests in this package.
+var agentBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "berth-agent-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	agentBin = filepath.Join(dir, "berth-agent")
+	build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/version.Version=9.9.9-test", "-o", agentBin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build berth-agent: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// serve runs `berth-agent serve` in a temporary folder until the test ends
+// and returns the socket's path once it answers.
+func serve(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "run", "agent.sock")
+	var logs bytes.Buffer
+	cmd := exec.Command(agentBin, "serve", "--socket", sock, "--state-dir", filepath.Join(dir, "state"), "--debug")
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("agent exit after SIGINT: %v\n%s", err, logs.String())
+			}
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("agent did not stop on SIGINT\n%s", logs.String())
+		}
+		if _, err := os.Stat(sock); err == nil {
+			t.Errorf("socket %s left behind after stop", sock)
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			c.Close()
+			return sock
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("agent socket never answered: %v\n%s", err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := exec.Command(agentBin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.TrimSpace(string(out)), "9.9.9-test"; got != want {
+		t.Errorf("version = %q, want %q", got, want)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	err := exec.Command(agentBin, "frobnicate").Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Errorf("unknown command: err = %v, want exit code 2", err)
+	}
+}
+
+// TestDialStdio sends two requests on one dial-stdio process, half-closes
+// its stdin, and expects both answers before it exits.
+func TestDialStdio(t *testing.T) {
+	sock := serve(t)
+	req := "GET /_ping HTTP/1.1\r\nHost: api.moby.localhost\r\n\r\n" +
+		"GET /v1.47/berth/v1/version HTTP/1.1\r\nHost: api.moby.localhost\r\n\r\n"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, agentBin, "dial-stdio", "--socket", sock)
+	cmd.Stdin = strings.NewReader(req)
+	// Stdin reaches EOF right after the requests: the agent must still
+	// answer both, then close, which ends dial-stdio.
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("dial-stdio: %v (output %q)", err, out)
+	}
+	got := string(out)
+	for _, want := range []string{"HTTP/1.1 200 OK", "Api-Version: 1.47", "\r\n\r\nOK", `"version":"9.9.9-test"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, "HTTP/1.1 200 OK"); n != 2 {
+		t.Errorf("got %d answers, want 2:\n%s", n, got)
+	}
+}
+
+func TestDialStdioNoAgent(t *testing.T) {
+	out, err := exec.Command(agentBin, "dial-stdio", "--socket", filepath.Join(t.TempDir(), "none.sock")).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "connect to the agent") {
+		t.Errorf("dial-stdio without agent: err = %v, output %q, want a 'connect to the agent' failure", err, out)
+	}
+}
+
+// TestDockerCLI runs the real docker CLI against the agent's socket.
+func TestDockerCLI(t *testing.T) {
+	testenv.NeedCommand(t, "docker")
+	sock := serve(t)
+	cmd := exec.Command("docker", "version", "--format", "{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}}")
+	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+sock, "DOCKER_CONFIG="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker version: %v\n%s", err, out)
+	}
+	if got, want := strings.TrimSpace(string(out)), "9.9.9-test 1.47 linux"; got != want {
+		t.Errorf("docker version = %q, want %q", got, want)
+	}
+}

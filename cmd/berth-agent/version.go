@@ -1,0 +1,13 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/berthvm/berth/version"
+)
+
+func versionCmd(stdout io.Writer) error {
+	_, err := fmt.Fprintln(stdout, version.Version)
+	return err
+}

@@ -1,0 +1,47 @@
+// Package berthapi holds the types of the agent's own API under /berth/v1,
+// shared by the agent that serves it and the CLI that reads it.
+package berthapi
+
+import "time"
+
+// Paths of the agent's own endpoints.
+const (
+	HealthPath  = "/berth/v1/health"
+	VersionPath = "/berth/v1/version"
+)
+
+// Version answers VersionPath.
+type Version struct {
+	// Version is the agent's build version (version.Version).
+	Version string `json:"version"`
+	// APIVersion is the highest Docker Engine API version the agent serves.
+	APIVersion string `json:"apiVersion"`
+	GoVersion  string `json:"goVersion"`
+	Os         string `json:"os"`
+	Arch       string `json:"arch"`
+}
+
+// Health answers HealthPath: what the agent and its machine can do now.
+type Health struct {
+	Version string    `json:"version"`
+	Started time.Time `json:"started"`
+	// Uptime is how long the agent has run, in seconds.
+	Uptime float64 `json:"uptimeSeconds"`
+	// Kernel is the machine's kernel release (uname -r).
+	Kernel string `json:"kernel"`
+	Arch   string `json:"arch"`
+	// CgroupV2 says /sys/fs/cgroup is a cgroup2 mount; Controllers lists
+	// the controllers its root offers.
+	CgroupV2    bool     `json:"cgroupV2"`
+	Controllers []string `json:"cgroupControllers"`
+	// Overlay says the kernel knows the overlay filesystem.
+	Overlay bool `json:"overlay"`
+	// StateDir is where images and containers live (/var/lib/berth);
+	// FreeBytes and TotalBytes describe its filesystem.
+	StateDir   string `json:"stateDir"`
+	FreeBytes  uint64 `json:"freeBytes"`
+	TotalBytes uint64 `json:"totalBytes"`
+	// Problems lists what keeps the machine from running containers
+	// (empty when healthy).
+	Problems []string `json:"problems"`
+}
