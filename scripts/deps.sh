@@ -8,7 +8,7 @@ what=${1:-test}
 build_pkgs=(ca-certificates git make)
 iso_pkgs=(busybox-static cpio dropbear-bin e2fsprogs isolinux kmod openssh-sftp-server syslinux-common xorriso)
 vm_pkgs=(ovmf qemu-system-x86 qemu-utils)
-test_pkgs=(docker-registry openssh-client openssh-server skopeo)
+test_pkgs=(docker-registry docker.io openssh-client openssh-server skopeo)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
