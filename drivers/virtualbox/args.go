@@ -1,0 +1,152 @@
+package virtualbox
+
+import (
+	"strconv"
+)
+
+// The command lines the driver runs, built by plain functions so that tests
+// can compare them with golden files. They use VBoxManage's squashed option
+// spellings (--natpf1, --ostype), which VirtualBox 5.x, 6.1 and 7.x accept.
+
+// sataController is the name of the VM's only storage controller.
+const sataController = "SATA"
+
+// The SATA ports of the VM's media.
+const (
+	portISO  = 0
+	portDisk = 1
+	portSeed = 2
+)
+
+// sshRule is the name of the NAT rule that forwards the guest's SSH port.
+const sshRule = "ssh"
+
+func versionArgs() []string { return []string{"--version"} }
+
+func createMediumArgs(path string, sizeMB int) []string {
+	return []string{"createmedium", "disk", "--filename", path, "--size", strconv.Itoa(sizeMB), "--format", "VDI"}
+}
+
+func createVMArgs(name, baseFolder string) []string {
+	return []string{"createvm", "--basefolder", baseFolder, "--name", name, "--register"}
+}
+
+// vmSettings is what modifyVMArgs sets on a new VM.
+type vmSettings struct {
+	CPUs     int
+	MemoryMB int
+	NICType  string
+	SSHPort  int
+	// HostOnlyAdapter, when set, becomes NIC 2.
+	HostOnlyAdapter string
+}
+
+// modifyVMArgs configures a new VM in one call: firmware, CPU, memory, boot
+// order, NIC 1 as NAT with the SSH forward and, when asked, NIC 2 on a
+// host-only adapter. One call is one transaction in VirtualBox.
+func modifyVMArgs(name string, s vmSettings) []string {
+	args := []string{"modifyvm", name,
+		"--firmware", "bios",
+		"--bioslogofadein", "off",
+		"--bioslogofadeout", "off",
+		"--bioslogodisplaytime", "0",
+		"--biosbootmenu", "disabled",
+		"--ostype", "Linux26_64",
+		"--cpus", strconv.Itoa(s.CPUs),
+		"--memory", strconv.Itoa(s.MemoryMB),
+		"--acpi", "on",
+		"--ioapic", "on",
+		"--rtcuseutc", "on",
+		"--natdnshostresolver1", "off",
+		"--natdnsproxy1", "on",
+		"--cpuhotplug", "off",
+		"--pae", "on",
+		"--hpet", "on",
+		"--hwvirtex", "on",
+		"--nestedpaging", "on",
+		"--largepages", "on",
+		"--vtxvpid", "on",
+		"--accelerate3d", "off",
+		"--boot1", "dvd",
+		"--boot2", "disk",
+		"--boot3", "none",
+		"--boot4", "none",
+		"--nic1", "nat",
+		"--nictype1", s.NICType,
+		"--cableconnected1", "on",
+		"--natpf1", natRule(sshRule, "tcp", "127.0.0.1", s.SSHPort, 22),
+	}
+	if s.HostOnlyAdapter != "" {
+		args = append(args,
+			"--nic2", "hostonly",
+			"--nictype2", s.NICType,
+			"--nicpromisc2", "deny",
+			"--hostonlyadapter2", s.HostOnlyAdapter,
+			"--cableconnected2", "on")
+	}
+	return args
+}
+
+// natRule is a NAT port-forwarding rule as --natpf1 and controlvm natpf1
+// take it: name,proto,hostip,hostport,guestip,guestport.
+func natRule(name, proto, hostIP string, hostPort, guestPort int) string {
+	return name + "," + proto + "," + hostIP + "," + strconv.Itoa(hostPort) + ",," + strconv.Itoa(guestPort)
+}
+
+func storageCtlArgs(name string) []string {
+	return []string{"storagectl", name, "--name", sataController, "--add", "sata", "--hostiocache", "on"}
+}
+
+func attachArgs(name string, port int, kind, medium string) []string {
+	return []string{"storageattach", name, "--storagectl", sataController,
+		"--port", strconv.Itoa(port), "--device", "0", "--type", kind, "--medium", medium}
+}
+
+func showVMInfoArgs(name string) []string {
+	return []string{"showvminfo", name, "--machinereadable"}
+}
+
+func startVMArgs(name, uiType string) []string {
+	return []string{"startvm", name, "--type", uiType}
+}
+
+func controlVMArgs(name string, verb ...string) []string {
+	return append([]string{"controlvm", name}, verb...)
+}
+
+// natDeleteArgs removes NAT rule on a stopped VM. It must be a call of its
+// own: it fails when the rule is absent, and a failing modifyvm saves
+// nothing.
+func natDeleteArgs(name, rule string) []string {
+	return []string{"modifyvm", name, "--natpf1", "delete", rule}
+}
+
+func natAddArgs(name, rule string) []string {
+	return []string{"modifyvm", name, "--natpf1", rule}
+}
+
+func unregisterArgs(name string) []string {
+	return []string{"unregistervm", name, "--delete"}
+}
+
+func closeMediumArgs(path string) []string {
+	return []string{"closemedium", "disk", path, "--delete"}
+}
+
+func listHostOnlyIfsArgs() []string { return []string{"list", "hostonlyifs"} }
+
+func listDHCPServersArgs() []string { return []string{"list", "dhcpservers"} }
+
+func hostOnlyCreateArgs() []string { return []string{"hostonlyif", "create"} }
+
+func hostOnlyIPConfigArgs(ifname, ip, mask string) []string {
+	return []string{"hostonlyif", "ipconfig", ifname, "--ip", ip, "--netmask", mask}
+}
+
+// dhcpArgs adds ("add") or changes ("modify") the DHCP server of a
+// host-only network.
+func dhcpArgs(verb, netName string, d dhcpConfig) []string {
+	return []string{"dhcpserver", verb, "--netname", netName,
+		"--ip", d.ServerIP, "--netmask", d.Mask,
+		"--lowerip", d.Lower, "--upperip", d.Upper, "--enable"}
+}
