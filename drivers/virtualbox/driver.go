@@ -140,11 +140,7 @@ func (d *Driver) checkHostOnly(ctx context.Context) error {
 // isoPath is the berth-os ISO to boot: --virtualbox-iso, else $BERTH_ISO,
 // else berth-os.iso in the cache.
 func (d *Driver) isoPath() (string, error) {
-	cands := []string{d.ISO, os.Getenv("BERTH_ISO")}
-	if d.base.CacheDir != "" {
-		cands = append(cands, filepath.Join(d.base.CacheDir, "berth-os.iso"))
-	}
-	for _, p := range cands {
+	for _, p := range []string{d.ISO, os.Getenv("BERTH_ISO")} {
 		if p == "" {
 			continue
 		}
@@ -152,6 +148,12 @@ func (d *Driver) isoPath() (string, error) {
 			return "", fmt.Errorf("berth-os ISO %s: not a readable file; pass another with --virtualbox-iso", p)
 		}
 		return filepath.Abs(p)
+	}
+	if d.base.CacheDir != "" {
+		p := filepath.Join(d.base.CacheDir, "berth-os.iso")
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
 	}
 	return "", errors.New("no berth-os ISO: pass one with --virtualbox-iso PATH (or VIRTUALBOX_ISO), or set BERTH_ISO")
 }

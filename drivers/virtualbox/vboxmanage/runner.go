@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 )
@@ -53,7 +52,7 @@ func Candidates(goos string, getenv func(string) string) []string {
 	}
 	var out []string
 	for _, env := range []string{"VBOX_INSTALL_PATH", "VBOX_MSI_INSTALL_PATH"} {
-		for _, dir := range filepath.SplitList(getenv(env)) {
+		for _, dir := range strings.Split(getenv(env), ";") { // Windows list separator
 			if dir != "" {
 				out = append(out, windowsJoin(dir, "VBoxManage.exe"))
 			}

@@ -1,0 +1,70 @@
+package virtualbox
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// commandLines are every command line the driver builds, for the golden
+// file (and the closing note: it is the list of what the driver runs).
+func commandLines() []struct{ what, line string } {
+	const m = "/home/u/.berth/machines/dev"
+	h, _ := parseHostOnlyCIDR("192.168.59.1/24")
+	var out []struct{ what, line string }
+	add := func(what string, args []string) {
+		out = append(out, struct{ what, line string }{what, "VBoxManage " + strings.Join(args, " ")})
+	}
+	add("pre-create: version", versionArgs())
+	add("pre-create (host-only): adapters", listHostOnlyIfsArgs())
+	add("create (host-only): new adapter", hostOnlyCreateArgs())
+	add("create (host-only): adapter address", hostOnlyIPConfigArgs("vboxnet0", h.HostIP.String(), h.mask()))
+	add("create (host-only): DHCP servers", listDHCPServersArgs())
+	add("create (host-only): DHCP server", dhcpArgs("add", "HostInterfaceNetworking-vboxnet0", h.dhcp()))
+	add("create: data disk", createMediumArgs(m+"/disk.vdi", 20000))
+	add("create: VM", createVMArgs("dev", m))
+	add("create: settings", modifyVMArgs("dev", vmSettings{CPUs: 1, MemoryMB: 1024, NICType: "82540EM", SSHPort: 50123}))
+	add("create (host-only): settings", modifyVMArgs("dev", vmSettings{CPUs: 2, MemoryMB: 2048, NICType: "virtio", SSHPort: 50123, HostOnlyAdapter: "vboxnet0"}))
+	add("create: controller", storageCtlArgs("dev"))
+	add("create: ISO", attachArgs("dev", portISO, "dvddrive", m+"/boot.iso"))
+	add("create: disk", attachArgs("dev", portDisk, "hdd", m+"/disk.vdi"))
+	add("create: seed", attachArgs("dev", portSeed, "dvddrive", m+"/seed.iso"))
+	add("start", startVMArgs("dev", "headless"))
+	add("start (SSH port taken): drop rule", natDeleteArgs("dev", sshRule))
+	add("start (SSH port taken): new rule", natAddArgs("dev", natRule(sshRule, "tcp", "127.0.0.1", 50124, 22)))
+	add("state, ls, status", showVMInfoArgs("dev"))
+	add("stop", controlVMArgs("dev", "acpipowerbutton"))
+	add("kill, stop timeout, rm", controlVMArgs("dev", "poweroff"))
+	add("rm", unregisterArgs("dev"))
+	add("rm (half-made create)", closeMediumArgs(m+"/disk.vdi"))
+	add("forward (running)", controlVMArgs("dev", "natpf1", natRule("tcp-127.0.0.1-8080", "tcp", "127.0.0.1", 8080, 80)))
+	add("unforward (running)", controlVMArgs("dev", "natpf1", "delete", "tcp-127.0.0.1-8080"))
+	add("forward (stopped)", natAddArgs("dev", natRule("tcp-127.0.0.1-8080", "tcp", "127.0.0.1", 8080, 80)))
+	add("unforward (stopped)", natDeleteArgs("dev", "tcp-127.0.0.1-8080"))
+	return out
+}
+
+func TestCommandLines(t *testing.T) {
+	var b strings.Builder
+	for _, c := range commandLines() {
+		b.WriteString("# " + c.what + "\n" + c.line + "\n")
+	}
+	got := b.String()
+	golden := filepath.Join("testdata", "commands.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to write it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("command lines differ from %s (run with -update after checking):\n got:\n%s\nwant:\n%s", golden, got, want)
+	}
+}
