@@ -1,5 +1,7 @@
 package machine
 
+import "strings"
+
 // Files lists every file name a machine folder can hold. Whoever adds a
 // file to machine folders (a driver, provisioning, SSH) adds its name here,
 // so that `rm`, backups and the driver conformance suite know them all.
@@ -9,7 +11,8 @@ var Files = []string{
 	"id_ed25519.pub", // its public key (sshutil)
 	"known_hosts",    // the guest's host key, pinned at first contact (sshutil)
 	"disk.qcow2",     // the data disk (qemu)
-	"disk.vmdk",      // the data disk (virtualbox)
+	"disk.vdi",       // the data disk (virtualbox)
+	"vbox/",          // VirtualBox's VM folder: vbox/<vm>/<vm>.vbox, Logs/ (virtualbox)
 	"boot.iso",       // the guest OS ISO the machine boots (drivers)
 	"seed.iso",       // the NoCloud seed: hostname, authorized key (drivers)
 	"qemu.pid",       // the QEMU process id (qemu)
@@ -21,10 +24,15 @@ var Files = []string{
 // ConfigFile is the name of a machine's settings file.
 const ConfigFile = "config.json"
 
-// IsKnownFile reports whether name is in Files.
+// IsKnownFile reports whether name (slash-separated, relative to the
+// machine folder) is in Files, or lies in a folder that Files lists with a
+// trailing slash.
 func IsKnownFile(name string) bool {
 	for _, f := range Files {
 		if f == name {
+			return true
+		}
+		if dir, ok := strings.CutSuffix(f, "/"); ok && (name == dir || strings.HasPrefix(name, f)) {
 			return true
 		}
 	}

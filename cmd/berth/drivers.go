@@ -4,3 +4,5 @@ package main
 // Add one blank import per driver below, e.g.
 //
 //	import _ "github.com/berthvm/berth/drivers/qemu"
+
+import _ "github.com/berthvm/berth/drivers/virtualbox"

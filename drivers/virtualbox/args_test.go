@@ -26,7 +26,7 @@ func commandLines() []struct{ what, line string } {
 	add("create (host-only): DHCP servers", listDHCPServersArgs())
 	add("create (host-only): DHCP server", dhcpArgs("add", "HostInterfaceNetworking-vboxnet0", h.dhcp()))
 	add("create: data disk", createMediumArgs(m+"/disk.vdi", 20000))
-	add("create: VM", createVMArgs("dev", m))
+	add("create: VM", createVMArgs("dev", m+"/vbox"))
 	add("create: settings", modifyVMArgs("dev", vmSettings{CPUs: 1, MemoryMB: 1024, NICType: "82540EM", SSHPort: 50123}))
 	add("create (host-only): settings", modifyVMArgs("dev", vmSettings{CPUs: 2, MemoryMB: 2048, NICType: "virtio", SSHPort: 50123, HostOnlyAdapter: "vboxnet0"}))
 	add("create: controller", storageCtlArgs("dev"))

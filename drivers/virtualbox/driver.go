@@ -24,6 +24,9 @@ const (
 	diskFile = "disk.vdi"
 	isoFile  = "boot.iso"
 	seedFile = "seed.iso"
+	// vmFolder is the base folder given to createvm: VirtualBox keeps the
+	// VM's settings and logs in vmFolder/<vm name>/.
+	vmFolder = "vbox"
 )
 
 // Driver makes machines as VirtualBox VMs. Its exported fields are the
@@ -195,7 +198,7 @@ func (d *Driver) Create(ctx context.Context) (err error) {
 		args []string
 	}{
 		{"create the data disk", createMediumArgs(d.path(diskFile), d.DiskMB)},
-		{"create the VM", createVMArgs(d.VMName, d.base.Dir)},
+		{"create the VM", createVMArgs(d.VMName, d.path(vmFolder))},
 		{"configure the VM", modifyVMArgs(d.VMName, vmSettings{CPUs: d.CPUs, MemoryMB: d.MemoryMB, NICType: d.NICType, SSHPort: d.SSHPort, HostOnlyAdapter: d.HostOnlyAdapter})},
 		{"add the SATA controller", storageCtlArgs(d.VMName)},
 		{"attach the ISO", attachArgs(d.VMName, portISO, "dvddrive", d.path(isoFile))},
@@ -268,7 +271,7 @@ func (d *Driver) Start(ctx context.Context) error {
 }
 
 // logDir is where VirtualBox keeps the VM's VBox.log.
-func (d *Driver) logDir() string { return filepath.Join(d.base.Dir, d.VMName, "Logs") }
+func (d *Driver) logDir() string { return filepath.Join(d.base.Dir, vmFolder, d.VMName, "Logs") }
 
 // moveSSHPort picks a new SSH port when another program took the old one
 // while the machine was stopped.
@@ -387,7 +390,7 @@ func (d *Driver) Remove(ctx context.Context) error {
 		}
 	}
 	var errs []error
-	for _, f := range []string{diskFile, isoFile, seedFile, d.VMName} {
+	for _, f := range []string{diskFile, isoFile, seedFile, vmFolder} {
 		if f == "" || d.base.Dir == "" {
 			continue // never the machine folder itself
 		}

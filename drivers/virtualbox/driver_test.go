@@ -49,7 +49,7 @@ func TestCreateRunsTheProvenSequence(t *testing.T) {
 	m := d.base.Dir
 	want := [][]string{
 		createMediumArgs(m+"/disk.vdi", defaultDiskMB),
-		createVMArgs("dev", m),
+		createVMArgs("dev", m+"/vbox"),
 		modifyVMArgs("dev", vmSettings{CPUs: 1, MemoryMB: 1024, NICType: "82540EM", SSHPort: d.SSHPort}),
 		storageCtlArgs("dev"),
 		attachArgs("dev", 0, "dvddrive", m+"/boot.iso"),
@@ -153,7 +153,7 @@ func TestStartMovesATakenSSHPort(t *testing.T) {
 func TestStartExplainsVTxFromTheLog(t *testing.T) {
 	d, _ := scripted(t, step(startVMArgs("dev", "headless"), virtualboxtest.Fail(1, "VBoxManage: error: VT-x is not available (VERR_VMX_NO_VMX)\n")))
 	d.SSHPort = mustFreePort(t)
-	logs := filepath.Join(d.base.Dir, "dev", "Logs")
+	logs := filepath.Join(d.base.Dir, "vbox", "dev", "Logs")
 	os.MkdirAll(logs, 0o700)
 	os.WriteFile(filepath.Join(logs, "VBox.log"), []byte("00:00:00.5 Power up failed (vrc=VERR_VMX_NO_VMX, rc=NS_ERROR_FAILURE (0X80004005))\n"), 0o600)
 	err := d.Start(context.Background())
@@ -216,12 +216,12 @@ func TestRemove(t *testing.T) {
 		step(unregisterArgs("dev"), virtualboxtest.Ok("")),
 	)
 	os.WriteFile(d.path(seedFile), nil, 0o600)
-	os.MkdirAll(d.path("dev/Logs"), 0o700)
+	os.MkdirAll(d.path("vbox/dev/Logs"), 0o700)
 	os.WriteFile(d.path("config.json"), []byte("{}"), 0o600)
 	if err := d.Remove(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{seedFile, "dev"} {
+	for _, f := range []string{seedFile, "vbox"} {
 		if _, err := os.Stat(d.path(f)); !os.IsNotExist(err) {
 			t.Errorf("%s still exists after Remove", f)
 		}
