@@ -1,0 +1,95 @@
+package qemu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+)
+
+// probeTimeout bounds the test boot that decides whether a hypervisor
+// accelerator works. A working one finishes in well under a second; a
+// broken one (a nested /dev/kvm that exists but never runs guest code)
+// hangs until killed.
+const probeTimeout = 5 * time.Second
+
+// probeExit is the exit status QEMU reports when the probe's boot sector
+// writes 0x21 to the isa-debug-exit port: (0x21 << 1) | 1.
+const probeExit = 0x43
+
+// probeSector is a BIOS boot sector: mov al,0x21; out 0xf4,al; hlt; jmp
+// back to hlt. It proves that the guest really runs code.
+var probeSector = func() []byte {
+	b := make([]byte, 512)
+	copy(b, []byte{0xb0, 0x21, 0xe6, 0xf4, 0xf4, 0xeb, 0xfd})
+	b[510], b[511] = 0x55, 0xaa
+	return b
+}()
+
+// hostAccel is the hypervisor accelerator to try on this host for an
+// x86_64 guest, or "" when there is none.
+func hostAccel(goos, goarch string) string {
+	if goarch != "amd64" {
+		return "" // an x86_64 guest on another CPU needs emulation
+	}
+	switch goos {
+	case "linux":
+		return "kvm"
+	case "darwin":
+		return "hvf"
+	case "windows":
+		return "whpx"
+	}
+	return ""
+}
+
+// resolveAccel turns "auto" into the host's hypervisor when a test boot
+// with it works, else "tcg". Other values are returned as they are.
+func resolveAccel(ctx context.Context, sys runner, requested string) string {
+	if requested != "auto" {
+		return requested
+	}
+	cand := hostAccel(runtime.GOOS, runtime.GOARCH)
+	if cand == "" || probeAccel(ctx, sys, cand) != nil {
+		return "tcg"
+	}
+	return cand
+}
+
+// probeArgs is the command line of the test boot of accel with the boot
+// sector in image.
+func probeArgs(accel, image string) []string {
+	return []string{
+		"-accel", accel, "-machine", "pc", "-m", "16",
+		"-nodefaults", "-no-user-config", "-display", "none",
+		"-drive", "file=" + esc(image) + ",format=raw,if=ide",
+		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+	}
+}
+
+// probeAccel boots a one-sector guest with accel and reports whether it
+// ran to its exit within probeTimeout.
+func probeAccel(ctx context.Context, sys runner, accel string) error {
+	f, err := os.CreateTemp("", "berth-accel-probe-*.img")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, werr := f.Write(probeSector)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	_, err = sys.Run(ctx, probeArgs(accel, f.Name())...)
+	var re *RunError
+	if errors.As(err, &re) && re.ExitCode() == probeExit {
+		return nil
+	}
+	if err == nil {
+		return fmt.Errorf("probe %s: the test boot exited without running the guest", accel)
+	}
+	return fmt.Errorf("probe %s: %w", accel, err)
+}

@@ -1,0 +1,66 @@
+package qemu
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Spec is everything that shapes the qemu-system command line of one
+// machine. Paths are used as given.
+type Spec struct {
+	Name      string // machine name, shown in the process list
+	Accel     string // kvm, hvf, whpx or tcg
+	CPUs      int
+	MemoryMB  int
+	ISO       string // the berth-os boot ISO
+	Seed      string // the NoCloud seed ISO
+	Disk      string // the qcow2 data disk
+	SSHPort   int    // host port on 127.0.0.1 forwarded to the guest's 22
+	QMP       string // unix socket path of the QMP server
+	PIDFile   string
+	Console   string // file that receives the serial console
+	Daemonize bool   // QEMU forks and detaches once it has started
+}
+
+// NetdevID is the id of the user-mode network, named by host forwards.
+const NetdevID = "n0"
+
+// Args builds the qemu-system arguments for s. It is a plain function so
+// that the whole command line is tested as data.
+func Args(s Spec) []string {
+	args := []string{
+		"-name", "berth-" + s.Name,
+		"-machine", "pc",
+		"-accel", s.Accel,
+	}
+	if s.Accel != "tcg" {
+		// The host CPU model is only available with a hypervisor.
+		args = append(args, "-cpu", "host")
+	}
+	args = append(args,
+		"-smp", strconv.Itoa(s.CPUs),
+		"-m", strconv.Itoa(s.MemoryMB),
+		"-nodefaults", "-no-user-config",
+		"-display", "none",
+		"-chardev", "file,id=console,path="+esc(s.Console),
+		"-serial", "chardev:console",
+		"-drive", "file="+esc(s.ISO)+",media=cdrom,readonly=on,if=ide,index=0",
+		"-drive", "file="+esc(s.Seed)+",media=cdrom,readonly=on,if=ide,index=1",
+		"-drive", "file="+esc(s.Disk)+",format=qcow2,if=virtio,discard=unmap",
+		"-boot", "order=d",
+		"-netdev", fmt.Sprintf("user,id=%s,hostfwd=tcp:127.0.0.1:%d-:22", NetdevID, s.SSHPort),
+		"-device", "virtio-net-pci,netdev="+NetdevID,
+		"-device", "virtio-rng-pci",
+		"-qmp", "unix:"+esc(s.QMP)+",server=on,wait=off",
+		"-pidfile", s.PIDFile,
+	)
+	if s.Daemonize {
+		args = append(args, "-daemonize")
+	}
+	return args
+}
+
+// esc escapes a value inside a QEMU option list, where a comma is written
+// as two commas.
+func esc(v string) string { return strings.ReplaceAll(v, ",", ",,") }

@@ -1,0 +1,229 @@
+package qemu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/berthvm/berth/drivers"
+)
+
+// portAttempts is how often Start picks another SSH port when the chosen
+// one is taken between the check and QEMU's bind.
+const portAttempts = 5
+
+// spec is the machine's command-line spec with SSH on port.
+func (d *Driver) spec(accel string, port int) Spec {
+	return Spec{
+		Name:      d.base.MachineName,
+		Accel:     accel,
+		CPUs:      d.CPUs,
+		MemoryMB:  d.MemoryMB,
+		ISO:       d.path(BootFile),
+		Seed:      d.path(SeedFile),
+		Disk:      d.path(DiskFile),
+		SSHPort:   port,
+		PIDFile:   d.path(PIDFile),
+		Console:   d.path(ConsoleFile),
+		Daemonize: daemonize,
+	}
+}
+
+// Start boots the machine in a QEMU process that outlives berth and
+// returns once QEMU runs it. The SSH port of the last run is kept while it
+// is free. BERTH_QEMU_ACCEL, when set, overrides the accelerator chosen at
+// create time.
+func (d *Driver) Start(ctx context.Context) error {
+	name := d.base.MachineName
+	st, err := d.State(ctx)
+	switch {
+	case err != nil:
+		return fmt.Errorf("start machine %q: %w", name, err)
+	case st == drivers.StateRunning || st == drivers.StateStarting:
+		return nil
+	case st == drivers.StatePaused:
+		return d.resume(ctx)
+	case st == drivers.StateStopping:
+		if err := d.waitExit(ctx, d.readPID(), 30*time.Second); err != nil {
+			return fmt.Errorf("start machine %q: it is still shutting down: %w", name, err)
+		}
+	}
+	d.clearRunFiles()
+	if err := d.checkFiles(); err != nil {
+		return fmt.Errorf("start machine %q: %w", name, err)
+	}
+	accel := d.Accel
+	if env := os.Getenv("BERTH_QEMU_ACCEL"); env != "" {
+		accel = resolveAccel(ctx, d.qemuSystem(), env)
+	}
+	if accel == "" || accel == "auto" {
+		accel = resolveAccel(ctx, d.qemuSystem(), "auto")
+	}
+	qmpAddr, err := socketAddr(d.path(QMPFile))
+	if err != nil {
+		return fmt.Errorf("start machine %q: %w", name, err)
+	}
+	preferred := d.SSHPort
+	for attempt := 1; ; attempt++ {
+		port, err := sshPort(preferred)
+		if err != nil {
+			return fmt.Errorf("start machine %q: %w", name, err)
+		}
+		spec := d.spec(accel, port)
+		spec.QMP = qmpAddr
+		err = d.launch(ctx, Args(spec))
+		if err == nil {
+			d.SSHPort = port
+			return nil
+		}
+		if isPortTaken(err) && attempt < portAttempts {
+			preferred = 0 // someone took it after our check: pick another
+			continue
+		}
+		d.killStray()
+		return fmt.Errorf("start machine %q: %w", name, d.explain(err))
+	}
+}
+
+// launch starts QEMU with args and returns once it runs the VM.
+func (d *Driver) launch(ctx context.Context, args []string) error {
+	if _, err := d.qemuSystem().Run(ctx, args...); err != nil {
+		return err
+	}
+	if d.runningPID() == 0 {
+		return fmt.Errorf("qemu exited at once (see %s)", d.path(ConsoleFile))
+	}
+	return nil
+}
+
+// killStray kills a QEMU that a failed or interrupted launch left behind.
+func (d *Driver) killStray() {
+	if pid := d.runningPID(); pid != 0 {
+		killProcess(pid)
+		d.waitExit(context.Background(), pid, 5*time.Second)
+	}
+	d.clearRunFiles()
+}
+
+// isPortTaken reports whether QEMU failed because a host forward's port
+// is taken.
+func isPortTaken(err error) bool {
+	var re *RunError
+	return errors.As(err, &re) && strings.Contains(re.Stderr, "host forwarding rule")
+}
+
+// explain turns QEMU's complaints about the machine's files into errors
+// that say what is wrong and what to do.
+func (d *Driver) explain(err error) error {
+	var re *RunError
+	if !errors.As(err, &re) {
+		return err
+	}
+	name := d.base.MachineName
+	switch {
+	case strings.Contains(re.Stderr, DiskFile):
+		return fmt.Errorf("the data disk %s is damaged or unreadable: %w (the machine folder was left as it is; `berth rm %s` removes the machine)", d.path(DiskFile), err, name)
+	case strings.Contains(re.Stderr, "failed to initialize"), strings.Contains(re.Stderr, "accelerator"):
+		return fmt.Errorf("%w (run with BERTH_QEMU_ACCEL=tcg to use software emulation)", err)
+	}
+	return err
+}
+
+// checkFiles says clearly which file the machine needs is missing.
+func (d *Driver) checkFiles() error {
+	for _, f := range []struct{ name, what, fix string }{
+		{BootFile, "boot ISO", "the berth-os ISO it boots was removed; `berth rm` and create the machine again"},
+		{SeedFile, "seed ISO", "`berth rm` and create the machine again"},
+		{DiskFile, "data disk", "`berth rm` and create the machine again"},
+	} {
+		if _, err := os.Stat(d.path(f.name)); err != nil {
+			return fmt.Errorf("the %s %s is missing (%s): %w", f.what, d.path(f.name), f.fix, err)
+		}
+	}
+	return nil
+}
+
+// clearRunFiles removes the pidfile and socket of a QEMU that is gone.
+func (d *Driver) clearRunFiles() {
+	os.Remove(d.path(PIDFile))
+	os.Remove(d.path(QMPFile))
+}
+
+// resume continues a paused VM.
+func (d *Driver) resume(ctx context.Context) error {
+	q, err := dialQMP(ctx, d.path(QMPFile))
+	if err != nil {
+		return fmt.Errorf("resume machine %q: %w", d.base.MachineName, err)
+	}
+	defer q.Close()
+	if err := q.execute("cont", nil, nil); err != nil {
+		return fmt.Errorf("resume machine %q: %w", d.base.MachineName, err)
+	}
+	return nil
+}
+
+// Stop presses the VM's ACPI power button, waits for QEMU to exit, and
+// kills it when the guest does not power off within the stop timeout or
+// ctx ends.
+func (d *Driver) Stop(ctx context.Context) error {
+	pid := d.runningPID()
+	if pid == 0 {
+		d.clearRunFiles()
+		return nil
+	}
+	timeout := DefaultStopTimeout
+	if d.stopTimeout > 0 {
+		timeout = d.stopTimeout
+	}
+	if q, err := dialQMP(ctx, d.path(QMPFile)); err == nil {
+		err = q.execute("system_powerdown", nil, nil)
+		q.Close()
+		if err == nil && d.waitExit(ctx, pid, timeout) == nil {
+			d.clearRunFiles()
+			return nil
+		}
+	}
+	// No answer, or the guest ignored the power button: pull the plug.
+	if err := d.Kill(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("stop machine %q: %w", d.base.MachineName, err)
+	}
+	return nil
+}
+
+// Kill ends the machine's QEMU process at once.
+func (d *Driver) Kill(ctx context.Context) error {
+	pid := d.runningPID()
+	if pid == 0 {
+		d.clearRunFiles()
+		return nil
+	}
+	if err := killProcess(pid); err != nil {
+		return fmt.Errorf("kill machine %q (qemu pid %d): %w", d.base.MachineName, pid, err)
+	}
+	if err := d.waitExit(ctx, pid, 10*time.Second); err != nil {
+		return fmt.Errorf("kill machine %q (qemu pid %d): %w", d.base.MachineName, pid, err)
+	}
+	d.clearRunFiles()
+	return nil
+}
+
+// waitExit waits until process pid is gone, ctx ends or timeout passes.
+func (d *Driver) waitExit(ctx context.Context, pid int, timeout time.Duration) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for processAlive(pid) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return fmt.Errorf("qemu process %d still runs after %s", pid, timeout)
+		case <-tick.C:
+		}
+	}
+	return nil
+}
