@@ -5,4 +5,7 @@ package main
 //
 //	import _ "github.com/berthvm/berth/drivers/qemu"
 
-import _ "github.com/berthvm/berth/drivers/virtualbox"
+import (
+	_ "github.com/berthvm/berth/drivers/qemu"
+	_ "github.com/berthvm/berth/drivers/virtualbox"
+)
