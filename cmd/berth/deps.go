@@ -44,11 +44,16 @@ func depsFrom(c *cli.Context) (*deps, error) {
 	}, nil
 }
 
-// machineFlag is the -m flag of commands that work on one machine.
-var machineFlag = &cli.StringFlag{
-	Name:    "machine",
-	Aliases: []string{"m"},
-	Usage:   "the machine to use (default: $BERTH_MACHINE, else the machine called \"default\")",
+// machineFlag is the -m flag of commands that work on one machine (run,
+// images, ...). Read it with d.targetMachine(c.String("machine")).
+//
+//lint:ignore U1000 the commands that use it are being added
+func machineFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name:    "machine",
+		Aliases: []string{"m"},
+		Usage:   "the `NAME` of the machine to use (default: $BERTH_MACHINE, else the machine called \"default\")",
+	}
 }
 
 // targetMachine is the machine a command works on: name when given (from

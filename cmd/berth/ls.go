@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -148,10 +149,11 @@ func runLs(ctx context.Context, opts lsOptions, d *deps) error {
 		}
 		return nil
 	}
-	var w io.Writer = d.stdout
+	var buf bytes.Buffer
+	var w io.Writer = &buf
 	var tw *tabwriter.Writer
 	if table {
-		tw = tabwriter.NewWriter(d.stdout, 10, 1, 3, ' ', 0)
+		tw = tabwriter.NewWriter(&buf, 10, 1, 3, ' ', 0)
 		w = tw
 		rows = append([]lsRow{lsHeader}, rows...)
 	}
@@ -162,9 +164,18 @@ func runLs(ctx context.Context, opts lsOptions, d *deps) error {
 		fmt.Fprintln(w)
 	}
 	if tw != nil {
-		return tw.Flush()
+		tw.Flush()
 	}
-	return nil
+	out := buf.String()
+	if table { // tabwriter pads empty last columns
+		var b strings.Builder
+		for line := range strings.Lines(out) {
+			b.WriteString(strings.TrimRight(line, " \n") + "\n")
+		}
+		out = b.String()
+	}
+	_, err = io.WriteString(d.stdout, out)
+	return err
 }
 
 // lsQuery makes the row of one machine; ok is false when a filter drops it.
