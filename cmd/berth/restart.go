@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/berthvm/berth/machine"
+)
+
+type restartOptions struct {
+	Names []string // empty: the active machine
+}
+
+func restartCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "restart",
+		Usage:     "Stop machines gracefully and start them again",
+		ArgsUsage: "[NAME...]",
+		Description: `Stops each machine as ` + "`berth stop`" + ` does, then starts it as ` + "`berth start`" + `
+does and waits for SSH. A stopped machine is simply started.
+
+EXAMPLES:
+   berth restart dev`,
+		Action: func(c *cli.Context) error {
+			d, err := depsFrom(c)
+			if err != nil {
+				return err
+			}
+			return runRestart(c.Context, restartOptions{Names: machineArgs(c)}, d)
+		},
+	}
+}
+
+func runRestart(ctx context.Context, opts restartOptions, d *deps) error {
+	return d.eachMachine(ctx, opts.Names, true, func(ctx context.Context, m *machine.Machine) error {
+		lc, err := lifecycleOf(m, "restart")
+		if err != nil {
+			return err
+		}
+		if err := lc.Stop(ctx); err != nil {
+			return err
+		}
+		if err := d.startMachine(ctx, m); err != nil {
+			return err
+		}
+		fmt.Fprintf(d.stdout, "Restarted %s\n", m.Name)
+		return nil
+	})
+}
