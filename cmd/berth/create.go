@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/isocache"
 	"github.com/berthvm/berth/machine"
 )
 
@@ -16,6 +18,7 @@ type createOptions struct {
 	Driver      string
 	Labels      []string // k=v
 	KeepOnError bool
+	Quiet       bool // print nothing but errors
 	Flags       drivers.FlagValues
 }
 
@@ -24,6 +27,7 @@ func createCommand() *cli.Command {
 		&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "the `DRIVER` that makes the VM: " + knownDrivers(), EnvVars: []string{"BERTH_DRIVER"}},
 		&cli.StringSliceFlag{Name: "label", Usage: "a `KEY=VALUE` label to find the machine by (ls --filter label=KEY=VALUE); repeatable"},
 		&cli.BoolFlag{Name: "keep-on-error", Usage: "keep a machine whose start or provisioning failed, to look into it (default: remove it)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no steps and no progress, only errors"},
 	}
 	return &cli.Command{
 		Name:      "create",
@@ -53,6 +57,7 @@ EXAMPLES:
 				Driver:      c.String("driver"),
 				Labels:      c.StringSlice("label"),
 				KeepOnError: c.Bool("keep-on-error"),
+				Quiet:       c.Bool("quiet"),
 				Flags:       flagValues{c},
 			}, d)
 		},
@@ -76,6 +81,9 @@ func runCreate(ctx context.Context, opts createOptions, d *deps) error {
 	}
 	newDriver := func(base drivers.Base) (drivers.Driver, error) {
 		drv := reg.New(base)
+		if dp, ok := drv.(downloadProgresser); ok && !opts.Quiet && isTerminal(d.stderr) {
+			dp.SetDownloadProgress((&downloadBar{w: d.stderr, label: "downloading the berth-os ISO"}).update)
+		}
 		if reg.Configure != nil && opts.Flags != nil {
 			if err := reg.Configure(drv, opts.Flags); err != nil {
 				return nil, &usageError{fmt.Errorf("%s driver flags: %w", opts.Driver, err)}
@@ -88,7 +96,12 @@ func runCreate(ctx context.Context, opts createOptions, d *deps) error {
 		return err
 	}
 	steps := d.steps
-	steps.Progress = func(step string) { fmt.Fprintf(d.stderr, "(%s) %s...\n", opts.Name, step) }
+	start := time.Now()
+	if !opts.Quiet {
+		steps.Progress = func(step string) {
+			fmt.Fprintf(d.stderr, "(%s) %6.1fs %s...\n", opts.Name, time.Since(start).Seconds(), step)
+		}
+	}
 	m, err := d.store.Create(ctx, machine.CreateSpec{
 		Name:        opts.Name,
 		Labels:      labels,
@@ -98,8 +111,16 @@ func runCreate(ctx context.Context, opts createOptions, d *deps) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.stdout, "Machine %s is ready (driver %s). See `berth ls`.\n", m.Name, m.DriverName)
+	if !opts.Quiet {
+		fmt.Fprintf(d.stdout, "Machine %s is ready in %.1fs (driver %s). See `berth ls`.\n", m.Name, time.Since(start).Seconds(), m.DriverName)
+	}
 	return nil
+}
+
+// downloadProgresser is a driver that can report the progress of an ISO
+// download during Create.
+type downloadProgresser interface {
+	SetDownloadProgress(func(isocache.Progress))
 }
 
 // parseLabels reads KEY=VALUE labels, naming every bad one.

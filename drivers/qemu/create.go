@@ -35,7 +35,9 @@ func (d *Driver) PreCreateCheck(ctx context.Context) error {
 		}
 	}
 	if src := d.ISOSource; src != "" && !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") {
-		if _, err := os.Stat(src); err != nil {
+		if _, err := os.Stat(src); errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("--qemu-iso %s does not exist (`make iso` builds build/berth-os.iso; or pass an http(s) URL)", src))
+		} else if err != nil {
 			errs = append(errs, fmt.Errorf("--qemu-iso %s: %w", src, err))
 		}
 	}

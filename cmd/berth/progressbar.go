@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/berthvm/berth/isocache"
+)
+
+// isTerminal reports whether w is a terminal (a character device), where
+// progress bars may redraw a line.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// downloadBar draws the progress of a download on one line of w.
+type downloadBar struct {
+	w     io.Writer
+	label string
+}
+
+const barWidth = 30
+
+func (b *downloadBar) update(p isocache.Progress) {
+	fmt.Fprint(b.w, "\r"+b.line(p))
+	if p.Final {
+		fmt.Fprintln(b.w)
+	}
+}
+
+// line renders p: label, bar, percent, bytes, speed and time left.
+func (b *downloadBar) line(p isocache.Progress) string {
+	var s strings.Builder
+	s.WriteString(b.label + " ")
+	if p.Total > 0 {
+		done := int(float64(barWidth) * float64(p.Done) / float64(p.Total))
+		done = min(max(done, 0), barWidth)
+		s.WriteString("[" + strings.Repeat("=", done) + strings.Repeat(" ", barWidth-done) + "]")
+		fmt.Fprintf(&s, " %3d%% %s / %s", int(100*p.Done/p.Total), mb(p.Done), mb(p.Total))
+	} else {
+		s.WriteString(mb(p.Done))
+	}
+	fmt.Fprintf(&s, "  %s/s", mb(int64(p.Speed)))
+	if p.ETA > 0 {
+		fmt.Fprintf(&s, "  ETA %s", p.ETA.Round(time.Second))
+	}
+	return s.String() + "   " // clears what a longer previous line left
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
