@@ -5,14 +5,22 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/berthvm/berth/version.Version=$(VERSION)
 export PATH := $(PATH):$(shell $(GO) env GOPATH)/bin
 
-.PHONY: all build test test-deps lint iso demo cross bench clean
+.PHONY: all build agents test test-deps lint iso demo cross bench clean
 
 all: build
 
-build:
+# The agents are built first: the CLI embeds them, gzip-compressed, from
+# agentbin/files (see package agentbin).
+build: agents
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/berth ./cmd/berth
+
+agents:
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/linux-amd64/berth-agent ./cmd/berth-agent
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/linux-arm64/berth-agent ./cmd/berth-agent
+	gzip -9 -n -c bin/linux-amd64/berth-agent > agentbin/files/berth-agent-linux-amd64.gz
+	gzip -9 -n -c bin/linux-arm64/berth-agent > agentbin/files/berth-agent-linux-arm64.gz
+	@for f in bin/linux-*/berth-agent; do n=$$(wc -c < $$f); echo "$$f: $$n bytes"; \
+	  [ $$n -le 15728640 ] || { echo "$$f is over the agent's 15 MB size budget" >&2; exit 1; }; done
 
 test-deps:
 	scripts/deps.sh test
@@ -26,4 +34,4 @@ lint:
 	staticcheck ./...
 
 clean:
-	rm -rf bin build
+	rm -rf bin build agentbin/files/*.gz
