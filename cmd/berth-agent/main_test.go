@@ -144,3 +144,23 @@ func TestDockerCLI(t *testing.T) {
 		t.Errorf("docker version = %q, want %q", got, want)
 	}
 }
+
+// TestServeFiles checks the pid file next to the socket and the log in the
+// state folder, which provisioning reads.
+func TestServeFiles(t *testing.T) {
+	sock := serve(t)
+	pid, err := os.ReadFile(filepath.Join(filepath.Dir(sock), "agent.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(pid)) == "" {
+		t.Error("empty pid file")
+	}
+	logText, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(sock)), "state", "agent.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "berth-agent serving"; !strings.Contains(string(logText), want) {
+		t.Errorf("agent.log = %q, want it to contain %q", logText, want)
+	}
+}

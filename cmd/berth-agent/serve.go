@@ -8,43 +8,85 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/berthvm/berth/runtime/server"
 	"github.com/berthvm/berth/version"
 )
 
+// maxLogSize is where the agent's log file is rotated, at start.
+const maxLogSize = 1 << 20
+
 func serveCmd(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	socket := fs.String("socket", server.DefaultSocket, "unix socket to serve on")
 	stateDir := fs.String("state-dir", server.DefaultStateDir, "folder for images, containers and agent state")
+	pidFile := fs.String("pidfile", "", "file to write the agent's pid to (default: agent.pid next to the socket)")
+	logFile := fs.String("log-file", "", "file the agent also logs to (default: agent.log in the state folder; - for none)")
 	debug := fs.Bool("debug", false, "log every request")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *pidFile == "" {
+		*pidFile = filepath.Join(filepath.Dir(*socket), "agent.pid")
+	}
+	if *logFile == "" {
+		*logFile = filepath.Join(*stateDir, "agent.log")
+	}
+	if err := os.MkdirAll(*stateDir, 0o700); err != nil {
+		return fmt.Errorf("make state folder: %w", err)
+	}
+
+	out := stderr
+	if *logFile != "-" {
+		f, err := openLog(*logFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = io.MultiWriter(stderr, f)
 	}
 	level := slog.LevelInfo
 	if *debug {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 
-	if err := os.MkdirAll(*stateDir, 0o700); err != nil {
-		return fmt.Errorf("make state folder: %w", err)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
 	srv := server.New(server.Options{Version: version.Version, StateDir: *stateDir, Log: log})
 	ln, err := server.Listen(*socket)
 	if err != nil {
+		log.Error("berth-agent cannot start", "err", err)
 		return err
 	}
 	defer os.Remove(*socket)
-	log.Info("berth-agent serving", "version", version.Version, "socket", *socket, "state", *stateDir)
+	if err := os.WriteFile(*pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return fmt.Errorf("write pid file: %w", err)
+	}
+	defer os.Remove(*pidFile)
+	log.Info("berth-agent serving", "version", version.Version, "socket", *socket, "state", *stateDir, "pid", os.Getpid())
 	if err := srv.Serve(ctx, ln); err != nil {
+		log.Error("berth-agent failed", "err", err)
 		return err
 	}
 	log.Info("berth-agent stopped")
 	return nil
+}
+
+// openLog opens the log file for appending, moving a big one aside first
+// (to NAME.1) so it never grows without bound.
+func openLog(path string) (*os.File, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > maxLogSize {
+		_ = os.Rename(path, path+".1")
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open agent log: %w", err)
+	}
+	return f, nil
 }
