@@ -149,16 +149,19 @@ func TestDockerCLI(t *testing.T) {
 // state folder, which provisioning reads.
 func TestServeFiles(t *testing.T) {
 	sock := serve(t)
-	pid, err := os.ReadFile(filepath.Join(filepath.Dir(sock), "agent.pid"))
-	if err != nil {
-		t.Fatal(err)
+	pidPath := filepath.Join(filepath.Dir(sock), "agent.pid")
+	logPath := filepath.Join(filepath.Dir(filepath.Dir(sock)), "state", "agent.log")
+	// The socket answers a moment before the files are written.
+	var pid, logText []byte
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		pid, _ = os.ReadFile(pidPath)
+		logText, _ = os.ReadFile(logPath)
+		if len(pid) > 0 && strings.Contains(string(logText), "berth-agent serving") {
+			break
+		}
 	}
 	if strings.TrimSpace(string(pid)) == "" {
-		t.Error("empty pid file")
-	}
-	logText, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(sock)), "state", "agent.log"))
-	if err != nil {
-		t.Fatal(err)
+		t.Errorf("pid file %s is empty or missing", pidPath)
 	}
 	if want := "berth-agent serving"; !strings.Contains(string(logText), want) {
 		t.Errorf("agent.log = %q, want it to contain %q", logText, want)
