@@ -24,7 +24,6 @@ type entry struct {
 	typ        byte
 	body       string
 	mode       int64
-	size       int64 // when set, overrides len(body) in the header
 	major      int64
 }
 

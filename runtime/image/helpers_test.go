@@ -1,0 +1,78 @@
+package image
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testimages"
+	"github.com/berthvm/berth/internal/testregistry"
+)
+
+func openStore(t *testing.T) *Store {
+	t.Helper()
+	testenv.NeedRoot(t)
+	s, err := Open(filepath.Join(t.TempDir(), "store"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+var shared struct {
+	once sync.Once
+	reg  *testregistry.Registry
+	err  error
+}
+
+// registry returns a registry shared by this package's tests, holding
+// busybox:latest, hello:latest (a two-platform index) and layered:latest.
+func registry(t *testing.T) *testregistry.Registry {
+	t.Helper()
+	testenv.NeedCommand(t, "docker-registry")
+	shared.once.Do(func() {
+		if shared.reg, shared.err = testregistry.Run(testregistry.Options{}); shared.err != nil {
+			return
+		}
+		shared.err = pushTestImages(shared.reg.Host, "", "")
+	})
+	if shared.err != nil {
+		t.Fatalf("test registry: %v", shared.err)
+	}
+	return shared.reg
+}
+
+func pushTestImages(host, user, pass string) error {
+	ctx := context.Background()
+	bb, err := testimages.Busybox()
+	if err != nil {
+		return err
+	}
+	if err := testimages.Push(ctx, host+"/busybox:latest", bb, user, pass); err != nil {
+		return err
+	}
+	idx, err := testimages.HelloIndex()
+	if err != nil {
+		return err
+	}
+	if err := testimages.PushIndex(ctx, host+"/hello:latest", idx, user, pass); err != nil {
+		return err
+	}
+	ly, err := testimages.Layered()
+	if err != nil {
+		return err
+	}
+	return testimages.Push(ctx, host+"/layered:latest", ly, user, pass)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.reg != nil {
+		shared.reg.Stop()
+	}
+	os.Exit(code)
+}

@@ -1,0 +1,112 @@
+package image
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+const indexVersion = 1
+
+// index is what index.json holds.
+type index struct {
+	Version int `json:"version"`
+	// Images by ID (the config digest).
+	Images map[string]*record `json:"images"`
+	// Tags maps canonical names (docker.io/library/busybox:latest) to IDs.
+	Tags map[string]string `json:"tags"`
+}
+
+// record is one image in the index.
+type record struct {
+	ID          string       `json:"id"`
+	Manifest    string       `json:"manifest"`
+	MediaType   string       `json:"mediaType"`
+	RepoDigests []string     `json:"repoDigests,omitempty"`
+	Layers      []layerEntry `json:"layers"`
+	Created     time.Time    `json:"created"`
+	Added       time.Time    `json:"added"`
+	Size        int64        `json:"size"`
+	// Users are the holders (container IDs) that keep the image in use.
+	Users []string `json:"users,omitempty"`
+}
+
+// layerEntry is one layer of an image.
+type layerEntry struct {
+	Digest    string `json:"digest"` // of the stored blob
+	DiffID    string `json:"diffID"`
+	MediaType string `json:"mediaType"`
+	Size      int64  `json:"size"`     // of the blob
+	Unpacked  int64  `json:"unpacked"` // bytes of regular files
+}
+
+func loadIndex(path string) (*index, error) {
+	idx := &index{Version: indexVersion, Images: map[string]*record{}, Tags: map[string]string{}}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return idx, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read image index: %w", err)
+	}
+	if err := json.Unmarshal(b, idx); err != nil {
+		return nil, fmt.Errorf("parse image index %s: %w", path, err)
+	}
+	if idx.Version != indexVersion {
+		return nil, fmt.Errorf("image index %s has version %d, this agent reads %d", path, idx.Version, indexVersion)
+	}
+	if idx.Images == nil {
+		idx.Images = map[string]*record{}
+	}
+	if idx.Tags == nil {
+		idx.Tags = map[string]string{}
+	}
+	return idx, nil
+}
+
+// saveLocked writes the index to a temp file, syncs it and renames it over
+// index.json, so a crash leaves the old or the new index, never half.
+func (s *Store) saveLocked() error {
+	b, err := json.MarshalIndent(s.idx, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode image index: %w", err)
+	}
+	if err := writeFileAtomic(s.indexPath(), b); err != nil {
+		return fmt.Errorf("write image index: %w", err)
+	}
+	return nil
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
