@@ -52,7 +52,7 @@ func resolveAccel(ctx context.Context, sys runner, requested string) string {
 		return requested
 	}
 	cand := hostAccel(runtime.GOOS, runtime.GOARCH)
-	if cand == "" || probeAccel(ctx, sys, cand) != nil {
+	if cand == "" || probeAccel(ctx, sys, cand, probeTimeout) != nil {
 		return "tcg"
 	}
 	return cand
@@ -70,8 +70,8 @@ func probeArgs(accel, image string) []string {
 }
 
 // probeAccel boots a one-sector guest with accel and reports whether it
-// ran to its exit within probeTimeout.
-func probeAccel(ctx context.Context, sys runner, accel string) error {
+// ran to its exit within timeout.
+func probeAccel(ctx context.Context, sys runner, accel string, timeout time.Duration) error {
 	f, err := os.CreateTemp("", "berth-accel-probe-*.img")
 	if err != nil {
 		return err
@@ -81,7 +81,7 @@ func probeAccel(ctx context.Context, sys runner, accel string) error {
 	if err := errors.Join(werr, f.Close()); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	_, err = sys.Run(ctx, probeArgs(accel, f.Name())...)
 	var re *RunError

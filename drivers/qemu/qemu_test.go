@@ -249,10 +249,10 @@ func TestRealQEMUCorruptDisk(t *testing.T) {
 func TestRealQEMUAccelProbe(t *testing.T) {
 	testenv.NeedQEMU(t)
 	sys := program{name: DefaultBinary, hint: hostHint}
-	if err := probeAccel(context.Background(), sys, "tcg"); err != nil {
+	if err := probeAccel(context.Background(), sys, "tcg", time.Minute); err != nil {
 		t.Errorf("the tcg test boot failed: %v", err)
 	}
-	err := probeAccel(context.Background(), sys, "no-such-accel")
+	err := probeAccel(context.Background(), sys, "no-such-accel", time.Minute)
 	if err == nil {
 		t.Error("the test boot of an unknown accelerator succeeded")
 	}
