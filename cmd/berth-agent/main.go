@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/berthvm/berth/runtime/container"
 )
 
 const usage = `usage: berth-agent COMMAND [FLAGS]
@@ -26,6 +28,8 @@ Commands:
 var errUsage = errors.New("bad usage")
 
 func main() {
+	// The container init, monitor and exec helper are this binary re-executed.
+	container.RunHidden(os.Args)
 	err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	switch {
 	case err == nil:

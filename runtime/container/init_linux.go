@@ -1,0 +1,374 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// initConfig is what the monitor hands the container init (as JSON on fd 3).
+type initConfig struct {
+	Rootfs    string   // an empty folder to mount the root filesystem on
+	LowerDirs []string // top-most first
+	UpperDir  string
+	WorkDir   string
+	Binds     []bindMount // files of the state folder bound into the container
+
+	Args            []string
+	Env             []string
+	Cwd             string
+	User            string
+	Hostname        string
+	NoNewPrivileges bool
+}
+
+type bindMount struct {
+	Source string // host path
+	Target string // path inside the container
+}
+
+// initError is what the init reports on fd 4 when it cannot exec the
+// container's command; success closes fd 4 with no data (close-on-exec).
+type initError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+const (
+	initConfigFd = 3
+	initErrorFd  = 4
+)
+
+// Exit codes for commands that cannot be run, as Docker reports them.
+const (
+	exitSetupFailed = 125
+	exitCannotRun   = 126
+	exitNotFound    = 127
+)
+
+var (
+	maskedPaths = []string{
+		"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore",
+		"/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+		"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+		"/sys/firmware", "/sys/devices/virtual/powercap",
+	}
+	readonlyPaths = []string{
+		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	}
+)
+
+// runInit is the container's init: it runs in the container's fresh
+// namespaces (made by the monitor's clone), builds the root filesystem,
+// drops privileges and execs the container's command, so that the
+// command becomes PID 1. It never returns.
+func runInit() {
+	runtime.LockOSThread()
+	errf := os.NewFile(initErrorFd, "init-error")
+	fail := func(code int, err error) {
+		b, _ := json.Marshal(initError{Code: code, Message: err.Error()})
+		errf.Write(b)
+		os.Exit(code)
+	}
+	var cfg initConfig
+	cf := os.NewFile(initConfigFd, "init-config")
+	if err := json.NewDecoder(cf).Decode(&cfg); err != nil {
+		fail(exitSetupFailed, fmt.Errorf("read init config: %w", err))
+	}
+	cf.Close()
+	if err := setupContainer(&cfg); err != nil {
+		fail(exitSetupFailed, err)
+	}
+	u, err := lookupUser(cfg.User)
+	if err != nil {
+		fail(exitSetupFailed, err)
+	}
+	env := cfg.Env
+	if _, ok := envValue(env, "HOME"); !ok {
+		env = append(env, "HOME="+u.Home)
+	}
+	if err := os.MkdirAll(cfg.Cwd, 0o755); err != nil {
+		fail(exitSetupFailed, fmt.Errorf("create working directory %s: %w", cfg.Cwd, err))
+	}
+	if err := os.Chdir(cfg.Cwd); err != nil {
+		fail(exitSetupFailed, fmt.Errorf("change to working directory %s: %w", cfg.Cwd, err))
+	}
+	argv0, code, err := lookCommand(cfg.Args[0], env)
+	if err != nil {
+		fail(code, err)
+	}
+	if err := dropPrivileges(u, cfg.NoNewPrivileges); err != nil {
+		fail(exitSetupFailed, err)
+	}
+	err = execve(argv0, cfg.Args, env)
+	fail(execErrorCode(err), fmt.Errorf("exec: %q: %w", cfg.Args[0], err))
+}
+
+// dropPrivileges leaves the calling thread with Docker's default
+// capabilities, as user u, with no_new_privs when asked.
+func dropPrivileges(u ExecUser, noNewPrivs bool) error {
+	last, err := lastCap()
+	if err != nil {
+		return err
+	}
+	if err := limitCaps(DefaultCapMask(), last); err != nil {
+		return err
+	}
+	if noNewPrivs {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("set no_new_privs: %w", err)
+		}
+	}
+	return setCreds(u)
+}
+
+// execve closes every descriptor above 2 on exec and replaces the process.
+func execve(argv0 string, args, env []string) error {
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("mark descriptors close-on-exec: %w", err)
+	}
+	return unix.Exec(argv0, args, env)
+}
+
+func execErrorCode(err error) int {
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return exitNotFound
+	default:
+		return exitCannotRun
+	}
+}
+
+// lookCommand finds name the way a shell does, on the container's PATH.
+func lookCommand(name string, env []string) (string, int, error) {
+	check := func(p string) error {
+		st, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if st.IsDir() || st.Mode()&0o111 == 0 {
+			return unix.EACCES
+		}
+		return nil
+	}
+	if strings.Contains(name, "/") {
+		if err := check(name); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return "", exitNotFound, fmt.Errorf("exec: %q: stat %s: no such file or directory", name, name)
+			}
+			return "", exitCannotRun, fmt.Errorf("exec: %q: permission denied", name)
+		}
+		return name, 0, nil
+	}
+	p, _ := envValue(env, "PATH")
+	for _, dir := range filepath.SplitList(p) {
+		if dir == "" {
+			dir = "."
+		}
+		full := path.Join(dir, name)
+		if check(full) == nil {
+			return full, 0, nil
+		}
+	}
+	return "", exitNotFound, fmt.Errorf("exec: %q: executable file not found in $PATH", name)
+}
+
+// lookupUser resolves spec in the container's own /etc/passwd and /etc/group.
+func lookupUser(spec string) (ExecUser, error) {
+	open := func(p string) io.Reader {
+		f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NONBLOCK, 0)
+		if err != nil {
+			return nil
+		}
+		st, err := f.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			f.Close()
+			return nil
+		}
+		return io.LimitReader(f, 16<<20)
+	}
+	return ResolveUser(spec, open("/etc/passwd"), open("/etc/group"))
+}
+
+// setupContainer builds the container's root filesystem and switches into it.
+func setupContainer(cfg *initConfig) error {
+	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+		return fmt.Errorf("make cgroup namespace: %w", err)
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make mounts private: %w", err)
+	}
+	if err := mountRootfs(cfg); err != nil {
+		return err
+	}
+	if err := mountSpecial(cfg); err != nil {
+		return err
+	}
+	if err := pivotRoot(cfg.Rootfs); err != nil {
+		return err
+	}
+	if err := makeDevices(); err != nil {
+		return err
+	}
+	if err := maskPaths(); err != nil {
+		return err
+	}
+	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+		return fmt.Errorf("set hostname: %w", err)
+	}
+	return loopbackUp()
+}
+
+func mountRootfs(cfg *initConfig) error {
+	if len(cfg.LowerDirs) == 0 {
+		return errors.New("no image layers to mount")
+	}
+	opts := "lowerdir=" + strings.Join(cfg.LowerDirs, ":")
+	if cfg.UpperDir != "" {
+		opts += ",upperdir=" + cfg.UpperDir + ",workdir=" + cfg.WorkDir
+	}
+	if err := unix.Mount("overlay", cfg.Rootfs, "overlay", 0, opts); err != nil {
+		return fmt.Errorf("mount overlay root filesystem (%s): %w", opts, err)
+	}
+	return nil
+}
+
+func mountSpecial(cfg *initConfig) error {
+	root, err := unix.Open(cfg.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open root filesystem: %w", err)
+	}
+	defer unix.Close(root)
+	const (
+		nosuid = unix.MS_NOSUID
+		nodev  = unix.MS_NODEV
+		noexec = unix.MS_NOEXEC
+	)
+	mounts := []struct {
+		src, target, fstype string
+		flags               uintptr
+		data                string
+	}{
+		{"proc", "/proc", "proc", nosuid | noexec | nodev, ""},
+		{"tmpfs", "/dev", "tmpfs", nosuid, "mode=755,size=65536k"},
+		{"devpts", "/dev/pts", "devpts", nosuid | noexec, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+		{"shm", "/dev/shm", "tmpfs", nosuid | noexec | nodev, "mode=1777,size=65536k"},
+		{"mqueue", "/dev/mqueue", "mqueue", nosuid | noexec | nodev, ""},
+		{"sysfs", "/sys", "sysfs", nosuid | noexec | nodev | unix.MS_RDONLY, ""},
+		{"cgroup", "/sys/fs/cgroup", "cgroup2", nosuid | noexec | nodev | unix.MS_RDONLY, ""},
+	}
+	for _, m := range mounts {
+		if err := mountInRoot(root, m.src, m.target, m.fstype, m.flags, m.data, true); err != nil {
+			return err
+		}
+	}
+	for _, b := range cfg.Binds {
+		if err := mountInRoot(root, b.Source, b.Target, "", unix.MS_BIND, "", false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pivotRoot makes rootfs the root and detaches the old root.
+func pivotRoot(rootfs string) error {
+	if err := unix.Chdir(rootfs); err != nil {
+		return fmt.Errorf("enter root filesystem: %w", err)
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach old root: %w", err)
+	}
+	return unix.Chdir("/")
+}
+
+func makeDevices() error {
+	old := unix.Umask(0)
+	defer unix.Umask(old)
+	devs := []struct {
+		name         string
+		major, minor uint32
+	}{
+		{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+		{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+	}
+	for _, d := range devs {
+		p := "/dev/" + d.name
+		if err := unix.Mknod(p, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
+			return fmt.Errorf("make device %s: %w", p, err)
+		}
+	}
+	links := [][2]string{
+		{"pts/ptmx", "/dev/ptmx"}, {"/proc/self/fd", "/dev/fd"},
+		{"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
+		{"/proc/self/fd/2", "/dev/stderr"},
+	}
+	for _, l := range links {
+		if err := os.Symlink(l[0], l[1]); err != nil {
+			return fmt.Errorf("make device link %s: %w", l[1], err)
+		}
+	}
+	return nil
+}
+
+// maskPaths hides and write-protects the /proc and /sys paths Docker does.
+func maskPaths() error {
+	for _, p := range maskedPaths {
+		st, err := os.Lstat(p)
+		if err != nil {
+			continue
+		}
+		if st.IsDir() {
+			err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "")
+		} else {
+			err = unix.Mount("/dev/null", p, "", unix.MS_BIND, "")
+		}
+		if err != nil {
+			return fmt.Errorf("mask %s: %w", p, err)
+		}
+	}
+	for _, p := range readonlyPaths {
+		if _, err := os.Lstat(p); err != nil {
+			continue
+		}
+		if err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("bind %s read-only: %w", p, err)
+		}
+		flags := uintptr(unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+		if err := unix.Mount(p, p, "", flags, ""); err != nil {
+			return fmt.Errorf("remount %s read-only: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// loopbackUp brings up "lo" in the container's network namespace.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open socket for loopback: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("loopback request: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("read loopback flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring loopback up: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,660 @@
+package container
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ctlRequest is one request on a monitor's control socket (a JSON line).
+// "attach" turns the connection into the container's stream.
+type ctlRequest struct {
+	Op      string `json:"op"` // start, attach, wait, kill, stop, resize
+	Stdin   bool   `json:"stdin,omitempty"`
+	Stdout  bool   `json:"stdout,omitempty"`
+	Stderr  bool   `json:"stderr,omitempty"`
+	Signal  int    `json:"signal,omitempty"`
+	Timeout int    `json:"timeout,omitempty"` // seconds, for stop
+	Height  int    `json:"h,omitempty"`
+	Width   int    `json:"w,omitempty"`
+}
+
+// ctlReply answers a request. For wait it carries the state at exit.
+type ctlReply struct {
+	Error string `json:"error,omitempty"`
+	Code  int    `json:"code,omitempty"`
+	State *State `json:"state,omitempty"`
+}
+
+type attacher struct {
+	conn           net.Conn
+	stdout, stderr bool
+}
+
+// monitor supervises one container: it holds the process's stdio, writes
+// the log and the state, serves the control socket and applies the
+// restart policy. It runs as its own session, so the agent can restart.
+type monitor struct {
+	dir  string
+	spec Spec
+
+	mu        sync.Mutex
+	state     State
+	attachers []*attacher
+	stdin     io.WriteCloser
+	pty       *os.File
+	proc      *os.Process
+	waiters   []chan State
+	logs      *logWriter
+	startReq  chan chan ctlReply
+	stopping  bool
+	finished  bool
+	started   bool
+	handlers  sync.WaitGroup
+	exitedRun chan struct{}
+}
+
+// runMonitor is the monitor's main: args are the container folder.
+func runMonitor(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: container-monitor DIR")
+		return 2
+	}
+	m := &monitor{dir: args[0], startReq: make(chan chan ctlReply, 1)}
+	if err := m.run(); err != nil {
+		fmt.Fprintf(os.Stderr, "monitor: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func (m *monitor) run() error {
+	if err := readJSON(filepath.Join(m.dir, specFile), &m.spec); err != nil {
+		return fmt.Errorf("read container config: %w", err)
+	}
+	if err := readJSON(filepath.Join(m.dir, stateFile), &m.state); err != nil {
+		return fmt.Errorf("read container state: %w", err)
+	}
+	logs, err := openLogWriter(filepath.Join(m.dir, logFile))
+	if err != nil {
+		return fmt.Errorf("open log: %w", err)
+	}
+	m.logs = logs
+	defer logs.close()
+	dirf, err := os.Open(m.dir)
+	if err != nil {
+		return fmt.Errorf("open container folder: %w", err)
+	}
+	defer dirf.Close()
+	// Through the folder's descriptor: the full path can exceed the
+	// 108 bytes a socket address holds.
+	sock := fmt.Sprintf("/proc/self/fd/%d/%s", dirf.Fd(), ctlSocket)
+	os.Remove(sock)
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		return fmt.Errorf("listen on control socket: %w", err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	go m.serve(ln)
+
+	// Tell the agent we are ready (fd 3), then wait for "start".
+	ready := os.NewFile(3, "ready")
+	ready.Write([]byte{'R'})
+	ready.Close()
+
+	var reply chan ctlReply
+	select {
+	case reply = <-m.startReq:
+	case <-time.After(2 * time.Minute):
+		return errors.New("no start request within 2 minutes")
+	}
+	for {
+		st, startErr := m.runOnce(reply)
+		reply = nil
+		if startErr != nil || !m.shouldRestart(st) {
+			break
+		}
+		delay := time.Duration(100<<min(st.RestartCount, 10)) * time.Millisecond
+		if time.Since(st.StartedAt) > 10*time.Second {
+			delay = 100 * time.Millisecond
+		}
+		m.setState(func(s *State) { s.Status = StatusRestarting; s.RestartCount++ })
+		time.Sleep(delay)
+		m.mu.Lock()
+		stop := m.stopping
+		m.mu.Unlock()
+		if stop {
+			m.setState(func(s *State) { s.Status = StatusExited })
+			break
+		}
+	}
+	ln.Close()
+	os.Remove(sock)
+	m.mu.Lock()
+	for _, a := range m.attachers {
+		a.conn.Close()
+	}
+	m.attachers = nil
+	m.finished = true
+	for _, w := range m.waiters {
+		close(w)
+	}
+	m.waiters = nil
+	m.mu.Unlock()
+	// Let the handlers send their last answers.
+	flushed := make(chan struct{})
+	go func() { m.handlers.Wait(); close(flushed) }()
+	select {
+	case <-flushed:
+	case <-time.After(5 * time.Second):
+	}
+	return nil
+}
+
+func (m *monitor) shouldRestart(st State) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopping || st.ManualStop {
+		return false
+	}
+	switch m.spec.RestartPolicy.Name {
+	case "always", "unless-stopped":
+		return true
+	case "on-failure":
+		max := m.spec.RestartPolicy.MaximumRetryCount
+		return st.ExitCode != 0 && (max == 0 || st.RestartCount < max)
+	}
+	return false
+}
+
+func (m *monitor) setState(fn func(*State)) State {
+	m.mu.Lock()
+	fn(&m.state)
+	st := m.state
+	m.mu.Unlock()
+	writeJSON(filepath.Join(m.dir, stateFile), st)
+	return st
+}
+
+// runOnce starts the container's process, answers reply (when not nil)
+// with the start result, and waits for the process to end.
+func (m *monitor) runOnce(reply chan ctlReply) (State, error) {
+	answer := func(r ctlReply) {
+		if reply != nil {
+			reply <- r
+		}
+	}
+	cmd, done, err := m.startProcess()
+	if err != nil {
+		code := exitSetupFailed
+		var ie *initError
+		if errors.As(err, &ie) {
+			code = ie.Code
+		}
+		st := m.setState(func(s *State) {
+			s.Status = StatusCreated
+			if s.RestartCount > 0 {
+				s.Status = StatusExited
+			}
+			s.ExitCode = code
+			s.Error = err.Error()
+			s.Pid = 0
+			s.FinishedAt = time.Now().UTC()
+		})
+		answer(ctlReply{Error: err.Error(), Code: code})
+		m.notifyExit(st)
+		return st, err
+	}
+	answer(ctlReply{})
+	st := m.waitProcess(cmd, done)
+	return st, nil
+}
+
+type stdioEnds struct {
+	child       []*os.File // stdin, stdout, stderr for the child
+	closeAfter  []*os.File // our copies of the child's ends
+	outputs     []*os.File // what to read (stdout, stderr; or the pty)
+	streamNames []string
+}
+
+func (m *monitor) makeStdio() (*stdioEnds, error) {
+	e := &stdioEnds{}
+	if m.spec.Tty {
+		master, slave, err := openPty()
+		if err != nil {
+			return nil, err
+		}
+		e.child = []*os.File{slave, slave, slave}
+		e.closeAfter = []*os.File{slave}
+		e.outputs = []*os.File{master}
+		e.streamNames = []string{"stdout"}
+		m.mu.Lock()
+		m.pty, m.stdin = master, master
+		m.mu.Unlock()
+		return e, nil
+	}
+	var stdin *os.File
+	if m.spec.OpenStdin {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		stdin = r
+		e.closeAfter = append(e.closeAfter, r)
+		m.mu.Lock()
+		m.stdin = w
+		m.mu.Unlock()
+	} else {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			return nil, err
+		}
+		stdin = f
+		e.closeAfter = append(e.closeAfter, f)
+	}
+	or, ow, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	er, ew, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	e.child = []*os.File{stdin, ow, ew}
+	e.closeAfter = append(e.closeAfter, ow, ew)
+	e.outputs = []*os.File{or, er}
+	e.streamNames = []string{"stdout", "stderr"}
+	return e, nil
+}
+
+// startProcess starts the container init and waits until it has exec'd
+// the container's command (or failed to). done is closed when the output
+// has been drained.
+func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
+	cgroup, err := createCgroup(m.spec.ID, m.spec.Resources)
+	if err != nil {
+		return nil, nil, err
+	}
+	cgfd, err := unix.Open(cgroup, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		removeCgroup(cgroup)
+		return nil, nil, fmt.Errorf("open cgroup: %w", err)
+	}
+	defer unix.Close(cgfd)
+	stdio, err := m.makeStdio()
+	if err != nil {
+		removeCgroup(cgroup)
+		return nil, nil, fmt.Errorf("make stdio: %w", err)
+	}
+	cfgR, cfgW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	self, err := sealedSelf()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := &exec.Cmd{
+		Path:       self,
+		Args:       []string{"berth-agent", initCommand},
+		Env:        []string{},
+		Stdin:      stdio.child[0],
+		Stdout:     stdio.child[1],
+		Stderr:     stdio.child[2],
+		ExtraFiles: []*os.File{cfgR, errW},
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags:  unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET,
+			UseCgroupFD: true,
+			CgroupFD:    cgfd,
+			Setsid:      true,
+			Setctty:     m.spec.Tty,
+			Pdeathsig:   0,
+		},
+	}
+	if err := cmd.Start(); err != nil {
+		removeCgroup(cgroup)
+		return nil, nil, fmt.Errorf("start container init: %w", err)
+	}
+	cfgR.Close()
+	errW.Close()
+	for _, f := range stdio.closeAfter {
+		f.Close()
+	}
+	cfg := initConfig{
+		Rootfs:    filepath.Join(m.dir, "rootfs"),
+		LowerDirs: m.spec.LowerDirs,
+		UpperDir:  filepath.Join(m.dir, "upper"),
+		WorkDir:   filepath.Join(m.dir, "work"),
+		Binds: []bindMount{
+			{Source: filepath.Join(m.dir, "hostname"), Target: "/etc/hostname"},
+			{Source: filepath.Join(m.dir, "hosts"), Target: "/etc/hosts"},
+			{Source: filepath.Join(m.dir, "resolv.conf"), Target: "/etc/resolv.conf"},
+		},
+		Args: m.spec.Args, Env: m.spec.Env, Cwd: m.spec.WorkingDir,
+		User: m.spec.User, Hostname: m.spec.Hostname,
+		NoNewPrivileges: m.spec.NoNewPrivileges,
+	}
+	json.NewEncoder(cfgW).Encode(cfg)
+	cfgW.Close()
+	msg, _ := io.ReadAll(errR)
+	errR.Close()
+
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, f := range stdio.outputs {
+		wg.Add(1)
+		go func(f *os.File, stream string) {
+			defer wg.Done()
+			m.pump(f, stream)
+		}(f, stdio.streamNames[i])
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	if len(msg) > 0 {
+		var ie initError
+		if json.Unmarshal(msg, &ie) != nil {
+			ie = initError{Code: exitSetupFailed, Message: string(msg)}
+		}
+		cmd.Wait()
+		<-done
+		m.closeStdin()
+		removeCgroup(cgroup)
+		return nil, nil, &ie
+	}
+	m.mu.Lock()
+	m.proc = cmd.Process
+	m.exitedRun = make(chan struct{})
+	m.mu.Unlock()
+	m.setState(func(s *State) {
+		s.Status = StatusRunning
+		s.Pid = cmd.Process.Pid
+		s.MonitorPid = os.Getpid()
+		s.StartedAt = time.Now().UTC()
+		s.ExitCode = 0
+		s.OOMKilled = false
+		s.Error = ""
+		s.ManualStop = false
+	})
+	return cmd, done, nil
+}
+
+func (e *initError) Error() string { return e.Message }
+
+func (m *monitor) closeStdin() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stdin != nil {
+		m.stdin.Close()
+		m.stdin = nil
+	}
+	m.pty = nil
+}
+
+// pump copies one output stream to the log and the attached clients.
+func (m *monitor) pump(f *os.File, stream string) {
+	defer f.Close()
+	id := byte(StreamStdout)
+	if stream == "stderr" {
+		id = StreamStderr
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := f.Read(buf)
+		if n > 0 {
+			p := buf[:n]
+			m.logs.write(stream, p)
+			m.mu.Lock()
+			for _, a := range m.attachers {
+				if id == StreamStdout && !a.stdout || id == StreamStderr && !a.stderr {
+					continue
+				}
+				if m.spec.Tty {
+					a.conn.Write(p)
+				} else {
+					WriteFrame(a.conn, id, p)
+				}
+			}
+			m.mu.Unlock()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// waitProcess waits for the container's process and its output, then
+// records how it ended.
+func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
+	werr := cmd.Wait()
+	code := 0
+	if werr != nil {
+		var ee *exec.ExitError
+		if errors.As(werr, &ee) {
+			ws := ee.Sys().(syscall.WaitStatus)
+			if ws.Signaled() {
+				code = 128 + int(ws.Signal())
+			} else {
+				code = ws.ExitStatus()
+			}
+		} else {
+			code = 255
+		}
+	}
+	cgroup := filepath.Join(mustCgroupRoot(), cgroupParent, m.spec.ID)
+	oom := oomKilled(cgroup)
+	killCgroup(cgroup)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	m.logs.flush()
+	m.closeStdin()
+	removeCgroup(cgroup)
+	m.mu.Lock()
+	stopping := m.stopping
+	close(m.exitedRun)
+	m.proc = nil
+	m.mu.Unlock()
+	st := m.setState(func(s *State) {
+		s.Status = StatusExited
+		s.Pid = 0
+		s.ExitCode = code
+		s.OOMKilled = oom
+		s.FinishedAt = time.Now().UTC()
+		s.ManualStop = stopping
+	})
+	m.notifyExit(st)
+	return st
+}
+
+func mustCgroupRoot() string {
+	r, _ := CgroupRoot()
+	return r
+}
+
+func (m *monitor) notifyExit(st State) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, w := range m.waiters {
+		select {
+		case w <- st:
+		default:
+		}
+	}
+}
+
+func (m *monitor) serve(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		m.handlers.Add(1)
+		go m.handle(c)
+	}
+}
+
+func (m *monitor) handle(c net.Conn) {
+	defer m.handlers.Done()
+	br := bufio.NewReader(c)
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		c.Close()
+		return
+	}
+	var req ctlRequest
+	if err := json.Unmarshal(line, &req); err != nil {
+		writeReply(c, ctlReply{Error: "bad request: " + err.Error()})
+		c.Close()
+		return
+	}
+	switch req.Op {
+	case "attach":
+		m.attach(c, br, req)
+		return
+	case "start":
+		m.mu.Lock()
+		first := !m.started
+		m.started = true
+		m.mu.Unlock()
+		if !first {
+			writeReply(c, ctlReply{Error: "container already started"})
+			break
+		}
+		reply := make(chan ctlReply, 1)
+		m.startReq <- reply
+		writeReply(c, <-reply)
+	case "wait":
+		// A subscription: one reply per exit, closed when the monitor ends.
+		w := make(chan State, 64)
+		m.mu.Lock()
+		if m.finished {
+			close(w)
+		} else {
+			m.waiters = append(m.waiters, w)
+		}
+		m.mu.Unlock()
+		writeReply(c, ctlReply{})
+		for st := range w {
+			st := st
+			writeReply(c, ctlReply{State: &st})
+		}
+	case "kill":
+		writeReply(c, m.signal(syscall.Signal(req.Signal)))
+	case "stop":
+		writeReply(c, m.stop(syscall.Signal(req.Signal), time.Duration(req.Timeout)*time.Second))
+	case "resize":
+		writeReply(c, m.resize(req.Height, req.Width))
+	default:
+		writeReply(c, ctlReply{Error: "unknown request " + req.Op})
+	}
+	c.Close()
+}
+
+func writeReply(c net.Conn, r ctlReply) {
+	b, _ := json.Marshal(r)
+	c.Write(append(b, '\n'))
+}
+
+// attach makes c a stream of the container: output to it, input from it.
+func (m *monitor) attach(c net.Conn, br *bufio.Reader, req ctlRequest) {
+	a := &attacher{conn: c, stdout: req.Stdout, stderr: req.Stderr}
+	m.mu.Lock()
+	m.attachers = append(m.attachers, a)
+	m.mu.Unlock()
+	writeReply(c, ctlReply{})
+	if !req.Stdin {
+		io.Copy(io.Discard, br)
+	} else {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := br.Read(buf)
+			if n > 0 {
+				m.mu.Lock()
+				in := m.stdin
+				m.mu.Unlock()
+				if in != nil {
+					in.Write(buf[:n])
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		if m.spec.StdinOnce && !m.spec.Tty {
+			m.closeStdin()
+		}
+	}
+	m.mu.Lock()
+	for i, x := range m.attachers {
+		if x == a {
+			m.attachers = append(m.attachers[:i], m.attachers[i+1:]...)
+			break
+		}
+	}
+	m.mu.Unlock()
+}
+
+func (m *monitor) signal(sig syscall.Signal) ctlReply {
+	m.mu.Lock()
+	p := m.proc
+	m.mu.Unlock()
+	if p == nil {
+		return ctlReply{Error: "container is not running"}
+	}
+	if err := p.Signal(sig); err != nil {
+		return ctlReply{Error: fmt.Sprintf("signal container: %v", err)}
+	}
+	return ctlReply{}
+}
+
+func (m *monitor) stop(sig syscall.Signal, grace time.Duration) ctlReply {
+	m.mu.Lock()
+	m.stopping = true
+	p, exited := m.proc, m.exitedRun
+	m.mu.Unlock()
+	if p == nil {
+		return ctlReply{}
+	}
+	if sig == 0 {
+		sig = syscall.SIGTERM
+	}
+	p.Signal(sig)
+	select {
+	case <-exited:
+		return ctlReply{}
+	case <-time.After(grace):
+	}
+	p.Signal(syscall.SIGKILL)
+	<-exited
+	return ctlReply{}
+}
+
+func (m *monitor) resize(h, w int) ctlReply {
+	m.mu.Lock()
+	pty := m.pty
+	m.mu.Unlock()
+	if pty == nil {
+		return ctlReply{Error: "container has no terminal"}
+	}
+	ws := &unix.Winsize{Row: uint16(h), Col: uint16(w)}
+	if err := unix.IoctlSetWinsize(int(pty.Fd()), unix.TIOCSWINSZ, ws); err != nil {
+		return ctlReply{Error: fmt.Sprintf("resize terminal: %v", err)}
+	}
+	return ctlReply{}
+}

@@ -1,0 +1,709 @@
+package container
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Runtime manages the containers kept in one folder. The agent holds one;
+// containers keep running when it exits, and a new Runtime on the same
+// folder finds them again.
+type Runtime struct {
+	dir string
+
+	mu      sync.Mutex
+	entries map[string]*entry
+}
+
+// entry is the in-memory side of one container.
+type entry struct {
+	spec      Spec
+	exited    chan struct{} // closed at the next exit, then replaced
+	removed   chan struct{} // closed when removed
+	watchDone chan struct{} // closed when the monitor's watcher ends; nil when none
+	pending   []*pendingAttach
+	starting  bool
+	lastState *State // set when removed
+}
+
+type pendingAttach struct {
+	req  ctlRequest
+	conn chan net.Conn
+}
+
+// Info is a container's configuration and state.
+type Info struct {
+	Spec  Spec
+	State State
+}
+
+// New opens (and creates) the container folder dir, finds the containers
+// that survived an agent restart, reattaches to their monitors and applies
+// restart policies to those whose monitor is gone (a reboot).
+func New(ctx context.Context, dir string) (*Runtime, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create container folder: %w", err)
+	}
+	if _, err := sealedSelf(); err != nil {
+		return nil, err
+	}
+	r := &Runtime{dir: dir, entries: map[string]*entry{}}
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read container folder: %w", err)
+	}
+	var restart []string
+	for _, de := range des {
+		if !de.IsDir() {
+			continue
+		}
+		var spec Spec
+		if err := readJSON(filepath.Join(dir, de.Name(), specFile), &spec); err != nil {
+			continue
+		}
+		e := &entry{spec: spec, exited: make(chan struct{}), removed: make(chan struct{})}
+		r.entries[spec.ID] = e
+		st, _ := r.state(spec.ID)
+		if !st.Running() {
+			if spec.AutoRemove && st.Status == StatusExited {
+				defer r.Remove(ctx, spec.ID, true)
+			}
+			continue
+		}
+		if err := r.watch(e); err != nil {
+			// The monitor is gone (the machine rebooted or it crashed).
+			st.Status, st.Pid, st.ExitCode = StatusExited, 0, 255
+			st.Error = "the container's monitor is gone"
+			st.FinishedAt = time.Now().UTC()
+			writeJSON(filepath.Join(dir, spec.ID, stateFile), st)
+			if p := spec.RestartPolicy.Name; p == "always" || p == "unless-stopped" {
+				restart = append(restart, spec.ID)
+			}
+		}
+	}
+	for _, id := range restart {
+		r.Start(ctx, id)
+	}
+	return r, nil
+}
+
+func (r *Runtime) cdir(id string) string { return filepath.Join(r.dir, id) }
+
+func (r *Runtime) state(id string) (State, error) {
+	var st State
+	err := readJSON(filepath.Join(r.cdir(id), stateFile), &st)
+	return st, err
+}
+
+// lookup finds a container by full id, name, or unique id prefix.
+func (r *Runtime) lookup(ref string) (*entry, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ref = strings.TrimPrefix(ref, "/")
+	if e, ok := r.entries[ref]; ok {
+		return e, nil
+	}
+	for _, e := range r.entries {
+		if e.spec.Name == ref {
+			return e, nil
+		}
+	}
+	var found *entry
+	if ref != "" {
+		for id, e := range r.entries {
+			if strings.HasPrefix(id, ref) {
+				if found != nil {
+					return nil, fmt.Errorf("multiple containers match %q: give more of the id", ref)
+				}
+				found = e
+			}
+		}
+	}
+	if found == nil {
+		return nil, notFound(ref)
+	}
+	return found, nil
+}
+
+// Create stores a new container (not started). spec.ID and spec.Name are
+// made when empty; spec.Args must be set (see ApplyConfig).
+func (r *Runtime) Create(ctx context.Context, spec Spec) (Info, error) {
+	if spec.ID == "" {
+		spec.ID = NewID()
+	}
+	if spec.Hostname == "" {
+		spec.Hostname = spec.ID[:12]
+	}
+	if len(spec.Args) == 0 {
+		return Info{}, ErrNoCommand
+	}
+	if len(spec.LowerDirs) == 0 {
+		return Info{}, errors.New("create container: the image has no layers")
+	}
+	spec.Name = strings.TrimPrefix(spec.Name, "/")
+	if spec.Name != "" && !ValidName(spec.Name) {
+		return Info{}, fmt.Errorf("invalid container name %q, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", spec.Name)
+	}
+	if spec.Created.IsZero() {
+		spec.Created = time.Now().UTC()
+	}
+	r.mu.Lock()
+	taken := map[string]bool{}
+	for _, e := range r.entries {
+		taken[e.spec.Name] = true
+	}
+	if spec.Name == "" {
+		for i := 0; i < 100; i++ {
+			spec.Name = GenerateName()
+			if i > 50 {
+				spec.Name += fmt.Sprint(i)
+			}
+			if !taken[spec.Name] {
+				break
+			}
+		}
+	} else if taken[spec.Name] {
+		r.mu.Unlock()
+		return Info{}, fmt.Errorf("%w: the container name \"/%s\" is already in use", ErrNameInUse, spec.Name)
+	}
+	e := &entry{spec: spec, exited: make(chan struct{}), removed: make(chan struct{})}
+	r.entries[spec.ID] = e
+	r.mu.Unlock()
+
+	if err := r.writeContainer(spec); err != nil {
+		r.mu.Lock()
+		delete(r.entries, spec.ID)
+		r.mu.Unlock()
+		os.RemoveAll(r.cdir(spec.ID))
+		return Info{}, fmt.Errorf("create container %s: %w", spec.Name, err)
+	}
+	st, _ := r.state(spec.ID)
+	return Info{Spec: spec, State: st}, nil
+}
+
+func (r *Runtime) writeContainer(spec Spec) error {
+	dir := r.cdir(spec.ID)
+	for _, d := range []string{dir, filepath.Join(dir, "upper"), filepath.Join(dir, "work"), filepath.Join(dir, "rootfs")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	os.Chmod(filepath.Join(dir, "upper"), 0o755)
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+	resolv, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		resolv = []byte("nameserver 8.8.8.8\nnameserver 8.8.4.4\n")
+	}
+	files := map[string]string{
+		"hostname":    spec.Hostname + "\n",
+		"hosts":       hosts,
+		"resolv.conf": string(resolv),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	if err := writeJSON(filepath.Join(dir, specFile), spec); err != nil {
+		return err
+	}
+	return writeJSON(filepath.Join(dir, stateFile), State{Status: StatusCreated})
+}
+
+// Get returns a container's configuration and state.
+func (r *Runtime) Get(ref string) (Info, error) {
+	e, err := r.lookup(ref)
+	if err != nil {
+		return Info{}, err
+	}
+	st, err := r.state(e.spec.ID)
+	if err != nil {
+		return Info{}, fmt.Errorf("read state of %s: %w", e.spec.Name, err)
+	}
+	return Info{Spec: e.spec, State: st}, nil
+}
+
+// List returns every container, newest first.
+func (r *Runtime) List() []Info {
+	r.mu.Lock()
+	ids := make([]string, 0, len(r.entries))
+	for id := range r.entries {
+		ids = append(ids, id)
+	}
+	r.mu.Unlock()
+	var out []Info
+	for _, id := range ids {
+		if info, err := r.Get(id); err == nil {
+			out = append(out, info)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Spec.Created.After(out[j].Spec.Created) })
+	return out
+}
+
+// dialMonitor connects to the container's monitor and sends req. The
+// connection is returned after the monitor's first reply.
+func (r *Runtime) dialMonitor(ctx context.Context, id string, req ctlRequest) (net.Conn, *bufio.Reader, ctlReply, error) {
+	dirf, err := os.Open(r.cdir(id))
+	if err != nil {
+		return nil, nil, ctlReply{}, err
+	}
+	defer dirf.Close()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", fmt.Sprintf("/proc/self/fd/%d/%s", dirf.Fd(), ctlSocket))
+	if err != nil {
+		return nil, nil, ctlReply{}, fmt.Errorf("%w (no monitor: %v)", ErrNotRunning, err)
+	}
+	b, _ := json.Marshal(req)
+	if _, err := c.Write(append(b, '\n')); err != nil {
+		c.Close()
+		return nil, nil, ctlReply{}, fmt.Errorf("send %s to monitor: %w", req.Op, err)
+	}
+	br := bufio.NewReader(c)
+	rep, err := readReply(br)
+	if err != nil {
+		c.Close()
+		return nil, nil, ctlReply{}, fmt.Errorf("read monitor's answer to %s: %w", req.Op, err)
+	}
+	return c, br, rep, nil
+}
+
+func readReply(br *bufio.Reader) (ctlReply, error) {
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return ctlReply{}, err
+	}
+	var rep ctlReply
+	if err := json.Unmarshal(line, &rep); err != nil {
+		return ctlReply{}, err
+	}
+	return rep, nil
+}
+
+// call sends a one-shot request to the monitor.
+func (r *Runtime) call(ctx context.Context, id string, req ctlRequest) error {
+	c, _, rep, err := r.dialMonitor(ctx, id, req)
+	if err != nil {
+		return err
+	}
+	c.Close()
+	if rep.Error != "" {
+		if rep.Error == "container is not running" {
+			return ErrNotRunning
+		}
+		return errors.New(rep.Error)
+	}
+	return nil
+}
+
+// watch follows the monitor's exits: it broadcasts each one and, when the
+// monitor ends, applies auto-remove.
+func (r *Runtime) watch(e *entry) error {
+	id := e.spec.ID
+	c, br, _, err := r.dialMonitor(context.Background(), id, ctlRequest{Op: "wait"})
+	if err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	r.mu.Lock()
+	e.watchDone = done
+	r.mu.Unlock()
+	go func() {
+		defer c.Close()
+		for {
+			rep, err := readReply(br)
+			if err != nil {
+				break
+			}
+			if rep.State != nil {
+				r.broadcastExit(e)
+			}
+		}
+		r.mu.Lock()
+		close(done)
+		e.watchDone = nil
+		r.mu.Unlock()
+		if e.spec.AutoRemove {
+			r.Remove(context.Background(), id, true)
+		}
+	}()
+	return nil
+}
+
+func (r *Runtime) broadcastExit(e *entry) {
+	r.mu.Lock()
+	close(e.exited)
+	e.exited = make(chan struct{})
+	r.mu.Unlock()
+}
+
+// Start starts a created or exited container. Pending attaches are
+// connected before the command runs, so they see all of its output.
+func (r *Runtime) Start(ctx context.Context, ref string) error {
+	e, err := r.lookup(ref)
+	if err != nil {
+		return err
+	}
+	id := e.spec.ID
+	r.mu.Lock()
+	if e.starting {
+		r.mu.Unlock()
+		return ErrAlreadyStarted
+	}
+	e.starting = true
+	prev := e.watchDone
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		e.starting = false
+		r.mu.Unlock()
+	}()
+	if st, _ := r.state(id); st.Running() {
+		return ErrAlreadyStarted
+	}
+	if prev != nil {
+		// The previous monitor is finishing (restart after stop).
+		select {
+		case <-prev:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	if err := r.spawnMonitor(ctx, id); err != nil {
+		return fmt.Errorf("start container %s: %w", e.spec.Name, err)
+	}
+	r.mu.Lock()
+	pending := e.pending
+	e.pending = nil
+	r.mu.Unlock()
+	for _, p := range pending {
+		c, _, rep, err := r.dialMonitor(ctx, id, p.req)
+		if err == nil && rep.Error != "" {
+			c.Close()
+			err = errors.New(rep.Error)
+		}
+		if err != nil {
+			close(p.conn)
+			continue
+		}
+		p.conn <- c
+	}
+	if err := r.watch(e); err != nil {
+		return fmt.Errorf("start container %s: follow its monitor: %w", e.spec.Name, err)
+	}
+	c, _, rep, err := r.dialMonitor(ctx, id, ctlRequest{Op: "start"})
+	if err != nil {
+		return fmt.Errorf("start container %s: %w", e.spec.Name, err)
+	}
+	c.Close()
+	if rep.Error != "" {
+		return &StartError{Code: rep.Code, Message: rep.Error}
+	}
+	return nil
+}
+
+// spawnMonitor starts the container's monitor in its own session and
+// waits until it listens.
+func (r *Runtime) spawnMonitor(ctx context.Context, id string) error {
+	self, err := sealedSelf()
+	if err != nil {
+		return err
+	}
+	dir := r.cdir(id)
+	logf, err := os.OpenFile(filepath.Join(dir, monLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open monitor log: %w", err)
+	}
+	defer logf.Close()
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	cmd := &exec.Cmd{
+		Path:        self,
+		Args:        []string{"berth-agent", monitorCommand, dir},
+		Env:         []string{"PATH=" + DefaultPath},
+		Dir:         "/",
+		Stdout:      logf,
+		Stderr:      logf,
+		ExtraFiles:  []*os.File{wr},
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	err = cmd.Start()
+	wr.Close()
+	if err != nil {
+		return fmt.Errorf("start monitor: %w", err)
+	}
+	go cmd.Wait()
+	ready := make(chan error, 1)
+	go func() {
+		b := make([]byte, 1)
+		_, err := rd.Read(b)
+		ready <- err
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			log, _ := os.ReadFile(filepath.Join(dir, monLog))
+			return fmt.Errorf("monitor failed: %s", lastLine(string(log)))
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		return errors.New("monitor did not get ready in 30s")
+	case <-ctx.Done():
+		cmd.Process.Kill()
+		return ctx.Err()
+	}
+	return nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// AttachOptions say which streams an attach carries.
+type AttachOptions struct {
+	Stdin, Stdout, Stderr bool
+}
+
+// Attach returns a stream of the container: reading it gives the output
+// (Docker's multiplexed framing, or raw with a TTY), writing it feeds
+// stdin, CloseWrite ends stdin. On a container that is not running it
+// waits until the next Start.
+func (r *Runtime) Attach(ctx context.Context, ref string, opts AttachOptions) (net.Conn, error) {
+	e, err := r.lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	req := ctlRequest{Op: "attach", Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}
+	r.mu.Lock()
+	st, _ := r.state(e.spec.ID)
+	if st.Running() && !e.starting {
+		r.mu.Unlock()
+		c, _, rep, err := r.dialMonitor(ctx, e.spec.ID, req)
+		if err != nil {
+			return nil, err
+		}
+		if rep.Error != "" {
+			c.Close()
+			return nil, errors.New(rep.Error)
+		}
+		return c, nil
+	}
+	p := &pendingAttach{req: req, conn: make(chan net.Conn, 1)}
+	e.pending = append(e.pending, p)
+	r.mu.Unlock()
+	select {
+	case c, ok := <-p.conn:
+		if !ok {
+			return nil, fmt.Errorf("attach to %s: the container did not start", e.spec.Name)
+		}
+		return c, nil
+	case <-ctx.Done():
+		r.mu.Lock()
+		for i, x := range e.pending {
+			if x == p {
+				e.pending = append(e.pending[:i], e.pending[i+1:]...)
+			}
+		}
+		r.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+// WaitCondition is what Wait waits for (Docker's names).
+type WaitCondition string
+
+// Wait conditions.
+const (
+	WaitNotRunning WaitCondition = "not-running"
+	WaitNextExit   WaitCondition = "next-exit"
+	WaitRemoved    WaitCondition = "removed"
+)
+
+// Wait blocks until the condition holds and returns the container's state
+// at that moment (for "removed": the last state before removal).
+func (r *Runtime) Wait(ctx context.Context, ref string, cond WaitCondition) (State, error) {
+	e, err := r.lookup(ref)
+	if err != nil {
+		return State{}, err
+	}
+	id := e.spec.ID
+	r.mu.Lock()
+	exited, removed := e.exited, e.removed
+	r.mu.Unlock()
+	st, _ := r.state(id)
+	switch cond {
+	case WaitRemoved:
+		for {
+			select {
+			case <-removed:
+				return r.lastState(e, st), nil
+			case <-exited:
+				st, _ = r.state(id)
+				r.mu.Lock()
+				exited = e.exited
+				r.mu.Unlock()
+			case <-ctx.Done():
+				return State{}, ctx.Err()
+			}
+		}
+	case WaitNotRunning, "":
+		if !st.Running() && !e.startingNow(r) {
+			return st, nil
+		}
+	}
+	select {
+	case <-exited:
+	case <-removed:
+	case <-ctx.Done():
+		return State{}, ctx.Err()
+	}
+	st, err = r.state(id)
+	if err != nil {
+		return r.lastState(e, st), nil
+	}
+	return st, nil
+}
+
+func (e *entry) startingNow(r *Runtime) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return e.starting
+}
+
+func (r *Runtime) lastState(e *entry, fallback State) State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e.lastState != nil {
+		return *e.lastState
+	}
+	return fallback
+}
+
+// Kill sends sig to the container's process.
+func (r *Runtime) Kill(ctx context.Context, ref string, sig syscall.Signal) error {
+	e, err := r.lookup(ref)
+	if err != nil {
+		return err
+	}
+	if sig == 0 {
+		sig = syscall.SIGKILL
+	}
+	if err := r.call(ctx, e.spec.ID, ctlRequest{Op: "kill", Signal: int(sig)}); err != nil {
+		return fmt.Errorf("kill container %s: %w", e.spec.Name, err)
+	}
+	return nil
+}
+
+// Stop sends sig (SIGTERM when 0), waits up to grace, then kills; the
+// restart policy does not apply to a stopped container. ErrNotRunning
+// when it was not running.
+func (r *Runtime) Stop(ctx context.Context, ref string, sig syscall.Signal, grace time.Duration) error {
+	e, err := r.lookup(ref)
+	if err != nil {
+		return err
+	}
+	if st, _ := r.state(e.spec.ID); !st.Running() {
+		return ErrNotRunning
+	}
+	if grace < 0 {
+		grace = 0
+	}
+	err = r.call(ctx, e.spec.ID, ctlRequest{Op: "stop", Signal: int(sig), Timeout: int(grace / time.Second)})
+	if errors.Is(err, ErrNotRunning) {
+		return ErrNotRunning
+	}
+	if err != nil {
+		return fmt.Errorf("stop container %s: %w", e.spec.Name, err)
+	}
+	r.waitMonitorGone(e, 10*time.Second)
+	return nil
+}
+
+func (r *Runtime) waitMonitorGone(e *entry, limit time.Duration) {
+	r.mu.Lock()
+	done := e.watchDone
+	r.mu.Unlock()
+	if done == nil {
+		return
+	}
+	select {
+	case <-done:
+	case <-time.After(limit):
+	}
+}
+
+// Restart stops the container when it runs, then starts it.
+func (r *Runtime) Restart(ctx context.Context, ref string, grace time.Duration) error {
+	if err := r.Stop(ctx, ref, 0, grace); err != nil && !errors.Is(err, ErrNotRunning) {
+		return err
+	}
+	return r.Start(ctx, ref)
+}
+
+// Resize sets the size of the container's terminal.
+func (r *Runtime) Resize(ctx context.Context, ref string, height, width int) error {
+	e, err := r.lookup(ref)
+	if err != nil {
+		return err
+	}
+	return r.call(ctx, e.spec.ID, ctlRequest{Op: "resize", Height: height, Width: width})
+}
+
+// Remove deletes a container and everything it holds. A running container
+// is refused (ErrRunning) unless force, which kills it first.
+func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
+	e, err := r.lookup(ref)
+	if err != nil {
+		return err
+	}
+	id := e.spec.ID
+	st, _ := r.state(id)
+	if st.Running() {
+		if !force {
+			return fmt.Errorf("%w: cannot remove container %s: stop the container before removing it, or force remove (-f)", ErrRunning, e.spec.Name)
+		}
+		r.call(ctx, id, ctlRequest{Op: "stop", Signal: int(syscall.SIGKILL)})
+		r.waitMonitorGone(e, 10*time.Second)
+	}
+	r.mu.Lock()
+	if _, ok := r.entries[id]; !ok {
+		r.mu.Unlock()
+		return nil // removed meanwhile (auto-remove)
+	}
+	delete(r.entries, id)
+	final, _ := r.state(id)
+	e.lastState = &final
+	r.mu.Unlock()
+	var errs []error
+	if root, err := CgroupRoot(); err == nil {
+		if err := removeCgroup(filepath.Join(root, cgroupParent, id)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := os.RemoveAll(r.cdir(id)); err != nil {
+		errs = append(errs, err)
+	}
+	close(e.removed)
+	if len(errs) > 0 {
+		return fmt.Errorf("remove container %s: %w", e.spec.Name, errors.Join(errs...))
+	}
+	return nil
+}
