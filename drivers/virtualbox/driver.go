@@ -13,6 +13,7 @@ import (
 
 	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/drivers/virtualbox/vboxmanage"
+	"github.com/berthvm/berth/isocache"
 	"github.com/berthvm/berth/seed"
 )
 
@@ -101,8 +102,10 @@ func (d *Driver) PreCreateCheck(ctx context.Context) error {
 	if err := vboxmanage.CheckVersion(v); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := d.isoPath(); err != nil {
-		errs = append(errs, err)
+	if d.ISO != "" && !strings.Contains(d.ISO, "://") {
+		if st, err := os.Stat(d.ISO); err != nil || st.IsDir() {
+			errs = append(errs, fmt.Errorf("berth-os ISO %s: not a readable file; pass another with --virtualbox-iso", d.ISO))
+		}
 	}
 	if d.HostOnlyCIDR != "" {
 		if err := d.checkHostOnly(ctx); err != nil {
@@ -140,25 +143,12 @@ func (d *Driver) checkHostOnly(ctx context.Context) error {
 	return checkCollision(h, ifaces, ours)
 }
 
-// isoPath is the berth-os ISO to boot: --virtualbox-iso, else $BERTH_ISO,
-// else berth-os.iso in the cache.
-func (d *Driver) isoPath() (string, error) {
-	for _, p := range []string{d.ISO, os.Getenv("BERTH_ISO")} {
-		if p == "" {
-			continue
-		}
-		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			return "", fmt.Errorf("berth-os ISO %s: not a readable file; pass another with --virtualbox-iso", p)
-		}
-		return filepath.Abs(p)
-	}
-	if d.base.CacheDir != "" {
-		p := filepath.Join(d.base.CacheDir, "berth-os.iso")
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, nil
-		}
-	}
-	return "", errors.New("no berth-os ISO: pass one with --virtualbox-iso PATH (or VIRTUALBOX_ISO), or set BERTH_ISO")
+// isoPath finds the berth-os ISO to boot: --virtualbox-iso (a path or a
+// URL), else isocache's default ($BERTH_ISO, a local build, the cache,
+// $BERTH_ISO_URL).
+func (d *Driver) isoPath(ctx context.Context) (string, error) {
+	cache := &isocache.Cache{Dir: d.base.CacheDir}
+	return cache.Resolve(ctx, d.ISO)
 }
 
 func (d *Driver) path(name string) string { return filepath.Join(d.base.Dir, name) }
@@ -167,7 +157,7 @@ func (d *Driver) path(name string) string { return filepath.Join(d.base.Dir, nam
 // the SATA controller with the ISO, the disk and the seed. It does not
 // start the VM.
 func (d *Driver) Create(ctx context.Context) (err error) {
-	iso, err := d.isoPath()
+	iso, err := d.isoPath(ctx)
 	if err != nil {
 		return err
 	}
@@ -248,6 +238,15 @@ func (d *Driver) SSHEndpoint(context.Context) (drivers.Endpoint, error) {
 // and then the state decides.
 func (d *Driver) Start(ctx context.Context) error {
 	if !portFree(d.SSHPort) {
+		// Taken by the running VM itself, or by another program while
+		// the VM was off.
+		st, err := d.State(ctx)
+		if err != nil {
+			return err
+		}
+		if st == drivers.StateRunning || st == drivers.StateStarting {
+			return nil
+		}
 		if err := d.moveSSHPort(ctx); err != nil {
 			return err
 		}

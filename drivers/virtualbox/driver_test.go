@@ -129,6 +129,7 @@ func TestStartIsOneCallAndIdempotent(t *testing.T) {
 
 func TestStartMovesATakenSSHPort(t *testing.T) {
 	d, s := scripted(t,
+		step(showVMInfoArgs("dev"), virtualboxtest.Ok("VMState=\"poweroff\"\n")),
 		step(natDeleteArgs("dev", "ssh"), virtualboxtest.Ok("")),
 		virtualboxtest.Step{Out: virtualboxtest.Ok("")},
 		step(startVMArgs("dev", "headless"), virtualboxtest.Ok("")),
@@ -145,7 +146,7 @@ func TestStartMovesATakenSSHPort(t *testing.T) {
 	if d.SSHPort == taken.port {
 		t.Error("SSH port not moved")
 	}
-	if got := strings.Join(s.Calls()[1], " "); got != "modifyvm dev --natpf1 ssh,tcp,127.0.0.1,"+strconv.Itoa(d.SSHPort)+",,22" {
+	if got := strings.Join(s.Calls()[2], " "); got != "modifyvm dev --natpf1 ssh,tcp,127.0.0.1,"+strconv.Itoa(d.SSHPort)+",,22" {
 		t.Errorf("new rule call = %s", got)
 	}
 }
@@ -275,9 +276,9 @@ func TestForwards(t *testing.T) {
 func TestPreCreateCheck(t *testing.T) {
 	d, _ := scripted(t, step(versionArgs(), virtualboxtest.Ok("4.3.40r117288\n")))
 	d.NoVTXCheck = true
-	t.Setenv("BERTH_ISO", "")
+	d.ISO = filepath.Join(t.TempDir(), "nope.iso")
 	err := d.PreCreateCheck(context.Background())
-	if !errors.Is(err, drivers.ErrPreCreate) || !strings.Contains(err.Error(), "4.3.40r117288 is too old") || !strings.Contains(err.Error(), "no berth-os ISO") {
+	if !errors.Is(err, drivers.ErrPreCreate) || !strings.Contains(err.Error(), "4.3.40r117288 is too old") || !strings.Contains(err.Error(), "nope.iso: not a readable file") {
 		t.Errorf("PreCreateCheck = %v; want ErrPreCreate naming the old version and the missing ISO", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -63,8 +64,9 @@ func exchange(c net.Conn, r *bufio.Reader, command string, args any) (json.RawMe
 	}
 }
 
-// hmp runs a human monitor command through QMP; any text it prints is an
-// error message.
+// hmp runs a human monitor command through QMP. The monitor answers in
+// prose: "host forwarding rule for ... removed" is success, while "Could
+// not set up ...", "... not found" or a usage text are failures.
 func hmp(sock, line string) error {
 	ret, err := qmp(sock, "human-monitor-command", map[string]string{"command-line": line})
 	if err != nil {
@@ -72,8 +74,9 @@ func hmp(sock, line string) error {
 	}
 	var out string
 	json.Unmarshal(ret, &out)
-	if out != "" {
-		return fmt.Errorf("%s: %s", line, out)
+	out = strings.TrimSpace(out)
+	if out == "" || strings.HasSuffix(out, " removed") {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%s: %s", line, out)
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/berthvm/berth/internal/testenv"
@@ -60,6 +61,17 @@ func (d *Double) Calls() [][]string {
 		}
 	}
 	return calls
+}
+
+// Use makes the double the VBoxManage of this test and everything it
+// runs: its folder goes first on PATH, and extra VBOXDOUBLE_* settings
+// ("NAME=value") are set. Tests that call it cannot run in parallel.
+func (d *Double) Use(t testing.TB, extra ...string) {
+	t.Helper()
+	for _, kv := range d.Env(extra...) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
 }
 
 // KillAll powers off every VM the double runs.
