@@ -70,6 +70,10 @@ func pushTestImages(host, user, pass string) error {
 }
 
 func TestMain(m *testing.M) {
+	if ref := os.Getenv("BERTH_IMAGE_TEST_CHILD_PULL"); ref != "" {
+		childPull(os.Getenv("BERTH_IMAGE_TEST_CHILD_ROOT"), ref)
+		return
+	}
 	code := m.Run()
 	if shared.reg != nil {
 		shared.reg.Stop()

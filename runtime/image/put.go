@@ -24,6 +24,7 @@ type source struct {
 	config    []byte
 	configID  string // digest the manifest gives the config
 	layers    []srcLayer
+	loading   bool // from a tarball: progress says "Loading layer"
 }
 
 type srcLayer struct {
@@ -72,12 +73,18 @@ func (s *Store) put(ctx context.Context, src *source, names []string, rep *repor
 	unpacked := make([]int64, len(src.layers))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(maxParallelLayers)
-	for i := range src.layers {
-		l := &src.layers[i]
-		rep.send(Progress{ID: ShortID(l.digest), Status: "Pulling fs layer"})
+	if !src.loading {
+		for i := range src.layers {
+			rep.send(Progress{ID: ShortID(src.layers[i].digest), Status: "Pulling fs layer"})
+		}
 	}
+	first := map[string]int{} // a layer repeated in one image is fetched once
 	for i := range src.layers {
 		l := &src.layers[i]
+		if _, dup := first[l.digest]; dup {
+			continue
+		}
+		first[l.digest] = i
 		g.Go(func() error {
 			n, err := s.putLayer(gctx, l, rep)
 			if err != nil {
@@ -89,6 +96,9 @@ func (s *Store) put(ctx context.Context, src *source, names []string, rep *repor
 	}
 	if err := g.Wait(); err != nil {
 		return "", false, err
+	}
+	for i, l := range src.layers {
+		unpacked[i] = unpacked[first[l.digest]]
 	}
 	if err := s.putBlob(src.manifest, manifestDigest); err != nil {
 		return "", false, err
@@ -221,15 +231,21 @@ func (s *Store) putLayer(ctx context.Context, l *srcLayer, rep *reporter) (int64
 	if res.DiffID != l.diffID {
 		return 0, fmt.Errorf("uncompressed digest is %s, the image config says %s", res.DiffID, l.diffID)
 	}
-	rep.send(Progress{ID: id, Status: "Verifying Checksum"})
-	rep.send(Progress{ID: id, Status: "Download complete"})
+	if l.spooled == "" {
+		rep.send(Progress{ID: id, Status: "Verifying Checksum"})
+		rep.send(Progress{ID: id, Status: "Download complete"})
+	}
 	if err := publish(blobTmp, s.blobPath(l.digest)); err != nil {
 		return 0, fmt.Errorf("store blob: %w", err)
 	}
 	if err := publish(dir, s.layerPath(l.diffID)); err != nil {
 		return 0, fmt.Errorf("store unpacked layer: %w", err)
 	}
-	rep.send(Progress{ID: id, Status: "Pull complete"})
+	if l.spooled == "" {
+		rep.send(Progress{ID: id, Status: "Pull complete"})
+	} else {
+		rep.send(Progress{ID: id, Status: "Loading layer", Current: l.size, Total: l.size})
+	}
 	return res.Size, nil
 }
 
