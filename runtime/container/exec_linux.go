@@ -18,6 +18,7 @@ type execConfig struct {
 	Cwd             string
 	User            string
 	NoNewPrivileges bool
+	Tty             bool
 }
 
 // runExecHelper runs a command in a running container. The agent starts
@@ -40,6 +41,11 @@ func runExecHelper() {
 	cf.Close()
 	if err := joinNamespaces(cfg.Pid); err != nil {
 		fail(exitSetupFailed, err)
+	}
+	if cfg.Tty {
+		if err := setupConsole(); err != nil {
+			fail(exitSetupFailed, err)
+		}
 	}
 	u, err := lookupUser(cfg.User)
 	if err != nil {

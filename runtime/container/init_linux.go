@@ -28,6 +28,7 @@ type initConfig struct {
 	User            string
 	Hostname        string
 	NoNewPrivileges bool
+	Tty             bool // make a terminal in the container, send it on fd 5
 }
 
 type bindMount struct {
@@ -86,6 +87,11 @@ func runInit() {
 	cf.Close()
 	if err := setupContainer(&cfg); err != nil {
 		fail(exitSetupFailed, err)
+	}
+	if cfg.Tty {
+		if err := setupConsole(); err != nil {
+			fail(exitSetupFailed, err)
+		}
 	}
 	u, err := lookupUser(cfg.User)
 	if err != nil {

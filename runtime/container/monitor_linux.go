@@ -231,17 +231,14 @@ type stdioEnds struct {
 func (m *monitor) makeStdio() (*stdioEnds, error) {
 	e := &stdioEnds{}
 	if m.spec.Tty {
-		master, slave, err := openPty()
+		// The init makes the terminal inside the container and sends it.
+		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 		if err != nil {
 			return nil, err
 		}
-		e.child = []*os.File{slave, slave, slave}
-		e.closeAfter = []*os.File{slave}
-		e.outputs = []*os.File{master}
+		e.child = []*os.File{null, null, null}
+		e.closeAfter = []*os.File{null}
 		e.streamNames = []string{"stdout"}
-		m.mu.Lock()
-		m.pty, m.stdin = master, master
-		m.mu.Unlock()
 		return e, nil
 	}
 	var stdin *os.File
@@ -305,6 +302,16 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	extra := []*os.File{cfgR, errW}
+	var console, consoleChild *os.File
+	if m.spec.Tty {
+		if console, consoleChild, err = consolePair(); err != nil {
+			return nil, nil, err
+		}
+		defer console.Close()
+		// fd 5: fds 3 and 4 are the config and error pipes.
+		extra = append(extra, consoleChild)
+	}
 	self, err := sealedSelf()
 	if err != nil {
 		return nil, nil, err
@@ -316,14 +323,12 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		Stdin:      stdio.child[0],
 		Stdout:     stdio.child[1],
 		Stderr:     stdio.child[2],
-		ExtraFiles: []*os.File{cfgR, errW},
+		ExtraFiles: extra,
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags:  unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET,
 			UseCgroupFD: true,
 			CgroupFD:    cgfd,
 			Setsid:      true,
-			Setctty:     m.spec.Tty,
-			Pdeathsig:   0,
 		},
 	}
 	if err := cmd.Start(); err != nil {
@@ -332,6 +337,9 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 	}
 	cfgR.Close()
 	errW.Close()
+	if consoleChild != nil {
+		consoleChild.Close()
+	}
 	for _, f := range stdio.closeAfter {
 		f.Close()
 	}
@@ -348,9 +356,18 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		Args: m.spec.Args, Env: m.spec.Env, Cwd: m.spec.WorkingDir,
 		User: m.spec.User, Hostname: m.spec.Hostname,
 		NoNewPrivileges: m.spec.NoNewPrivileges,
+		Tty:             m.spec.Tty,
 	}
 	json.NewEncoder(cfgW).Encode(cfg)
 	cfgW.Close()
+	if console != nil {
+		if master, err := receiveConsole(console); err == nil {
+			stdio.outputs = []*os.File{master}
+			m.mu.Lock()
+			m.pty, m.stdin = master, master
+			m.mu.Unlock()
+		}
+	}
 	msg, _ := io.ReadAll(errR)
 	errR.Close()
 
@@ -423,10 +440,14 @@ func (m *monitor) pump(f *os.File, stream string) {
 				if id == StreamStdout && !a.stdout || id == StreamStderr && !a.stderr {
 					continue
 				}
+				var err error
 				if m.spec.Tty {
-					a.conn.Write(p)
+					_, err = a.conn.Write(p)
 				} else {
-					WriteFrame(a.conn, id, p)
+					err = WriteFrame(a.conn, id, p)
+				}
+				if err != nil {
+					a.stdout, a.stderr = false, false
 				}
 			}
 			m.mu.Unlock()
@@ -578,8 +599,12 @@ func (m *monitor) attach(c net.Conn, br *bufio.Reader, req ctlRequest) {
 	m.attachers = append(m.attachers, a)
 	m.mu.Unlock()
 	writeReply(c, ctlReply{})
+	var rerr error
 	if !req.Stdin {
-		io.Copy(io.Discard, br)
+		_, rerr = io.Copy(io.Discard, br)
+		if rerr == nil {
+			rerr = io.EOF
+		}
 	} else {
 		buf := make([]byte, 32<<10)
 		for {
@@ -593,12 +618,18 @@ func (m *monitor) attach(c net.Conn, br *bufio.Reader, req ctlRequest) {
 				}
 			}
 			if err != nil {
+				rerr = err
 				break
 			}
 		}
 		if m.spec.StdinOnce && !m.spec.Tty {
 			m.closeStdin()
 		}
+	}
+	if errors.Is(rerr, io.EOF) {
+		// Half-closed (or no stdin): the client still reads the output,
+		// until the container ends and run closes the connection.
+		return
 	}
 	m.mu.Lock()
 	for i, x := range m.attachers {

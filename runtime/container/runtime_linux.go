@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -25,6 +26,7 @@ type Runtime struct {
 
 	mu      sync.Mutex
 	entries map[string]*entry
+	execs   map[string]*execInstance
 }
 
 // entry is the in-memory side of one container.
@@ -706,4 +708,62 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 		return fmt.Errorf("remove container %s: %w", e.spec.Name, errors.Join(errs...))
 	}
 	return nil
+}
+
+// Logs calls fn for each log entry opts selects, oldest first. With
+// opts.Follow it keeps calling fn for new entries until the container is
+// no longer running and everything is read, or ctx ends.
+func (r *Runtime) Logs(ctx context.Context, ref string, opts LogOptions, fn func(LogEntry) error) error {
+	e, err := r.lookup(ref)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(filepath.Join(r.cdir(e.spec.ID), logFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open log of %s: %w", e.spec.Name, err)
+	}
+	defer f.Close()
+	entries, consumed, err := readLogEntries(f, opts)
+	if err != nil {
+		return fmt.Errorf("read log of %s: %w", e.spec.Name, err)
+	}
+	for _, le := range entries {
+		if err := fn(le); err != nil {
+			return err
+		}
+	}
+	if !opts.Follow {
+		return nil
+	}
+	follow := opts
+	follow.Tail = -1
+	offset := consumed
+	for {
+		st, _ := r.state(e.spec.ID)
+		running := st.Running()
+		if _, err := f.Seek(offset, io.SeekStart); err != nil {
+			return err
+		}
+		entries, n, err := readLogEntries(f, follow)
+		if err != nil {
+			return err
+		}
+		offset += n
+		for _, le := range entries {
+			if err := fn(le); err != nil {
+				return err
+			}
+		}
+		if !running {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

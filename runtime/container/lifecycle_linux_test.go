@@ -1,0 +1,256 @@
+package container
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// startDetached creates and starts a container running script, as `docker run -d`.
+func startDetached(t *testing.T, rt *Runtime, script string, edit func(*Spec)) string {
+	t.Helper()
+	ctx := context.Background()
+	spec := Spec{ID: NewID(), Image: "busybox", LowerDirs: []string{busyboxRootfs(t)}}
+	if err := spec.ApplyConfig(ImageConfig{}, sh(script)); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(&spec)
+	}
+	info, err := rt.Create(ctx, spec)
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if err := rt.Start(ctx, info.Spec.ID); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	return info.Spec.ID
+}
+
+func execOutput(t *testing.T, rt *Runtime, id string, spec ExecSpec) (string, int) {
+	t.Helper()
+	spec.AttachStdout, spec.AttachStderr = true, true
+	xid, err := rt.ExecCreate(id, spec)
+	if err != nil {
+		t.Fatalf("exec create: %v", err)
+	}
+	var buf bytes.Buffer
+	code, err := rt.ExecStart(context.Background(), xid, nil, &buf, nil)
+	if err != nil {
+		t.Fatalf("exec start: %v", err)
+	}
+	if spec.Tty {
+		return buf.String(), code
+	}
+	out, errOut, _ := demux(&buf)
+	return out + errOut, code
+}
+
+func TestExec(t *testing.T) {
+	rt := newTestRuntime(t)
+	id := startDetached(t, rt, "echo started; exec sleep 1000", func(s *Spec) { s.Env = append(s.Env, "FROMRUN=1") })
+	tests := []struct {
+		name     string
+		spec     ExecSpec
+		want     string
+		wantCode int
+	}{
+		{"sees the container's processes and env", ExecSpec{Args: []string{"sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo $FROMRUN $X; hostname"}, Env: []string{"X=2"}},
+			"sleep 1000 1 2\n" + id[:12] + "\n", 0},
+		{"user and workdir", ExecSpec{Args: []string{"sh", "-c", "id -u; pwd"}, User: "app", WorkingDir: "/tmp"}, "1000\n/tmp\n", 0},
+		{"caps", ExecSpec{Args: []string{"sh", "-c", "grep CapBnd /proc/self/status | tr -d '\\t'"}}, "CapBnd:00000000a80425fb\n", 0},
+		{"exit code", ExecSpec{Args: []string{"sh", "-c", "exit 7"}}, "", 7},
+		{"not found", ExecSpec{Args: []string{"nosuch"}}, "exec: \"nosuch\": executable file not found in $PATH\n", 127},
+		{"tty", ExecSpec{Args: []string{"sh", "-c", "tty; echo $TERM"}, Tty: true}, "/dev/pts/0\r\nxterm\r\n", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, code := execOutput(t, rt, id, tc.spec)
+			if got != tc.want || code != tc.wantCode {
+				t.Errorf("got %q (exit %d), want %q (exit %d)", got, code, tc.want, tc.wantCode)
+			}
+		})
+	}
+}
+
+func TestInteractiveStdinAndTTY(t *testing.T) {
+	rt := newTestRuntime(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, tty := range []bool{false, true} {
+		spec := Spec{ID: NewID(), Image: "busybox", LowerDirs: []string{busyboxRootfs(t)}, OpenStdin: true, StdinOnce: true}
+		script := "read line; echo got:$line; tty >/dev/null && echo tty || echo notty"
+		o := sh(script)
+		o.Tty = tty
+		if err := spec.ApplyConfig(ImageConfig{}, o); err != nil {
+			t.Fatal(err)
+		}
+		info, err := rt.Create(ctx, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns := make(chan net.Conn, 1)
+		go func() {
+			c, err := rt.Attach(ctx, info.Spec.ID, AttachOptions{Stdin: true, Stdout: true, Stderr: true})
+			if err != nil {
+				t.Error(err)
+			}
+			conns <- c
+		}()
+		time.Sleep(20 * time.Millisecond)
+		if err := rt.Start(ctx, info.Spec.ID); err != nil {
+			t.Fatal(err)
+		}
+		c := <-conns
+		if c == nil {
+			return
+		}
+		c.Write([]byte("hello\n"))
+		var out string
+		if tty {
+			b, _ := io.ReadAll(c)
+			out = string(b)
+		} else {
+			c.(*net.UnixConn).CloseWrite()
+			out, _, _ = demux(c)
+		}
+		c.Close()
+		want := "got:hello\nnotty\n"
+		if tty {
+			want = "hello\r\ngot:hello\r\ntty\r\n" // the terminal echoes input
+		}
+		if out != want {
+			t.Errorf("tty=%v: output %q, want %q", tty, out, want)
+		}
+	}
+}
+
+func TestStopKillRestartAndLogs(t *testing.T) {
+	rt := newTestRuntime(t)
+	ctx := context.Background()
+	id := startDetached(t, rt, "trap 'echo bye; exit 5' TERM; echo one; echo two >&2; while true; do sleep 0.1; done", nil)
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	if err := rt.Stop(ctx, id, 0, 10*time.Second); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	st, _ := rt.state(id)
+	if st.Status != StatusExited || st.ExitCode != 5 || time.Since(start) > 5*time.Second {
+		t.Errorf("after stop: %+v in %v, want exited 5 quickly", st, time.Since(start))
+	}
+	if err := rt.Stop(ctx, id, 0, time.Second); err != ErrNotRunning {
+		t.Errorf("second stop: %v, want ErrNotRunning", err)
+	}
+	var lines []string
+	err := rt.Logs(ctx, id, LogOptions{Stdout: true, Stderr: true, Tail: -1}, func(e LogEntry) error {
+		lines = append(lines, e.Stream+":"+e.Log)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each stream keeps its order; the two streams interleave freely.
+	var outLines, errLines []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "stdout:") {
+			outLines = append(outLines, l)
+		} else {
+			errLines = append(errLines, l)
+		}
+	}
+	if got := strings.Join(outLines, "") + strings.Join(errLines, ""); got != "stdout:one\nstdout:bye\nstderr:two\n" {
+		t.Errorf("logs = %q", lines)
+	}
+
+	// A container ignoring SIGTERM is killed after the grace period.
+	id2 := startDetached(t, rt, "trap '' TERM; while true; do sleep 0.1; done", nil)
+	time.Sleep(200 * time.Millisecond)
+	start = time.Now()
+	if err := rt.Stop(ctx, id2, 0, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = rt.state(id2)
+	if took := time.Since(start); st.ExitCode != 137 || took < time.Second || took > 5*time.Second {
+		t.Errorf("stop after grace: exit %d in %v, want 137 after ~1s", st.ExitCode, took)
+	}
+	// restart runs it again; kill -s sends the signal.
+	if err := rt.Restart(ctx, id2, time.Second); err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	if st, _ := rt.state(id2); st.Status != StatusRunning {
+		t.Fatalf("after restart: %+v", st)
+	}
+	waited := make(chan State, 1)
+	go func() { st, _ := rt.Wait(ctx, id2, WaitNotRunning); waited <- st }()
+	if err := rt.Kill(ctx, id2, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case st := <-waited:
+		if st.ExitCode != 137 {
+			t.Errorf("after kill: exit %d, want 137", st.ExitCode)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("wait did not return after kill")
+	}
+	if err := rt.Remove(ctx, id2, false); err != nil {
+		t.Errorf("rm of a stopped container: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(rt.dir, id2)); !os.IsNotExist(err) {
+		t.Errorf("container folder left after rm: %v", err)
+	}
+}
+
+func TestSurvivesAgentRestart(t *testing.T) {
+	rt := newTestRuntime(t)
+	ctx := context.Background()
+	id := startDetached(t, rt, "echo before; read x; echo after $x; exit 9", func(s *Spec) { s.OpenStdin = true })
+	time.Sleep(200 * time.Millisecond)
+	pid := func() int { st, _ := rt.state(id); return st.Pid }()
+
+	// A new runtime on the same folder, as after an agent restart or upgrade.
+	rt2, err := New(ctx, rt.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := rt2.Get(id)
+	if err != nil || info.State.Status != StatusRunning || info.State.Pid != pid {
+		t.Fatalf("after agent restart: %+v, %v; want running with pid %d", info.State, err, pid)
+	}
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("container process gone: %v", err)
+	}
+	c, err := rt2.Attach(ctx, id, AttachOptions{Stdin: true, Stdout: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan State, 1)
+	go func() { st, _ := rt2.Wait(ctx, id, WaitNotRunning); waited <- st }()
+	time.Sleep(50 * time.Millisecond)
+	c.Write([]byte("now\n"))
+	out, _, _ := demux(c)
+	c.Close()
+	if out != "after now\n" {
+		t.Errorf("attached output %q", out)
+	}
+	select {
+	case st := <-waited:
+		if st.ExitCode != 9 {
+			t.Errorf("exit code %d, want 9", st.ExitCode)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("wait did not return")
+	}
+	var logs []string
+	rt2.Logs(ctx, id, LogOptions{Stdout: true, Tail: -1}, func(e LogEntry) error { logs = append(logs, e.Log); return nil })
+	if got := strings.Join(logs, ""); got != "before\nafter now\n" {
+		t.Errorf("logs after agent restart = %q", got)
+	}
+}
