@@ -165,9 +165,14 @@ func (d *Driver) resume(ctx context.Context) error {
 	return nil
 }
 
-// Stop presses the VM's ACPI power button, waits for QEMU to exit, and
-// kills it when the guest does not power off within the stop timeout or
-// ctx ends.
+// powerButtonEvery is how often Stop presses the power button again: a
+// guest that is still booting misses presses made before its init
+// listens for them.
+const powerButtonEvery = 3 * time.Second
+
+// Stop presses the VM's ACPI power button (again every few seconds, for a
+// guest still booting), waits for QEMU to exit, and kills it when the
+// guest does not power off within the stop timeout or ctx ends.
 func (d *Driver) Stop(ctx context.Context) error {
 	pid := d.runningPID()
 	if pid == 0 {
@@ -178,10 +183,13 @@ func (d *Driver) Stop(ctx context.Context) error {
 	if d.stopTimeout > 0 {
 		timeout = d.stopTimeout
 	}
-	if q, err := dialQMP(ctx, d.path(QMPFile)); err == nil {
-		err = q.execute("system_powerdown", nil, nil)
-		q.Close()
-		if err == nil && d.waitExit(ctx, pid, timeout) == nil {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for wctx.Err() == nil {
+		if err := d.powerButton(wctx); err != nil {
+			break // QEMU does not answer: pull the plug
+		}
+		if d.waitExit(wctx, pid, powerButtonEvery) == nil {
 			d.clearRunFiles()
 			return nil
 		}
@@ -191,6 +199,16 @@ func (d *Driver) Stop(ctx context.Context) error {
 		return fmt.Errorf("stop machine %q: %w", d.base.MachineName, err)
 	}
 	return nil
+}
+
+// powerButton presses the VM's ACPI power button once.
+func (d *Driver) powerButton(ctx context.Context) error {
+	q, err := dialQMP(ctx, d.path(QMPFile))
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	return q.execute("system_powerdown", nil, nil)
 }
 
 // Kill ends the machine's QEMU process at once.
