@@ -43,7 +43,8 @@ func serve(t *testing.T) string {
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "run", "agent.sock")
 	var logs bytes.Buffer
-	cmd := exec.Command(agentBin, "serve", "--socket", sock, "--state-dir", filepath.Join(dir, "state"), "--debug")
+	cmd := exec.Command(agentBin, "serve", "--socket", sock, "--state-dir", filepath.Join(dir, "state"),
+		"--log-file", filepath.Join(dir, "agent.log"), "--debug")
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -145,12 +146,12 @@ func TestDockerCLI(t *testing.T) {
 	}
 }
 
-// TestServeFiles checks the pid file next to the socket and the log in the
-// state folder, which provisioning reads.
+// TestServeFiles checks the pid file next to the socket (which berth-os's
+// supervisor also writes) and the --log-file.
 func TestServeFiles(t *testing.T) {
 	sock := serve(t)
 	pidPath := filepath.Join(filepath.Dir(sock), "agent.pid")
-	logPath := filepath.Join(filepath.Dir(filepath.Dir(sock)), "state", "agent.log")
+	logPath := filepath.Join(filepath.Dir(filepath.Dir(sock)), "agent.log")
 	// The socket answers a moment before the files are written.
 	var pid, logText []byte
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {

@@ -25,7 +25,7 @@ func serveCmd(args []string, stderr io.Writer) error {
 	socket := fs.String("socket", server.DefaultSocket, "unix socket to serve on")
 	stateDir := fs.String("state-dir", server.DefaultStateDir, "folder for images, containers and agent state")
 	pidFile := fs.String("pidfile", "", "file to write the agent's pid to (default: agent.pid next to the socket)")
-	logFile := fs.String("log-file", "", "file the agent also logs to (default: agent.log in the state folder; - for none)")
+	logFile := fs.String("log-file", "", "file the agent also logs to (default: none; its supervisor keeps stderr)")
 	debug := fs.Bool("debug", false, "log every request")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -33,15 +33,12 @@ func serveCmd(args []string, stderr io.Writer) error {
 	if *pidFile == "" {
 		*pidFile = filepath.Join(filepath.Dir(*socket), "agent.pid")
 	}
-	if *logFile == "" {
-		*logFile = filepath.Join(*stateDir, "agent.log")
-	}
 	if err := os.MkdirAll(*stateDir, 0o700); err != nil {
 		return fmt.Errorf("make state folder: %w", err)
 	}
 
 	out := stderr
-	if *logFile != "-" {
+	if *logFile != "" {
 		f, err := openLog(*logFile)
 		if err != nil {
 			return err
