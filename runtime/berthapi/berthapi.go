@@ -24,6 +24,7 @@ type Version struct {
 // Health answers HealthPath: what the agent and its machine can do now.
 type Health struct {
 	Version string    `json:"version"`
+	Pid     int       `json:"pid"`
 	Started time.Time `json:"started"`
 	// Uptime is how long the agent has run, in seconds.
 	Uptime float64 `json:"uptimeSeconds"`
@@ -45,3 +46,12 @@ type Health struct {
 	// (empty when healthy).
 	Problems []string `json:"problems"`
 }
+
+// Where the agent lives on every machine (berth-os and generic hosts).
+const (
+	// AgentPath is the agent binary: berth-os's supervisor runs it when it
+	// exists, and berth's systemd unit runs it on other hosts.
+	AgentPath = "/var/lib/berth/bin/berth-agent"
+	// PidFile holds the running agent's pid.
+	PidFile = "/run/berth/agent.pid"
+)

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"runtime"
 	"time"
 
@@ -36,6 +37,7 @@ func (s *Server) Health() berthapi.Health {
 	cg := cgroupInfo()
 	h := berthapi.Health{
 		Version:     s.opts.Version,
+		Pid:         os.Getpid(),
 		Started:     s.started.UTC(),
 		Uptime:      time.Since(s.started).Seconds(),
 		Kernel:      kernelRelease(),

@@ -1,0 +1,194 @@
+// Package agentclient reaches a machine's agent: one SSH connection per
+// CLI invocation carries many HTTP requests, each connection a
+// `berth-agent dial-stdio` session bridged to the agent's socket.
+package agentclient
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/berthvm/berth/runtime/berthapi"
+	"github.com/berthvm/berth/sshutil"
+)
+
+// Options say how to reach the agent over an SSH connection.
+type Options struct {
+	// Machine names the machine in error messages.
+	Machine string
+	// Sudo runs dial-stdio with `sudo -n` (SSH users other than root: the
+	// agent's socket is root only).
+	Sudo bool
+	// AgentPath is the agent binary on the machine (berthapi.AgentPath).
+	AgentPath string
+	// Socket is the agent's socket; empty means the agent's default.
+	Socket string
+}
+
+// Client is a connection to one machine's agent. Its embedded Docker
+// client speaks the agent's Docker Engine API; Health and Version read
+// berth's own endpoints. Close it when done.
+type Client struct {
+	*client.Client
+	opts    Options
+	ssh     *sshutil.Client
+	ownsSSH bool
+	http    *http.Client
+	cmd     string
+
+	mu   sync.Mutex
+	last *sshutil.StreamConn // the newest dial-stdio session
+}
+
+// New reaches the agent through ssh, which the caller keeps and closes,
+// and checks that the agent answers (negotiating the API version). Its
+// errors are *Error saying whether the agent or the request failed.
+func New(ctx context.Context, ssh *sshutil.Client, opts Options) (*Client, error) {
+	if opts.AgentPath == "" {
+		opts.AgentPath = berthapi.AgentPath
+	}
+	c := &Client{opts: opts, ssh: ssh, cmd: opts.AgentPath + " dial-stdio"}
+	if opts.Socket != "" {
+		c.cmd += " --socket " + opts.Socket
+	}
+	if opts.Sudo {
+		c.cmd = "sudo -n " + c.cmd
+	}
+	c.http = &http.Client{Transport: &http.Transport{
+		DialContext:     c.dial,
+		MaxIdleConns:    4,
+		IdleConnTimeout: 30 * time.Second,
+	}}
+	mc, err := client.New(
+		client.WithHost("unix:///run/berth/agent.sock"), // only names the API; dial goes over SSH
+		client.WithDialContext(c.dial),
+	)
+	if err != nil {
+		return nil, &Error{Machine: opts.Machine, Stage: StageRequest, Err: fmt.Errorf("make docker client: %w", err)}
+	}
+	c.Client = mc
+	if _, err := mc.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+		err = c.explain(err)
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// dial opens one stream to the agent: a new SSH session on the shared
+// connection running dial-stdio.
+func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	sc, err := c.ssh.Stream(ctx, c.cmd)
+	if err != nil {
+		return nil, &Error{Machine: c.opts.Machine, Stage: StageSSH, Err: err}
+	}
+	c.mu.Lock()
+	c.last = sc
+	c.mu.Unlock()
+	return sc, nil
+}
+
+// explain turns a failed exchange into an *Error naming what failed: the
+// SSH connection, the agent (missing, not running), or the request.
+func (c *Client) explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*Error); ok {
+		return err
+	}
+	if ae := asError(err); ae != nil {
+		return ae
+	}
+	c.mu.Lock()
+	last := c.last
+	c.mu.Unlock()
+	if last != nil {
+		// A dial-stdio that could not reach the socket exits at once; give
+		// it a moment to report why.
+		select {
+		case <-exited(last):
+		case <-time.After(2 * time.Second):
+		}
+		stderr := strings.TrimSpace(last.Stderr())
+		switch {
+		case strings.Contains(stderr, "connect to the agent"):
+			return &Error{Machine: c.opts.Machine, Stage: StageAgent, Err: fmt.Errorf("the agent is not running: %s", stderr), Hint: "berth provision " + c.opts.Machine}
+		case strings.Contains(stderr, "not found") || strings.Contains(stderr, "No such file"):
+			return &Error{Machine: c.opts.Machine, Stage: StageAgent, Err: fmt.Errorf("no agent installed at %s: %s", c.opts.AgentPath, stderr), Hint: "berth provision " + c.opts.Machine}
+		case strings.Contains(stderr, "sudo"):
+			return &Error{Machine: c.opts.Machine, Stage: StageAgent, Err: fmt.Errorf("run the agent with sudo: %s", stderr)}
+		case stderr != "":
+			return &Error{Machine: c.opts.Machine, Stage: StageAgent, Err: fmt.Errorf("%w (dial-stdio said: %s)", err, stderr)}
+		}
+	}
+	return &Error{Machine: c.opts.Machine, Stage: StageRequest, Err: err}
+}
+
+func exited(sc *sshutil.StreamConn) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() { _ = sc.Wait(); close(ch) }()
+	return ch
+}
+
+// Health asks the agent for its health.
+func (c *Client) Health(ctx context.Context) (berthapi.Health, error) {
+	var h berthapi.Health
+	return h, c.getJSON(ctx, berthapi.HealthPath, &h)
+}
+
+// AgentVersion asks the agent for its version.
+func (c *Client) AgentVersion(ctx context.Context) (berthapi.Version, error) {
+	var v berthapi.Version
+	return v, c.getJSON(ctx, berthapi.VersionPath, &v)
+}
+
+func (c *Client) getJSON(ctx context.Context, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://agent"+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return c.explain(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return c.explain(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Message string }
+		_ = json.Unmarshal(body, &e)
+		return &Error{Machine: c.opts.Machine, Stage: StageRequest, Err: fmt.Errorf("GET %s: %s: %s", path, resp.Status, e.Message)}
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return &Error{Machine: c.opts.Machine, Stage: StageRequest, Err: fmt.Errorf("GET %s: %w", path, err)}
+	}
+	return nil
+}
+
+// SSH returns the SSH connection the client uses, for commands that also
+// run programs on the machine.
+func (c *Client) SSH() *sshutil.Client { return c.ssh }
+
+// Close closes the agent connections, and the SSH connection when the
+// client made it (ForMachine).
+func (c *Client) Close() error {
+	c.http.CloseIdleConnections()
+	if c.Client != nil {
+		c.Client.Close()
+	}
+	if c.ownsSSH {
+		return c.ssh.Close()
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+//go:build linux
+
+package agentclient_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/berthvm/berth/agentclient"
+	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/sshutil"
+	"github.com/berthvm/berth/sshutil/sshtest"
+)
+
+var agentBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "agentclient-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	agentBin = filepath.Join(dir, "berth-agent")
+	build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/version.Version=7.7.7-test", "-o", agentBin, "../cmd/berth-agent")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build berth-agent: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// serveAgent runs the agent on a socket in a temporary folder.
+func serveAgent(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "agent.sock")
+	var logs bytes.Buffer
+	cmd := exec.Command(agentBin, "serve", "--socket", sock, "--state-dir", filepath.Join(dir, "state"))
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return sock
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("agent did not start:\n%s", logs.String())
+		}
+	}
+}
+
+// dialSSH starts a real SSH server of kind on 127.0.0.1 and connects.
+func dialSSH(t *testing.T, kind string) *sshutil.Client {
+	t.Helper()
+	testenv.NeedRoot(t)
+	dir := t.TempDir()
+	key, err := sshutil.GenerateKey(filepath.Join(dir, "id_ed25519"), "berth-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := sshtest.Start(t, kind, key.PublicKey)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := sshutil.Dial(ctx, sshutil.Target{
+		Addr: srv.Addr(), User: srv.User, Key: key,
+		HostKeys: &sshutil.HostKeys{Machine: "dev", Path: filepath.Join(dir, "known_hosts")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestClientOverSSH(t *testing.T) {
+	for _, kind := range sshtest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			sc := dialSSH(t, kind)
+			sock := serveAgent(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			c, err := agentclient.New(ctx, sc, agentclient.Options{Machine: "dev", AgentPath: agentBin, Socket: sock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if got, want := c.ClientVersion(), "1.47"; got != want {
+				t.Errorf("negotiated API version = %s, want %s", got, want)
+			}
+			// Many requests over the one SSH connection.
+			for i := 0; i < 5; i++ {
+				v, err := c.ServerVersion(ctx, client.ServerVersionOptions{})
+				if err != nil {
+					t.Fatalf("request %d: %v", i, err)
+				}
+				if v.Version != "7.7.7-test" {
+					t.Errorf("server version = %q, want 7.7.7-test", v.Version)
+				}
+			}
+			h, err := c.Health(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.Version != "7.7.7-test" || h.Kernel == "" {
+				t.Errorf("health = %+v, want version 7.7.7-test and a kernel", h)
+			}
+			av, err := c.AgentVersion(ctx)
+			if err != nil || av.Version != "7.7.7-test" {
+				t.Errorf("AgentVersion = %+v, %v; want 7.7.7-test", av, err)
+			}
+		})
+	}
+}
+
+func TestClientErrors(t *testing.T) {
+	sc := dialSSH(t, sshtest.OpenSSH)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	tests := []struct {
+		name      string
+		opts      agentclient.Options
+		wantStage agentclient.Stage
+		wantMsg   string
+	}{
+		{"agent not running", agentclient.Options{Machine: "dev", AgentPath: agentBin, Socket: filepath.Join(t.TempDir(), "none.sock")},
+			agentclient.StageAgent, "the agent is not running"},
+		{"agent missing", agentclient.Options{Machine: "dev", AgentPath: "/nonexistent/berth-agent"},
+			agentclient.StageAgent, "no agent installed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := agentclient.New(ctx, sc, tt.opts)
+			if err == nil {
+				c.Close()
+				t.Fatal("New succeeded, want an error")
+			}
+			var ae *agentclient.Error
+			if !errors.As(err, &ae) || ae.Stage != tt.wantStage || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("err = %v, want stage %s with %q", err, tt.wantStage, tt.wantMsg)
+			}
+			if !strings.Contains(err.Error(), "berth provision dev") {
+				t.Errorf("err = %v, want the hint `berth provision dev`", err)
+			}
+		})
+	}
+
+	// The SSH connection gone: an ssh-stage error.
+	sc.Close()
+	_, err := agentclient.New(ctx, sc, agentclient.Options{Machine: "dev", AgentPath: agentBin})
+	var ae *agentclient.Error
+	if !errors.As(err, &ae) || ae.Stage != agentclient.StageSSH {
+		t.Errorf("closed ssh: err = %v, want stage ssh", err)
+	}
+}
