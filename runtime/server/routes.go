@@ -14,6 +14,7 @@ import (
 func (s *Server) routes() {
 	s.systemRoutes()
 	s.berthRoutes()
+	s.containerRoutes()
 }
 
 // handlerFunc is a route's handler. It returns the error to answer with

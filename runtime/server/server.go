@@ -56,6 +56,7 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	started time.Time
+	back    *backends
 }
 
 // New makes a Server with every area's routes registered.
@@ -71,6 +72,7 @@ func New(opts Options) *Server {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{opts: opts, log: log, mux: http.NewServeMux(), started: time.Now()}
+	s.back = openBackends(context.Background(), opts.StateDir)
 	s.routes()
 	return s
 }

@@ -1,0 +1,134 @@
+package server
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berthvm/berth/runtime/container"
+	"github.com/moby/moby/api/types"
+)
+
+// attachContainer streams a container's stdio over the hijacked
+// connection. On a container not started yet it answers at once and
+// connects when the container starts, so the client sees all the output.
+func (s *Server) attachContainer(w http.ResponseWriter, r *http.Request) error {
+	rt, info, err := s.getContainer(r)
+	if err != nil {
+		return err
+	}
+	opts := container.AttachOptions{
+		Stdin:  boolParam(r, "stdin"),
+		Stdout: boolParam(r, "stdout"),
+		Stderr: boolParam(r, "stderr"),
+	}
+	conn, stdin, err := Hijack(w, r, info.Spec.Tty)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	mon, err := rt.Attach(r.Context(), info.Spec.ID, opts)
+	if err != nil {
+		s.log.Debug("attach failed", "container", info.Spec.ID, "err", err)
+		return nil
+	}
+	defer mon.Close()
+	if opts.Stdin {
+		go func() {
+			io.Copy(mon, stdin)
+			if uc, ok := mon.(*net.UnixConn); ok {
+				uc.CloseWrite()
+			}
+		}()
+	}
+	io.Copy(conn, mon)
+	CloseWrite(conn)
+	return nil
+}
+
+// containerLogs answers the container's log, framed like its attach
+// stream (raw with a TTY).
+func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request) error {
+	rt, info, err := s.getContainer(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	opts := container.LogOptions{
+		Stdout: boolParam(r, "stdout"),
+		Stderr: boolParam(r, "stderr"),
+		Follow: boolParam(r, "follow"),
+		Tail:   -1,
+	}
+	if !opts.Stdout && !opts.Stderr {
+		return Errorf(http.StatusBadRequest, "you must choose at least one stream")
+	}
+	if t := q.Get("tail"); t != "" && t != "all" {
+		n, err := strconv.Atoi(t)
+		if err != nil {
+			return Errorf(http.StatusBadRequest, "invalid tail %q: a number or \"all\"", t)
+		}
+		opts.Tail = n
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &opts.Since}, {"until", &opts.Until}} {
+		if v := q.Get(p.name); v != "" && v != "0" {
+			t, err := parseUnixTime(v)
+			if err != nil {
+				return Errorf(http.StatusBadRequest, "invalid %s %q: %v", p.name, v, err)
+			}
+			*p.dst = t
+		}
+	}
+	stamps := boolParam(r, "timestamps")
+	ctype := types.MediaTypeMultiplexedStream
+	if info.Spec.Tty {
+		ctype = types.MediaTypeRawStream
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	rc.Flush()
+	return rt.Logs(r.Context(), info.Spec.ID, opts, func(e container.LogEntry) error {
+		line := e.Log
+		if stamps {
+			line = e.Time.UTC().Format(time.RFC3339Nano) + " " + line
+		}
+		var err error
+		if info.Spec.Tty {
+			_, err = io.WriteString(w, line)
+		} else {
+			id := byte(container.StreamStdout)
+			if e.Stream == "stderr" {
+				id = container.StreamStderr
+			}
+			err = container.WriteFrame(w, id, []byte(line))
+		}
+		if opts.Follow {
+			rc.Flush()
+		}
+		return err
+	})
+}
+
+// parseUnixTime reads Docker's "seconds[.nanoseconds]" timestamps.
+func parseUnixTime(v string) (time.Time, error) {
+	sec, frac, _ := strings.Cut(v, ".")
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var ns int64
+	if frac != "" {
+		frac = (frac + "000000000")[:9]
+		if ns, err = strconv.ParseInt(frac, 10, 64); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return time.Unix(s, ns), nil
+}

@@ -1,0 +1,568 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/berthvm/berth/runtime/container"
+	"github.com/berthvm/berth/runtime/image"
+	"github.com/docker/go-units"
+	ctypes "github.com/moby/moby/api/types/container"
+	"golang.org/x/sys/unix"
+)
+
+type containerRuntime = *container.Runtime
+
+func openContainers(ctx context.Context, dir string) (containerRuntime, error) {
+	return container.New(ctx, dir)
+}
+
+// containerRoutes are Docker's container and exec endpoints.
+func (s *Server) containerRoutes() {
+	s.handle("POST /containers/create", s.createContainer)
+	s.handle("GET /containers/json", s.listContainers)
+	s.handle("GET /containers/{id}/json", s.inspectContainer)
+	s.handle("POST /containers/{id}/start", s.startContainer)
+	s.handle("POST /containers/{id}/stop", s.stopContainer)
+	s.handle("POST /containers/{id}/restart", s.restartContainer)
+	s.handle("POST /containers/{id}/kill", s.killContainer)
+	s.handle("POST /containers/{id}/wait", s.waitContainer)
+	s.handle("POST /containers/{id}/resize", s.resizeContainer)
+	s.handle("POST /containers/{id}/attach", s.attachContainer)
+	s.handle("GET /containers/{id}/logs", s.containerLogs)
+	s.handle("DELETE /containers/{id}", s.removeContainer)
+	s.handle("POST /containers/{id}/exec", s.createExec)
+	s.handle("POST /exec/{id}/start", s.startExec)
+	s.handle("POST /exec/{id}/resize", s.resizeExec)
+	s.handle("GET /exec/{id}/json", s.inspectExec)
+}
+
+// containerError maps the runtime's errors to Docker's status codes.
+func containerError(err error) error {
+	var se *container.StartError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, container.ErrNotFound):
+		return WithStatus(http.StatusNotFound, err)
+	case errors.Is(err, container.ErrNameInUse), errors.Is(err, container.ErrRunning):
+		return WithStatus(http.StatusConflict, err)
+	case errors.Is(err, container.ErrNotRunning):
+		return WithStatus(http.StatusConflict, err)
+	case errors.As(err, &se):
+		return WithStatus(http.StatusBadRequest, err)
+	case errors.Is(err, container.ErrNoCommand):
+		return WithStatus(http.StatusBadRequest, err)
+	}
+	return err
+}
+
+func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
+	rt, err := s.containerRuntime()
+	if err != nil {
+		return err
+	}
+	images, err := s.imageStore()
+	if err != nil {
+		return err
+	}
+	var req ctypes.CreateRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if req.Config == nil || req.Config.Image == "" {
+		return Errorf(http.StatusBadRequest, "no image given: config.Image is empty")
+	}
+	hc := req.HostConfig
+	if hc == nil {
+		hc = &ctypes.HostConfig{}
+	}
+	if err := checkHostConfig(hc); err != nil {
+		return err
+	}
+	id := container.NewID()
+	img, err := images.Use(req.Config.Image, id)
+	if errors.Is(err, image.ErrNotFound) {
+		return Errorf(http.StatusNotFound, "No such image: %s", req.Config.Image)
+	}
+	if err != nil {
+		return err
+	}
+	spec, err := specFromRequest(id, r.URL.Query().Get("name"), req.Config, hc, img)
+	if err == nil {
+		_, err = rt.Create(r.Context(), spec)
+	}
+	if err != nil {
+		images.Release(img.ID, id)
+		return containerError(err)
+	}
+	return writeJSON(w, http.StatusCreated, ctypes.CreateResponse{ID: id, Warnings: []string{}})
+}
+
+// checkHostConfig refuses what this runtime does not do yet, by name.
+func checkHostConfig(hc *ctypes.HostConfig) error {
+	var bad []string
+	if len(hc.Binds) > 0 || len(hc.Mounts) > 0 {
+		bad = append(bad, "volumes and bind mounts (-v, --mount)")
+	}
+	if len(hc.PortBindings) > 0 {
+		bad = append(bad, "published ports (-p)")
+	}
+	if hc.Privileged {
+		bad = append(bad, "--privileged")
+	}
+	if len(hc.CapAdd) > 0 || len(hc.CapDrop) > 0 {
+		bad = append(bad, "--cap-add/--cap-drop")
+	}
+	switch hc.NetworkMode {
+	case "", "default", "none", "bridge":
+	default:
+		bad = append(bad, "--network "+string(hc.NetworkMode))
+	}
+	if len(bad) > 0 {
+		return Errorf(http.StatusBadRequest, "not supported by berth yet: %s", strings.Join(bad, ", "))
+	}
+	switch hc.RestartPolicy.Name {
+	case "", "no", "always", "on-failure", "unless-stopped":
+	default:
+		return Errorf(http.StatusBadRequest, "invalid restart policy %q: use no, always, on-failure or unless-stopped", hc.RestartPolicy.Name)
+	}
+	if hc.AutoRemove && hc.RestartPolicy.Name != "" && hc.RestartPolicy.Name != "no" {
+		return Errorf(http.StatusBadRequest, "can't create 'AutoRemove' container with restart policy")
+	}
+	return nil
+}
+
+func specFromRequest(id, name string, cfg *ctypes.Config, hc *ctypes.HostConfig, img image.Image) (container.Spec, error) {
+	ic := img.Config.Config
+	spec := container.Spec{
+		ID:        id,
+		Name:      name,
+		Image:     cfg.Image,
+		ImageID:   img.ID,
+		OpenStdin: cfg.OpenStdin,
+		StdinOnce: cfg.StdinOnce,
+		Labels:    cfg.Labels,
+		Resources: container.Resources{Memory: hc.Memory, NanoCPUs: hc.NanoCPUs},
+		RestartPolicy: container.RestartPolicy{
+			Name:              string(hc.RestartPolicy.Name),
+			MaximumRetryCount: hc.RestartPolicy.MaximumRetryCount,
+		},
+		AutoRemove: hc.AutoRemove,
+	}
+	if hc.PidsLimit != nil && *hc.PidsLimit > 0 {
+		spec.Resources.PidsLimit = *hc.PidsLimit
+	}
+	for _, o := range hc.SecurityOpt {
+		if o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true" {
+			spec.NoNewPrivileges = true
+		}
+	}
+	for i := len(img.LayerDirs) - 1; i >= 0; i-- {
+		spec.LowerDirs = append(spec.LowerDirs, img.LayerDirs[i])
+	}
+	o := container.Overrides{
+		Cmd: cfg.Cmd, Env: cfg.Env, WorkingDir: cfg.WorkingDir,
+		User: cfg.User, Hostname: cfg.Hostname, Tty: cfg.Tty,
+	}
+	if cfg.Entrypoint != nil {
+		o.Entrypoint = cfg.Entrypoint
+		if len(o.Entrypoint) == 0 {
+			o.Entrypoint = []string{""}
+		}
+	}
+	imgCfg := container.ImageConfig{User: ic.User, Env: ic.Env, Entrypoint: ic.Entrypoint, Cmd: ic.Cmd, WorkingDir: ic.WorkingDir}
+	if err := spec.ApplyConfig(imgCfg, o); err != nil {
+		return spec, WithStatus(http.StatusBadRequest, err)
+	}
+	return spec, nil
+}
+
+func (s *Server) getContainer(r *http.Request) (containerRuntime, container.Info, error) {
+	rt, err := s.containerRuntime()
+	if err != nil {
+		return nil, container.Info{}, err
+	}
+	info, err := rt.Get(r.PathValue("id"))
+	if err != nil {
+		return nil, container.Info{}, containerError(err)
+	}
+	return rt, info, nil
+}
+
+func (s *Server) startContainer(w http.ResponseWriter, r *http.Request) error {
+	rt, info, err := s.getContainer(r)
+	if err != nil {
+		return err
+	}
+	if err := rt.Start(r.Context(), info.Spec.ID); err != nil {
+		if errors.Is(err, container.ErrAlreadyStarted) {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		return containerError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// graceOf reads the stop timeout (?t=, seconds; default 10, -1 = forever).
+func graceOf(r *http.Request) (time.Duration, error) {
+	t := r.URL.Query().Get("t")
+	if t == "" {
+		return 10 * time.Second, nil
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil {
+		return 0, Errorf(http.StatusBadRequest, "invalid stop timeout %q: %v", t, err)
+	}
+	if n < 0 {
+		return 24 * time.Hour, nil
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+func (s *Server) stopContainer(w http.ResponseWriter, r *http.Request) error {
+	rt, info, err := s.getContainer(r)
+	if err != nil {
+		return err
+	}
+	grace, err := graceOf(r)
+	if err != nil {
+		return err
+	}
+	var sig syscall.Signal
+	if name := r.URL.Query().Get("signal"); name != "" {
+		if sig, err = ParseSignal(name); err != nil {
+			return WithStatus(http.StatusBadRequest, err)
+		}
+	}
+	if err := rt.Stop(r.Context(), info.Spec.ID, sig, grace); err != nil {
+		if errors.Is(err, container.ErrNotRunning) {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		return containerError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) restartContainer(w http.ResponseWriter, r *http.Request) error {
+	rt, info, err := s.getContainer(r)
+	if err != nil {
+		return err
+	}
+	grace, err := graceOf(r)
+	if err != nil {
+		return err
+	}
+	if err := rt.Restart(r.Context(), info.Spec.ID, grace); err != nil {
+		return containerError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// ParseSignal reads a signal as Docker accepts it: "SIGTERM", "TERM", "15".
+func ParseSignal(s string) (syscall.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, fmt.Errorf("invalid signal: %s", s)
+		}
+		return syscall.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("invalid signal: %s", s)
+}
+
+func (s *Server) killContainer(w http.ResponseWriter, r *http.Request) error {
+	rt, info, err := s.getContainer(r)
+	if err != nil {
+		return err
+	}
+	sig := syscall.SIGKILL
+	if name := r.URL.Query().Get("signal"); name != "" {
+		if sig, err = ParseSignal(name); err != nil {
+			return WithStatus(http.StatusBadRequest, err)
+		}
+	}
+	if err := rt.Kill(r.Context(), info.Spec.ID, sig); err != nil {
+		if errors.Is(err, container.ErrNotRunning) {
+			return Errorf(http.StatusConflict, "cannot kill container: %s: container %s is not running", r.PathValue("id"), info.Spec.ID)
+		}
+		return containerError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) waitContainer(w http.ResponseWriter, r *http.Request) error {
+	rt, info, err := s.getContainer(r)
+	if err != nil {
+		return err
+	}
+	cond := container.WaitCondition(r.URL.Query().Get("condition"))
+	switch cond {
+	case "", container.WaitNotRunning, container.WaitNextExit, container.WaitRemoved:
+	default:
+		return Errorf(http.StatusBadRequest, "invalid wait condition %q", cond)
+	}
+	// The docker CLI waits for these headers before it starts the container.
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	http.NewResponseController(w).Flush()
+	st, err := rt.Wait(r.Context(), info.Spec.ID, cond)
+	resp := ctypes.WaitResponse{StatusCode: int64(st.ExitCode)}
+	if err != nil {
+		resp.Error = &ctypes.WaitExitError{Message: err.Error()}
+	} else if st.Error != "" {
+		resp.Error = &ctypes.WaitExitError{Message: st.Error}
+	}
+	return json.NewEncoder(w).Encode(resp)
+}
+
+func (s *Server) resizeContainer(w http.ResponseWriter, r *http.Request) error {
+	rt, info, err := s.getContainer(r)
+	if err != nil {
+		return err
+	}
+	h, w1, err := sizeOf(r)
+	if err != nil {
+		return err
+	}
+	if err := rt.Resize(r.Context(), info.Spec.ID, h, w1); err != nil {
+		return containerError(err)
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func sizeOf(r *http.Request) (int, int, error) {
+	h, err1 := strconv.Atoi(r.URL.Query().Get("h"))
+	w, err2 := strconv.Atoi(r.URL.Query().Get("w"))
+	if err1 != nil || err2 != nil || h < 0 || w < 0 {
+		return 0, 0, Errorf(http.StatusBadRequest, "invalid terminal size h=%q w=%q", r.URL.Query().Get("h"), r.URL.Query().Get("w"))
+	}
+	return h, w, nil
+}
+
+func (s *Server) removeContainer(w http.ResponseWriter, r *http.Request) error {
+	rt, info, err := s.getContainer(r)
+	if err != nil {
+		return err
+	}
+	force := boolParam(r, "force")
+	if err := rt.Remove(r.Context(), info.Spec.ID, force); err != nil {
+		if errors.Is(err, container.ErrRunning) {
+			return Errorf(http.StatusConflict, "cannot remove container %q: container is running: stop the container before removing or force remove", "/"+info.Spec.Name)
+		}
+		return containerError(err)
+	}
+	if images, err := s.imageStore(); err == nil {
+		images.Release(info.Spec.ImageID, info.Spec.ID)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func boolParam(r *http.Request, name string) bool {
+	v := r.URL.Query().Get(name)
+	return v == "1" || strings.EqualFold(v, "true")
+}
+
+func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
+	rt, err := s.containerRuntime()
+	if err != nil {
+		return err
+	}
+	filters, err := parseFilters(r.URL.Query().Get("filters"))
+	if err != nil {
+		return err
+	}
+	all := boolParam(r, "all")
+	out := []ctypes.Summary{}
+	for _, c := range rt.List() {
+		if !all && !c.State.Running() && len(filters["status"]) == 0 {
+			continue
+		}
+		if !matchFilters(c, filters) {
+			continue
+		}
+		out = append(out, summaryOf(c))
+	}
+	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 && len(out) > n {
+		out = out[:n]
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// parseFilters reads Docker's filters JSON ({"name": {"x": true}} or
+// {"name": ["x"]}).
+func parseFilters(s string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if s == "" {
+		return out, nil
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &raw); err != nil {
+		return nil, Errorf(http.StatusBadRequest, "invalid filters: %v", err)
+	}
+	for k, v := range raw {
+		var set map[string]bool
+		if json.Unmarshal(v, &set) == nil {
+			for x := range set {
+				out[k] = append(out[k], x)
+			}
+			continue
+		}
+		var list []string
+		if err := json.Unmarshal(v, &list); err != nil {
+			return nil, Errorf(http.StatusBadRequest, "invalid filter %q: %v", k, err)
+		}
+		out[k] = list
+	}
+	for k := range out {
+		switch k {
+		case "status", "name", "id", "label", "ancestor":
+		default:
+			return nil, Errorf(http.StatusBadRequest, "invalid filter %q", k)
+		}
+	}
+	return out, nil
+}
+
+func matchFilters(c container.Info, f map[string][]string) bool {
+	any := func(key string, ok func(string) bool) bool {
+		vals := f[key]
+		if len(vals) == 0 {
+			return true
+		}
+		return slices.ContainsFunc(vals, ok)
+	}
+	return any("status", func(v string) bool { return string(c.State.Status) == v }) &&
+		any("name", func(v string) bool { return strings.Contains(c.Spec.Name, strings.TrimPrefix(v, "/")) }) &&
+		any("id", func(v string) bool { return strings.HasPrefix(c.Spec.ID, v) }) &&
+		any("ancestor", func(v string) bool { return c.Spec.Image == v || c.Spec.ImageID == v }) &&
+		any("label", func(v string) bool {
+			k, want, hasVal := strings.Cut(v, "=")
+			got, ok := c.Spec.Labels[k]
+			return ok && (!hasVal || got == want)
+		})
+}
+
+func summaryOf(c container.Info) ctypes.Summary {
+	sum := ctypes.Summary{
+		ID:      c.Spec.ID,
+		Names:   []string{"/" + c.Spec.Name},
+		Image:   c.Spec.Image,
+		ImageID: c.Spec.ImageID,
+		Command: strings.Join(c.Spec.Args, " "),
+		Created: c.Spec.Created.Unix(),
+		Ports:   []ctypes.PortSummary{},
+		Labels:  c.Spec.Labels,
+		State:   ctypes.ContainerState(c.State.Status),
+		Status:  statusText(c.State),
+		Mounts:  []ctypes.MountPoint{},
+	}
+	if sum.Labels == nil {
+		sum.Labels = map[string]string{}
+	}
+	sum.HostConfig.NetworkMode = "none"
+	return sum
+}
+
+// statusText is the STATUS column of docker ps.
+func statusText(st container.State) string {
+	now := time.Now()
+	switch st.Status {
+	case container.StatusRunning:
+		return "Up " + units.HumanDuration(now.Sub(st.StartedAt))
+	case container.StatusRestarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
+	case container.StatusExited:
+		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
+	case container.StatusCreated:
+		return "Created"
+	}
+	return string(st.Status)
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return "0001-01-01T00:00:00Z"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error {
+	_, c, err := s.getContainer(r)
+	if err != nil {
+		return err
+	}
+	st := c.State
+	resp := ctypes.InspectResponse{
+		ID:      c.Spec.ID,
+		Created: timeText(c.Spec.Created),
+		Path:    c.Spec.Args[0],
+		Args:    c.Spec.Args[1:],
+		State: &ctypes.State{
+			Status:     ctypes.ContainerState(st.Status),
+			Running:    st.Running(),
+			Restarting: st.Status == container.StatusRestarting,
+			OOMKilled:  st.OOMKilled,
+			Pid:        st.Pid,
+			ExitCode:   st.ExitCode,
+			Error:      st.Error,
+			StartedAt:  timeText(st.StartedAt),
+			FinishedAt: timeText(st.FinishedAt),
+		},
+		Image:        c.Spec.ImageID,
+		Name:         "/" + c.Spec.Name,
+		RestartCount: st.RestartCount,
+		Driver:       "overlay",
+		Platform:     "linux",
+		HostConfig: &ctypes.HostConfig{
+			NetworkMode:   "none",
+			AutoRemove:    c.Spec.AutoRemove,
+			RestartPolicy: ctypes.RestartPolicy{Name: ctypes.RestartPolicyMode(c.Spec.RestartPolicy.Name), MaximumRetryCount: c.Spec.RestartPolicy.MaximumRetryCount},
+			Resources: ctypes.Resources{
+				Memory:    c.Spec.Resources.Memory,
+				NanoCPUs:  c.Spec.Resources.NanoCPUs,
+				PidsLimit: &c.Spec.Resources.PidsLimit,
+			},
+		},
+		Mounts: []ctypes.MountPoint{},
+		Config: &ctypes.Config{
+			Hostname:   c.Spec.Hostname,
+			User:       c.Spec.Config.User,
+			Tty:        c.Spec.Tty,
+			OpenStdin:  c.Spec.OpenStdin,
+			StdinOnce:  c.Spec.StdinOnce,
+			Env:        c.Spec.Env,
+			Cmd:        c.Spec.Config.Cmd,
+			Entrypoint: c.Spec.Config.Entrypoint,
+			Image:      c.Spec.Image,
+			WorkingDir: c.Spec.WorkingDir,
+			Labels:     c.Spec.Labels,
+		},
+	}
+	if c.Spec.NoNewPrivileges {
+		resp.HostConfig.SecurityOpt = []string{"no-new-privileges"}
+	}
+	return writeJSON(w, http.StatusOK, resp)
+}
