@@ -196,9 +196,9 @@ func lsQuery(ctx context.Context, d *deps, name string, f lsFilter, timeout time
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	done := make(chan lsRow, 1) // buffered: a hung driver's goroutine must not leak a send
-	go func() {
+	go func(r lsRow) {
 		done <- lsLive(ctx, d, m, r)
-	}()
+	}(r)
 	select {
 	case r = <-done:
 	case <-ctx.Done():
