@@ -62,6 +62,7 @@ func (c *Client) Run(ctx context.Context, cmd string, streams IO) error {
 		return fmt.Errorf("run %q on %s: %w", cmd, c.target, err)
 	}
 	s.Stdin, s.Stdout, s.Stderr = streams.Stdin, streams.Stdout, streams.Stderr
+	s.Stdout, s.Stderr = shareWriter(s.Stdout, s.Stderr)
 	if err := s.Start(cmd); err != nil {
 		s.Close()
 		release()
@@ -107,6 +108,38 @@ func (c *Client) Output(ctx context.Context, cmd string) ([]byte, error) {
 		return stdout.Bytes(), fmt.Errorf("%w: %s", err, bytes.TrimSpace(msg))
 	}
 	return stdout.Bytes(), err
+}
+
+// shareWriter returns stdout and stderr, or, when both are the same
+// writer, that writer behind a lock: the two streams are copied by two
+// goroutines, and most writers (a bytes.Buffer) do not allow that.
+func shareWriter(stdout, stderr io.Writer) (io.Writer, io.Writer) {
+	if stdout == nil || !interfaceEqual(stdout, stderr) {
+		return stdout, stderr
+	}
+	w := &lockedWriter{w: stdout}
+	return w, w
+}
+
+// interfaceEqual is a == b, false when their type cannot be compared.
+func interfaceEqual(a, b any) (equal bool) {
+	defer func() {
+		if recover() != nil {
+			equal = false
+		}
+	}()
+	return a == b
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // lockedBuffer is a bytes.Buffer that two copy goroutines can write to.

@@ -50,6 +50,7 @@ func (c *Client) Shell(ctx context.Context, opts ShellOptions) error {
 		}
 	}()
 	s.Stdin, s.Stdout, s.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
+	s.Stdout, s.Stderr = shareWriter(s.Stdout, s.Stderr)
 
 	if in, ok := opts.Stdin.(*os.File); ok && term.IsTerminal(int(in.Fd())) {
 		restore, err := startPTY(ctx, s, in, opts)

@@ -1,0 +1,109 @@
+//go:build linux
+
+package sshutil_test
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berthvm/berth/sshutil"
+)
+
+func TestStreamIsAHalfClosableConn(t *testing.T) {
+	eachServer(t, func(t *testing.T, kind string) {
+		_, c := connect(t, kind)
+		ctx := testContext(t)
+		// Like `berth-agent dial-stdio`: echo what comes in, then say
+		// goodbye on stdout once stdin ends, and something on stderr.
+		sc, err := c.Stream(ctx, "sed -u 's/^/echo: /'; echo bye; echo done-on-stderr >&2; exit 7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sc.Close()
+		var conn net.Conn = sc
+		r := bufio.NewReader(conn)
+		for _, line := range []string{"one", "two"} {
+			if _, err := io.WriteString(conn, line+"\n"); err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.ReadString('\n')
+			if err != nil || got != "echo: "+line+"\n" {
+				t.Fatalf("read %q, %v; want the echo of %q", got, err, line)
+			}
+		}
+		// Half-close: the command sees EOF and its last words still arrive.
+		if err := sc.CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		rest, err := io.ReadAll(r)
+		if err != nil || string(rest) != "bye\n" {
+			t.Errorf("after CloseWrite read %q, %v; want \"bye\\n\" then EOF", rest, err)
+		}
+		var ee *sshutil.ExitError
+		if err := sc.Wait(); !errors.As(err, &ee) || ee.Status != 7 {
+			t.Errorf("Wait = %v, want exit status 7", err)
+		}
+		if got := sc.Stderr(); got != "done-on-stderr\n" {
+			t.Errorf("Stderr = %q", got)
+		}
+		if sc.LocalAddr() == nil || !strings.HasPrefix(sc.RemoteAddr().String(), "127.0.0.1:") {
+			t.Errorf("addresses = %v, %v", sc.LocalAddr(), sc.RemoteAddr())
+		}
+	})
+}
+
+func TestStreamDeadlinesAndClose(t *testing.T) {
+	_, c := connect(t, "openssh")
+	sc, err := c.Stream(testContext(t), "cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	buf := make([]byte, 10)
+
+	sc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	start := time.Now()
+	if _, err := sc.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read past the deadline = %v, want os.ErrDeadlineExceeded", err)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond || d > 3*time.Second {
+		t.Errorf("deadline hit after %s, want about 200ms", d)
+	}
+	// Clearing the deadline makes the stream usable again.
+	sc.SetReadDeadline(time.Time{})
+	if _, err := sc.Write([]byte("x\n")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := sc.Read(buf); err != nil || string(buf[:n]) != "x\n" {
+		t.Errorf("Read after clearing the deadline = %q, %v", buf[:n], err)
+	}
+	// A deadline that is extended while a Read waits applies to that Read.
+	sc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		sc.SetReadDeadline(time.Now().Add(time.Second))
+		time.Sleep(300 * time.Millisecond)
+		sc.Write([]byte("late\n"))
+	}()
+	if n, err := sc.Read(buf); err != nil || string(buf[:n]) != "late\n" {
+		t.Errorf("Read with an extended deadline = %q, %v; want \"late\\n\"", buf[:n], err)
+	}
+	// Close unblocks a pending Read.
+	sc.SetReadDeadline(time.Time{})
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		sc.Close()
+	}()
+	if _, err := sc.Read(buf); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Read during Close = %v, want net.ErrClosed", err)
+	}
+	if _, err := sc.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Write after Close = %v, want net.ErrClosed", err)
+	}
+}
