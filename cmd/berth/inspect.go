@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/berthvm/berth/machine"
 )
 
 type inspectOptions struct {
@@ -16,7 +18,7 @@ type inspectOptions struct {
 func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
-		Usage:     "Show a machine's stored settings as JSON",
+		Usage:     "Show a machine's stored settings, and its agent's health, as JSON",
 		ArgsUsage: "[NAME]",
 		Description: `Prints the machine's config.json, indented. --format takes a Go template
 over the same JSON (fields as in the output, e.g. .DriverName, .Driver.SSHPort);
@@ -54,7 +56,14 @@ func runInspect(ctx context.Context, opts inspectOptions, d *deps) error {
 	if err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(m.Config, "", "    ")
+	view := struct {
+		machine.Config
+		Agent *agentInspect `json:",omitempty"` // health of a running machine's agent
+	}{Config: m.Config}
+	if agentInspectHook != nil {
+		view.Agent = agentInspectHook(ctx, m)
+	}
+	data, err := json.MarshalIndent(view, "", "    ")
 	if err != nil {
 		return fmt.Errorf("inspect machine %q: %w", name, err)
 	}

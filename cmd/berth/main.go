@@ -35,6 +35,8 @@ var commands = []func() *cli.Command{
 	activeCommand,
 	versionCommand,
 	completionCommand,
+	provisionCommand,
+	upgradeCommand,
 }
 
 // The exit codes, documented in `berth --help`.

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/berthvm/berth/provision"
+)
+
+type provisionOptions struct {
+	Names   []string
+	Upgrade bool
+}
+
+func provisionCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "provision",
+		Usage:     "Install or repair the berth agent on machines",
+		ArgsUsage: "NAME...",
+		Description: `Puts this berth's agent on each running machine (over SSH: upload, checksum
+check, rename), installs it as a supervised service (berth-os's agent slot,
+or a systemd unit on other hosts) and waits until it answers. ` + "`create`" + `
+does this already; run it again to repair a machine. A machine that already
+runs this agent is left unchanged.
+
+EXAMPLES:
+   berth provision dev
+   berth provision dev web db`,
+		Action: func(c *cli.Context) error {
+			d, err := depsFrom(c)
+			if err != nil {
+				return err
+			}
+			if c.NArg() == 0 {
+				return usagef("provision takes one or more machine names")
+			}
+			return runProvision(c.Context, provisionOptions{Names: c.Args().Slice()}, d)
+		},
+	}
+}
+
+func upgradeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "upgrade",
+		Usage:     "Replace the agent on machines with this berth's agent",
+		ArgsUsage: "NAME...",
+		Description: `Puts this berth's agent on each running machine when the one there differs,
+and restarts it; running containers keep running. A machine whose agent is
+already this berth's is left unchanged; one with no agent is an error
+(` + "`berth provision`" + ` installs it).
+
+EXAMPLES:
+   berth upgrade dev
+   berth upgrade $(berth ls -q)`,
+		Action: func(c *cli.Context) error {
+			d, err := depsFrom(c)
+			if err != nil {
+				return err
+			}
+			if c.NArg() == 0 {
+				return usagef("upgrade takes one or more machine names")
+			}
+			return runProvision(c.Context, provisionOptions{Names: c.Args().Slice(), Upgrade: true}, d)
+		},
+	}
+}
+
+// runProvision provisions (or upgrades) every named machine, going on
+// after failures and returning them all.
+func runProvision(ctx context.Context, opts provisionOptions, d *deps) error {
+	var errs []error
+	for _, name := range opts.Names {
+		start := time.Now()
+		m, err := d.store.Load(name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		res, err := provisionMachine(ctx, m, provision.Options{Machine: name, Upgrade: opts.Upgrade})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		took := time.Since(start).Round(100 * time.Millisecond)
+		v := res.Health.Version
+		switch {
+		case !res.Changed:
+			fmt.Fprintf(d.stdout, "%s: agent %s already in place (%s)\n", name, v, took)
+		case res.Uploaded && res.OldVersion != "":
+			fmt.Fprintf(d.stdout, "%s: agent upgraded from %s to %s (%s)\n", name, res.OldVersion, v, took)
+		default:
+			fmt.Fprintf(d.stdout, "%s: agent %s installed on %s (%s)\n", name, v, res.Guest.PrettyName, took)
+		}
+	}
+	return errors.Join(errs...)
+}
