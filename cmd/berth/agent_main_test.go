@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/berthvm/berth/machine"
@@ -18,8 +17,18 @@ var (
 	wiredInspect     func(ctx context.Context, m *machine.Machine) *agentInspect
 )
 
-func TestMain(m *testing.M) {
+// init runs after agent.go's init: test files come after the package's
+// own files. It also runs in the child processes tests start as berth.
+func init() {
 	wiredSteps, wiredAgentStatus, wiredInspect = createSteps, agentStatus, agentInspectHook
 	createSteps.Provision, createSteps.AgentHealthy, agentStatus, agentInspectHook = nil, nil, nil, nil
-	os.Exit(m.Run())
+}
+
+func TestAgentHooksWired(t *testing.T) {
+	if wiredSteps.Provision == nil || wiredSteps.AgentHealthy == nil || wiredAgentStatus == nil || wiredInspect == nil {
+		t.Error("agent.go did not wire the create steps, the ls column and inspect")
+	}
+	if createSteps.Provision != nil || agentStatus != nil {
+		t.Error("the fake-driver tests run with the agent hooks wired")
+	}
 }

@@ -1,0 +1,216 @@
+package provision_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berthvm/berth/agentbin"
+	"github.com/berthvm/berth/agentclient"
+	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/drivers/qemu"
+	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/provision"
+	"github.com/berthvm/berth/runtime/berthapi"
+	"github.com/berthvm/berth/sshutil"
+)
+
+// binary picks the test agent of version v whatever the machine says.
+func binary(t *testing.T, v string) func(string) (*agentbin.Binary, error) {
+	return func(unameM string) (*agentbin.Binary, error) {
+		arch, err := agentbin.GoArch(unameM)
+		if err != nil {
+			return nil, err
+		}
+		if arch != runtime.GOARCH {
+			t.Fatalf("machine is %s, test agents are %s", arch, runtime.GOARCH)
+		}
+		return agentbin.FromFile(agents[v], arch)
+	}
+}
+
+// bootBerthOS creates a berth-os machine in QEMU (TCG, small) and returns
+// it with an SSH connection; both end with the test.
+func bootBerthOS(t *testing.T) (*machine.Machine, *sshutil.Client) {
+	t.Helper()
+	testenv.NeedQEMU(t)
+	iso := testenv.ISO(t)
+	store := machine.NewStore(t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	m, err := store.Create(ctx, machine.CreateSpec{
+		Name: "prov",
+		NewDriver: func(base drivers.Base) (drivers.Driver, error) {
+			d := qemu.New(base)
+			d.ISOSource, d.AccelRequested, d.CPUs, d.MemoryMB, d.DiskSizeMB = iso, "tcg", 1, 768, 1000
+			return d, nil
+		},
+	}, machine.Steps{
+		MakeKey: func(ctx context.Context, dir string) (string, error) {
+			k, err := sshutil.GenerateKey(filepath.Join(dir, "id_ed25519"), "berth-test")
+			if err != nil {
+				return "", err
+			}
+			return k.PublicKey, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Driver.Remove(context.Background()); err != nil {
+			t.Errorf("remove machine: %v", err)
+		}
+	})
+	target, err := agentclient.SSHTarget(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sshutil.WaitForSSH(ctx, target, sshutil.WaitOptions{Timeout: 4 * time.Minute, ConsoleLog: filepath.Join(m.Dir, "serial.log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return m, c
+}
+
+func agentPid(t *testing.T, c *sshutil.Client) string {
+	t.Helper()
+	out, err := c.Output(context.Background(), "cat "+berthapi.PidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func remoteSum(t *testing.T, c *sshutil.Client) string {
+	t.Helper()
+	out, err := c.Output(context.Background(), "sha256sum "+berthapi.AgentPath+" | cut -d' ' -f1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestBerthOS provisions a berth-os VM, provisions it again, kills the
+// agent, interrupts an upgrade's upload, upgrades, and uninstalls.
+func TestBerthOS(t *testing.T) {
+	m, c := bootBerthOS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	v1, err := binary(t, "1.0.0-test")("x86_64")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	res, err := provision.Provision(ctx, c, provision.Options{Machine: m.Name, Binary: binary(t, "1.0.0-test")})
+	if err != nil {
+		t.Fatalf("first provision: %v", err)
+	}
+	t.Logf("provision on a fresh VM took %s", time.Since(start).Round(time.Millisecond))
+	if !res.Changed || !res.Uploaded || res.Guest.Init != provision.InitBerthOS || res.Health.Version != "1.0.0-test" {
+		t.Errorf("first provision = %+v, want an upload onto berth-os and version 1.0.0-test answering", res)
+	}
+	pid := agentPid(t, c)
+
+	start = time.Now()
+	res, err = provision.Provision(ctx, c, provision.Options{Machine: m.Name, Binary: binary(t, "1.0.0-test")})
+	if err != nil {
+		t.Fatalf("second provision: %v", err)
+	}
+	t.Logf("provision on a provisioned VM took %s", time.Since(start).Round(time.Millisecond))
+	if res.Changed || res.Uploaded {
+		t.Errorf("second provision changed the machine: %+v", res)
+	}
+	if got := agentPid(t, c); got != pid {
+		t.Errorf("second provision restarted the agent: pid %s, was %s", got, pid)
+	}
+
+	t.Run("killed agent comes back", func(t *testing.T) {
+		if _, err := c.Output(ctx, "kill -9 "+pid); err != nil {
+			t.Fatal(err)
+		}
+		var h berthapi.Health
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			ac, err := agentclient.New(ctx, c, agentclient.Options{Machine: m.Name})
+			if err == nil {
+				h, err = ac.Health(ctx)
+				ac.Close()
+				if err == nil && h.Version == "1.0.0-test" {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("agent did not come back after kill -9: %v", err)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		if got := agentPid(t, c); got == pid {
+			t.Errorf("agent pid is still %s after kill -9", got)
+		}
+		pid = agentPid(t, c)
+	})
+
+	t.Run("interrupted upload", func(t *testing.T) {
+		uctx, ucancel := context.WithCancel(ctx)
+		defer ucancel()
+		_, err := provision.Provision(uctx, c, provision.Options{
+			Machine: m.Name, Binary: binary(t, "2.0.0-test"),
+			UploadProgress: func(sent, total int64) {
+				if sent > total/2 {
+					ucancel()
+				}
+			},
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted provision: err = %v, want context.Canceled", err)
+		}
+		if got := remoteSum(t, c); got != v1.SHA256 {
+			t.Errorf("agent on the machine has sha256 %s after an interrupted upload, want the old %s", got, v1.SHA256)
+		}
+		if got := agentPid(t, c); got != pid {
+			t.Errorf("interrupted upload restarted the agent: pid %s, was %s", got, pid)
+		}
+	})
+
+	t.Run("upgrade", func(t *testing.T) {
+		res, err := provision.Provision(ctx, c, provision.Options{Machine: m.Name, Binary: binary(t, "2.0.0-test"), Upgrade: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Uploaded || res.OldVersion != "1.0.0-test" || res.Health.Version != "2.0.0-test" {
+			t.Errorf("upgrade = %+v, want 1.0.0-test replaced by 2.0.0-test", res)
+		}
+		if got := agentPid(t, c); got == pid {
+			t.Errorf("upgrade did not restart the agent (pid %s)", got)
+		}
+		// No temporary files are left next to the agent.
+		out, err := c.Output(ctx, "ls -a "+filepath.Dir(berthapi.AgentPath))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Fields(string(out)); len(got) != 3 {
+			t.Errorf("agent folder holds %v, want only berth-agent", got)
+		}
+	})
+
+	t.Run("uninstall", func(t *testing.T) {
+		if err := provision.Uninstall(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Output(ctx, "test ! -e "+berthapi.AgentPath); err != nil {
+			t.Errorf("agent binary still there: %v", err)
+		}
+		_, err := provision.Provision(ctx, c, provision.Options{Machine: m.Name, Binary: binary(t, "2.0.0-test"), Upgrade: true})
+		if !errors.Is(err, provision.ErrNoAgent) {
+			t.Errorf("upgrade without agent: err = %v, want ErrNoAgent", err)
+		}
+	})
+}
