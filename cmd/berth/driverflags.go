@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -22,7 +22,8 @@ func driverFlags() []cli.Flag {
 }
 
 func cliFlag(driver string, f drivers.Flag) cli.Flag {
-	usage := fmt.Sprintf("%s (%s driver)", f.Usage, driver)
+	// urfave/cli reads `x` in a usage as the value's placeholder.
+	usage := strings.ReplaceAll(f.Usage, "`", "'")
 	env := []string{f.EnvVar}
 	cat := "driver " + driver
 	switch f.Kind {
