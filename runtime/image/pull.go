@@ -100,11 +100,11 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (PullRes
 		remote.WithUserAgent("berth"),
 	}
 	full := canonical(r)
-	rep.send(Progress{ID: r.Identifier(), Status: "Pulling from " + r.Context().RepositoryStr()})
 	desc, err := remote.Get(r, ropts...)
 	if err != nil {
 		return PullResult{}, registryError(full, err)
 	}
+	rep.send(Progress{ID: r.Identifier(), Status: "Pulling from " + r.Context().RepositoryStr()})
 	img, err := desc.Image()
 	if err != nil {
 		return PullResult{}, registryError(full, err)

@@ -15,6 +15,7 @@ func (s *Server) routes() {
 	s.systemRoutes()
 	s.berthRoutes()
 	s.containerRoutes()
+	s.imageRoutes()
 }
 
 // handlerFunc is a route's handler. It returns the error to answer with
