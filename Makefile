@@ -25,8 +25,13 @@ agents:
 test-deps:
 	scripts/deps.sh test
 
-test: test-deps build
+test: test-deps iso build
 	$(GO) test -timeout 60m ./...
+
+# The berth-os guest ISO (build/berth-os.iso); skips when nothing changed.
+iso:
+	scripts/deps.sh iso
+	scripts/iso/build.sh
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what berth's build, tests and demo need.
-# Idempotent: installs only what is missing. Usage: scripts/deps.sh [build|test|demo]
+# Idempotent: installs only what is missing. Usage: scripts/deps.sh [build|iso|test|demo]
 set -euo pipefail
 what=${1:-test}
 
 # Packages per purpose. Each line: package name. Keep them sorted.
 build_pkgs=(ca-certificates git make)
-iso_pkgs=(busybox-static cpio dropbear-bin e2fsprogs isolinux kmod openssh-sftp-server syslinux-common xorriso)
+# The ISO's contents are downloaded from Debian by scripts/iso/build.sh; these
+# are only the tools that build it.
+iso_pkgs=(cpio kmod xorriso zstd)
 vm_pkgs=(ovmf qemu-system-x86 qemu-utils)
-test_pkgs=(docker-registry docker.io openssh-client openssh-server skopeo)
+test_pkgs=(docker-registry docker.io e2fsprogs openssh-client openssh-server skopeo)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
   build) ;;
+  iso) pkgs+=("${iso_pkgs[@]}") ;;
   demo) pkgs+=("${iso_pkgs[@]}" "${vm_pkgs[@]}" openssh-client) ;;
   test) pkgs+=("${iso_pkgs[@]}" "${vm_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|test|demo]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|iso|test|demo]" >&2; exit 2 ;;
 esac
 
 missing=()
