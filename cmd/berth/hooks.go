@@ -10,7 +10,9 @@ import (
 // for SSH (sshutil), provisioning the agent and its health check
 // (provision). Their packages plug them in here; until then create stops
 // once the VM runs.
-var createSteps = machine.Steps{}
+var createSteps = machine.Steps{
+	MakeKey: makeMachineKey,
+}
 
 // agentStatus fills the AGENT column of `berth ls` for a running machine,
 // bounded by ctx (the --timeout of ls). The provision package plugs it in

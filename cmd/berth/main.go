@@ -16,6 +16,7 @@ import (
 
 	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/sshutil"
 	"github.com/berthvm/berth/version"
 )
 
@@ -32,6 +33,10 @@ var commands = []func() *cli.Command{
 	restartCommand,
 	killCommand,
 	ipCommand,
+	sshCommand,
+	scpCommand,
+	sshConfigCommand,
+	regenerateHostKeyCommand,
 	activeCommand,
 	versionCommand,
 	completionCommand,
@@ -56,6 +61,7 @@ EXIT CODES:
    2    usage or bad input (a flag, a machine name, no machine named)
    3    pre-create check failed (the host cannot create this machine)
    4    machine not found
+   N    berth ssh NAME -- COMMAND exits with COMMAND's exit code
    130  interrupted (Ctrl-C); a create in progress is rolled back`
 
 func main() {
@@ -64,15 +70,22 @@ func main() {
 	stop()
 	if err != nil {
 		code, msg := exitCode(err)
-		fmt.Fprintln(os.Stderr, "berth: "+msg)
+		if msg != "" {
+			fmt.Fprintln(os.Stderr, "berth: "+msg)
+		}
 		os.Exit(code)
 	}
 }
 
 // exitCode is the one place that maps errors to exit codes and messages.
+// An empty message prints nothing.
 func exitCode(err error) (int, string) {
 	var ue *usageError
+	var remote *sshutil.ExitError
 	switch {
+	case errors.As(err, &remote):
+		// `berth ssh` exits like the remote command, silently, as ssh does.
+		return remote.ExitCode(), ""
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted, "interrupted: " + err.Error()
 	case errors.As(err, &ue), errors.Is(err, machine.ErrInvalidName), errors.Is(err, machine.ErrNoActive):

@@ -36,7 +36,9 @@ func berth(t testing.TB, root, stdin string, args ...string) result {
 	if err != nil {
 		var msg string
 		r.code, msg = exitCode(err)
-		r.stderr += "berth: " + msg + "\n"
+		if msg != "" { // as main prints it
+			r.stderr += "berth: " + msg + "\n"
+		}
 	}
 	return r
 }

@@ -55,7 +55,7 @@ type Server struct {
 func (s *Server) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
 
 // Start starts a server of kind that lets root log in with authorizedKey
-// (an authorized_keys line). It needs root (sshd and dropbear switch to the
+// (an authorized_keys line; empty for none yet, see Authorize). It needs root (sshd and dropbear switch to the
 // logged-in user) and the Debian packages openssh-server, dropbear-bin and
 // openssh-sftp-server.
 func Start(t testing.TB, kind, authorizedKey string) *Server {
@@ -112,6 +112,19 @@ func (s *Server) Restart(t testing.TB, newHostKey bool) {
 	}
 	if err := s.start(); err != nil {
 		t.Fatalf("sshtest: restart %s: %v", s.Kind, err)
+	}
+}
+
+// Authorize lets the key line (authorized_keys format) log in too.
+func (s *Server) Authorize(t testing.TB, line string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(s.Dir, "home", ".ssh", "authorized_keys"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatalf("sshtest: %v", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(strings.TrimSpace(line) + "\n"); err != nil {
+		t.Fatalf("sshtest: %v", err)
 	}
 }
 
