@@ -2,6 +2,7 @@ package drivers
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -69,13 +70,16 @@ func Register(r Registration) {
 	registry[r.Name] = r
 }
 
+// ErrUnknownDriver marks a driver name that this build of berth lacks.
+var ErrUnknownDriver = errors.New("unknown driver")
+
 // Lookup returns the registration of the named driver.
 func Lookup(name string) (Registration, error) {
 	mu.RLock()
 	defer mu.RUnlock()
 	r, ok := registry[name]
 	if !ok {
-		return Registration{}, fmt.Errorf("unknown driver %q (known: %v)", name, namesLocked())
+		return Registration{}, fmt.Errorf("%w %q (known: %v)", ErrUnknownDriver, name, namesLocked())
 	}
 	return r, nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/internal/fakedriver"
 )
 
@@ -150,7 +151,14 @@ func TestStoreCorruptConfig(t *testing.T) {
 			if names, _ := s.Names(); !reflect.DeepEqual(names, []string{"dev"}) {
 				t.Errorf("Names() = %v, want [dev]", names)
 			}
-			if err := s.Remove(t.Context(), "dev", false); err != nil {
+			force := false
+			if tt.name == "unknown driver" {
+				if err := s.Remove(t.Context(), "dev", false); !errors.Is(err, drivers.ErrUnknownDriver) || !s.Exists("dev") {
+					t.Errorf("Remove of a machine with an unknown driver = %v, want refused without force", err)
+				}
+				force = true
+			}
+			if err := s.Remove(t.Context(), "dev", force); err != nil {
 				t.Fatalf("Remove of a broken machine: %v", err)
 			}
 			if s.Exists("dev") {
