@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/berthvm/berth/version.Version=$(VERSION)
 export PATH := $(PATH):$(shell $(GO) env GOPATH)/bin
 
-.PHONY: all build agents test test-deps lint iso demo cross bench clean
+.PHONY: all build agents test test-deps lint iso demo cross bench clean test-virtualbox-real
 
 all: build
 
@@ -32,6 +32,11 @@ test: test-deps iso build
 iso:
 	scripts/deps.sh iso
 	scripts/iso/build.sh
+
+# The VirtualBox end-to-end tests against the VirtualBox installed on this
+# host (`make test` runs them against the VBoxManage double).
+test-virtualbox-real:
+	BERTH_VBOX_REAL=1 $(GO) test -count=1 -timeout 60m -v -run 'TestVirtualBox' ./cmd/berth
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/berthvm/berth/drivers/virtualbox/virtualboxtest"
+	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/machine"
+)
+
+// The VirtualBox end-to-end tests run `berth` against the VBoxManage
+// double, which boots the VMs in QEMU, or, with BERTH_VBOX_REAL=1 (`make
+// test-virtualbox-real`), against the VirtualBox installed on this host.
+
+// vboxEnv makes VBoxManage the double (unless BERTH_VBOX_REAL=1) and
+// returns it, or nil for the real VirtualBox.
+func vboxEnv(t *testing.T, extra ...string) *virtualboxtest.Double {
+	t.Helper()
+	testenv.NeedCommand(t, "ssh", "ssh-keygen")
+	if os.Getenv("BERTH_VBOX_REAL") == "1" {
+		testenv.NeedCommand(t, "VBoxManage")
+		return nil
+	}
+	testenv.NeedQEMU(t)
+	dbl := virtualboxtest.BuildDouble(t)
+	// Small VMs on a shared host; no VT-x is needed by the double.
+	dbl.Use(t, append([]string{"VBOXDOUBLE_MAX_MEMORY=1024"}, extra...)...)
+	t.Setenv("VIRTUALBOX_NO_VTX_CHECK", "1")
+	return dbl
+}
+
+// sshSteps fills the create steps that are not plugged in yet (the SSH key
+// and the wait for SSH) with ssh-keygen and the ssh client.
+func sshSteps(t *testing.T) {
+	s := createSteps
+	if s.MakeKey == nil {
+		s.MakeKey = func(ctx context.Context, dir string) (string, error) {
+			key := filepath.Join(dir, "id_ed25519")
+			if out, err := exec.CommandContext(ctx, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "berth", "-f", key).CombinedOutput(); err != nil {
+				return "", fmt.Errorf("ssh-keygen: %v: %s", err, out)
+			}
+			pub, err := os.ReadFile(key + ".pub")
+			return strings.TrimSpace(string(pub)), err
+		}
+	}
+	if s.WaitSSH == nil {
+		s.WaitSSH = func(ctx context.Context, m *machine.Machine) error {
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			defer cancel()
+			for {
+				if _, err := sshRun(ctx, m, "true"); err == nil {
+					return nil
+				} else if ctx.Err() != nil {
+					return fmt.Errorf("wait for SSH: %w (last: %v)", ctx.Err(), err)
+				}
+				time.Sleep(time.Second)
+			}
+		}
+	}
+	withSteps(t, s)
+}
+
+// sshRun runs a command in m with the ssh client and the machine's key.
+func sshRun(ctx context.Context, m *machine.Machine, cmd string) (string, error) {
+	ep, err := m.Driver.SSHEndpoint(ctx)
+	if err != nil {
+		return "", err
+	}
+	c := exec.CommandContext(ctx, "ssh", "-i", filepath.Join(m.Dir, "id_ed25519"), "-p", fmt.Sprint(ep.Port),
+		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+		"-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", ep.User+"@"+ep.Host, cmd)
+	out, err := c.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("ssh %s: %v: %s", cmd, err, out)
+	}
+	return string(out), nil
+}
+
+// inMachine runs cmd in the named machine: `berth ssh NAME -- cmd` when the
+// CLI has it, else the ssh client with the machine's key.
+func inMachine(t *testing.T, root, name, cmd string) string {
+	t.Helper()
+	for _, c := range newApp(nil, nil, nil).Commands {
+		if c.Name == "ssh" {
+			return mustBerth(t, root, "ssh", name, "--", "sh", "-c", cmd)
+		}
+	}
+	m, err := machine.NewStore(root).Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out string
+	for {
+		if out, err = sshRun(ctx, m, cmd); err == nil || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if err != nil {
+		t.Fatalf("in machine %s: %v", name, err)
+	}
+	return out
+}
+
+// vboxCalls counts the VBoxManage calls f makes (double only).
+func vboxCalls(dbl *virtualboxtest.Double, f func()) int {
+	if dbl == nil {
+		f()
+		return -1
+	}
+	before := len(dbl.Calls())
+	f()
+	return len(dbl.Calls()) - before
+}
+
+func TestVirtualBoxEndToEnd(t *testing.T) {
+	dbl := vboxEnv(t)
+	iso := testenv.ISO(t)
+	sshSteps(t)
+	root := t.TempDir()
+	t.Cleanup(func() { berth(t, root, "", "rm", "-y", "-f", "dev") })
+
+	start := time.Now()
+	var out string
+	createCalls := vboxCalls(dbl, func() {
+		out = mustBerth(t, root, "create", "-d", "virtualbox", "--virtualbox-iso", iso,
+			"--virtualbox-memory", "512", "--virtualbox-disk-size", "2000", "dev")
+	})
+	t.Logf("create-to-ready through VBoxManage: %v, %d VBoxManage calls", time.Since(start).Round(100*time.Millisecond), createCalls)
+	if !strings.Contains(out, "Machine dev is ready") {
+		t.Errorf("create printed %q", out)
+	}
+	var status string
+	statusCalls := vboxCalls(dbl, func() { status = strings.TrimSpace(mustBerth(t, root, "status", "dev")) })
+	if status != "Running" {
+		t.Fatalf("status = %q, want Running", status)
+	}
+	var ls string
+	lsCalls := vboxCalls(dbl, func() { ls = mustBerth(t, root, "ls", "--format", "{{.Name}} {{.DriverName}} {{.State}}") })
+	if ls != "dev virtualbox Running\n" {
+		t.Errorf("ls = %q", ls)
+	}
+	t.Logf("VBoxManage calls: create %d, status %d, ls %d (one machine)", createCalls, statusCalls, lsCalls)
+	if dbl != nil && (statusCalls != 1 || lsCalls != 1) {
+		t.Errorf("status made %d and ls %d VBoxManage calls; want 1 each (one showvminfo)", statusCalls, lsCalls)
+	}
+
+	uname := inMachine(t, root, "dev", "uname -a")
+	if !strings.HasPrefix(uname, "Linux ") {
+		t.Fatalf("uname -a = %q", uname)
+	}
+	t.Logf("uname -a: %s", strings.TrimSpace(uname))
+	inMachine(t, root, "dev", "echo kept > /var/lib/berth/vbox-e2e && sync")
+
+	// stop/start keep the data disk.
+	stopStart := time.Now()
+	mustBerth(t, root, "stop", "dev")
+	t.Logf("graceful stop took %v", time.Since(stopStart).Round(100*time.Millisecond))
+	if got := strings.TrimSpace(mustBerth(t, root, "status", "dev")); got != "Stopped" {
+		t.Fatalf("status after stop = %q", got)
+	}
+	mustBerth(t, root, "start", "dev")
+	if got := inMachine(t, root, "dev", "cat /var/lib/berth/vbox-e2e"); got != "kept\n" {
+		t.Errorf("after stop and start the data disk holds %q, want %q", got, "kept\n")
+	}
+
+	// rm unregisters and deletes everything.
+	dir := filepath.Join(root, "machines", "dev")
+	mustBerth(t, root, "rm", "-y", "dev")
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("rm left %s: %v", dir, err)
+	}
+	vms, err := exec.Command("VBoxManage", "list", "vms").Output()
+	if err != nil || strings.Contains(string(vms), `"dev" {`) {
+		t.Errorf("after rm, VBoxManage list vms = %q, %v; want no dev", vms, err)
+	}
+}
+
+// TestVirtualBoxParallelCreates creates three machines at once. The
+// double refuses overlapping VBoxManage calls as VirtualBox's session
+// locks do, so this passes only if berth serialises its calls.
+func TestVirtualBoxParallelCreates(t *testing.T) {
+	vboxEnv(t, "VBOXDOUBLE_STRICT_SESSIONS=1", "VBOXDOUBLE_DELAY=20ms")
+	iso := testenv.ISO(t)
+	sshSteps(t)
+	root := t.TempDir()
+	names := []string{"par1", "par2", "par3"}
+	t.Cleanup(func() { berth(t, root, "", append([]string{"rm", "-y", "-f"}, names...)...) })
+	var wg sync.WaitGroup
+	results := make([]result, len(names))
+	start := time.Now()
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = berth(t, root, "", "create", "-q", "-d", "virtualbox", "--virtualbox-iso", iso,
+				"--virtualbox-memory", "512", "--virtualbox-disk-size", "1000", n)
+		}()
+	}
+	wg.Wait()
+	t.Logf("three parallel creates took %v", time.Since(start).Round(100*time.Millisecond))
+	for i, r := range results {
+		if r.code != 0 {
+			t.Errorf("create %s: exit %d\n%s", names[i], r.code, r.stderr)
+		}
+	}
+	ls := mustBerth(t, root, "ls", "--format", "{{.Name}} {{.State}}")
+	if ls != "par1 Running\npar2 Running\npar3 Running\n" {
+		t.Errorf("ls = %q", ls)
+	}
+	mustBerth(t, root, append([]string{"rm", "-y"}, names...)...)
+}
