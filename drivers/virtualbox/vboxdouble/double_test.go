@@ -195,3 +195,26 @@ func TestInjectedFaults(t *testing.T) {
 	}
 	f.must("list", "vms")
 }
+
+// TestStrictSessionsRefuseOverlappingCalls shows that, without a lock on
+// the caller's side, overlapping calls fail as on VirtualBox: this is what
+// makes the parallel-create test of the driver meaningful.
+func TestStrictSessionsRefuseOverlappingCalls(t *testing.T) {
+	f := newFixture(t, "VBOXDOUBLE_STRICT_SESSIONS", "1", "VBOXDOUBLE_DELAY", "200ms")
+	codes := make(chan string, 3)
+	for range 3 {
+		go func() {
+			_, errs, _ := f.run("list", "vms")
+			codes <- errs
+		}()
+	}
+	locked := 0
+	for range 3 {
+		if strings.Contains(<-codes, "is already locked for a session") {
+			locked++
+		}
+	}
+	if locked == 0 {
+		t.Error("three overlapping calls all succeeded; want session-lock errors")
+	}
+}

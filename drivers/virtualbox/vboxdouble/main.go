@@ -85,9 +85,6 @@ func Main(args []string, stdout, stderr io.Writer, getenv func(string) string) i
 		return 3
 	}
 	logCall(e.home, args)
-	if d, err := time.ParseDuration(getenv("VBOXDOUBLE_DELAY")); err == nil && d > 0 {
-		defer time.Sleep(d)
-	}
 	// Global options before the command.
 	for len(args) > 0 && (args[0] == "-q" || args[0] == "--nologo" || args[0] == "-nologo") {
 		args = args[1:]
@@ -125,6 +122,9 @@ func Main(args []string, stdout, stderr io.Writer, getenv func(string) string) i
 		return e.report(cmd, err)
 	}
 	defer release()
+	if d, err := time.ParseDuration(getenv("VBOXDOUBLE_DELAY")); err == nil && d > 0 {
+		defer time.Sleep(d) // while holding the session
+	}
 	if err := e.injectNotReady(); err != nil {
 		return e.report(cmd, err)
 	}
