@@ -1,9 +1,13 @@
 package virtualbox
 
 import (
+	"context"
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/drivers/virtualbox/virtualboxtest"
 )
 
 func TestParseHostOnlyCIDR(t *testing.T) {
@@ -67,5 +71,38 @@ func TestCheckCollision(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), "--virtualbox-hostonly-cidr") {
 			t.Errorf("%s: error %q does not say what to do", tt.name, err)
 		}
+	}
+}
+
+func TestEnsureHostOnlyThroughDouble(t *testing.T) {
+	for _, ver := range []string{"5.2.8r121009", "6.1.38r153438", "7.1.12r169651"} {
+		t.Run(ver, func(t *testing.T) {
+			d := New(drivers.Base{MachineName: "dev", Dir: t.TempDir(), CacheDir: t.TempDir()})
+			d.Manager.Runner = &virtualboxtest.InProcess{Env: map[string]string{"VBOXDOUBLE_HOME": t.TempDir(), "VBOXDOUBLE_VERSION": ver}}
+			h, _ := parseHostOnlyCIDR("192.168.59.1/24")
+			ctx := context.Background()
+			name, err := d.ensureHostOnly(ctx, h)
+			if err != nil || name != "vboxnet0" {
+				t.Fatalf("ensureHostOnly = %q, %v; want vboxnet0", name, err)
+			}
+			// Again: the adapter and its DHCP server are reused.
+			if name, err := d.ensureHostOnly(ctx, h); err != nil || name != "vboxnet0" {
+				t.Fatalf("ensureHostOnly again = %q, %v; want vboxnet0", name, err)
+			}
+			out, err := d.vbox().Run(ctx, listHostOnlyIfsArgs()...)
+			if ifs := parseHostOnlyIfs(out); err != nil || len(ifs) != 1 || ifs[0].IPAddress != "192.168.59.1" {
+				t.Errorf("host-only adapters = %+v, %v; want one with 192.168.59.1", ifs, err)
+			}
+			out, err = d.vbox().Run(ctx, listDHCPServersArgs()...)
+			want := dhcpServer{NetworkName: "HostInterfaceNetworking-vboxnet0", dhcpConfig: h.dhcp(), Enabled: true}
+			if srvs := parseDHCPServers(out); err != nil || len(srvs) != 1 || srvs[0] != want {
+				t.Errorf("DHCP servers = %+v, %v; want %+v", srvs, err, want)
+			}
+			// A different network gets a second adapter.
+			h2, _ := parseHostOnlyCIDR("192.168.60.1/24")
+			if name, err := d.ensureHostOnly(ctx, h2); err != nil || name != "vboxnet1" {
+				t.Errorf("ensureHostOnly(second network) = %q, %v; want vboxnet1", name, err)
+			}
+		})
 	}
 }

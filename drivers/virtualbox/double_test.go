@@ -1,0 +1,71 @@
+package virtualbox
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/drivers/virtualbox/virtualboxtest"
+	"github.com/berthvm/berth/internal/testenv"
+)
+
+// TestSequencesAcceptedByTheDouble runs create, forwards on a stopped VM
+// and remove through the double as VirtualBox 5.2, 6.1 and 7.1: every
+// command line the driver builds must be VBoxManage syntax of each.
+func TestSequencesAcceptedByTheDouble(t *testing.T) {
+	testenv.NeedCommand(t, "qemu-img")
+	for _, ver := range []string{"5.2.8r121009", "6.1.38r153438", "7.1.12r169651"} {
+		t.Run(ver, func(t *testing.T) {
+			iso := filepath.Join(t.TempDir(), "berth-os.iso")
+			os.WriteFile(iso, []byte("iso"), 0o600)
+			dir := t.TempDir()
+			d := New(drivers.Base{MachineName: "dev", Dir: dir, CacheDir: t.TempDir(), SSHPublicKey: testKey})
+			d.ISO, d.HostOnlyCIDR, d.DiskMB = iso, "192.168.59.1/24", 100
+			home := t.TempDir()
+			d.Manager.Runner = &virtualboxtest.InProcess{Env: map[string]string{"VBOXDOUBLE_HOME": home, "VBOXDOUBLE_VERSION": ver}}
+			ctx := context.Background()
+			if err := d.Create(ctx); err != nil {
+				t.Fatal(err)
+			}
+			info, err := d.info(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.VMState != "poweroff" || info.CPUs != 1 || info.MemoryMB != 1024 || len(info.Media) != 3 || info.Forwards["ssh"] == "" {
+				t.Errorf("VM after create: %+v", info)
+			}
+			f := drivers.Forward{Proto: "tcp", HostPort: 18080, GuestPort: 80}
+			for _, step := range []func(context.Context, drivers.Forward) error{d.AddForward, d.AddForward, d.RemoveForward, d.RemoveForward} {
+				if err := step(ctx, f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := d.moveSSHPort(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if st, err := d.State(ctx); err != nil || st != drivers.StateStopped {
+				t.Errorf("State = %v, %v", st, err)
+			}
+			if err := d.Remove(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.State(ctx); !strings.Contains(errString(err), "does not exist") {
+				t.Errorf("State after Remove: %v; want ErrMachineNotExist", err)
+			}
+			left, _ := os.ReadDir(dir)
+			if len(left) != 0 {
+				t.Errorf("Remove left %v in the machine folder", left)
+			}
+		})
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
