@@ -62,8 +62,8 @@ func TestResolveUser(t *testing.T) {
 		wantErr string
 	}{
 		{"", ExecUser{0, 0, []uint32{0}, "/root"}, ""},
-		{"app", ExecUser{1000, 1000, []uint32{2000}, "/home/app"}, ""},
-		{"1000", ExecUser{1000, 1000, []uint32{2000}, "/home/app"}, ""},
+		{"app", ExecUser{1000, 1000, []uint32{1000, 2000}, "/home/app"}, ""},
+		{"1000", ExecUser{1000, 1000, []uint32{1000, 2000}, "/home/app"}, ""},
 		{"1234", ExecUser{1234, 0, []uint32{0}, "/"}, ""},
 		{"app:extra", ExecUser{1000, 2000, []uint32{2000}, "/home/app"}, ""},
 		{"1234:5678", ExecUser{1234, 5678, []uint32{5678}, "/"}, ""},

@@ -52,8 +52,12 @@ type monitor struct {
 	mu        sync.Mutex
 	state     State
 	attachers []*attacher
-	stdin     io.WriteCloser
 	pty       *os.File
+
+	inMu      sync.Mutex // guards stdin, inBuf, inEOF
+	stdin     io.WriteCloser
+	inBuf     []byte // stdin sent before the process ran
+	inEOF     bool
 	proc      *os.Process
 	waiters   []chan State
 	logs      *logWriter
@@ -226,6 +230,7 @@ type stdioEnds struct {
 	closeAfter  []*os.File // our copies of the child's ends
 	outputs     []*os.File // what to read (stdout, stderr; or the pty)
 	streamNames []string
+	stdinW      *os.File // what feeds the process's stdin, once it runs
 }
 
 func (m *monitor) makeStdio() (*stdioEnds, error) {
@@ -249,9 +254,7 @@ func (m *monitor) makeStdio() (*stdioEnds, error) {
 		}
 		stdin = r
 		e.closeAfter = append(e.closeAfter, r)
-		m.mu.Lock()
-		m.stdin = w
-		m.mu.Unlock()
+		e.stdinW = w
 	} else {
 		f, err := os.Open(os.DevNull)
 		if err != nil {
@@ -363,8 +366,9 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 	if console != nil {
 		if master, err := receiveConsole(console); err == nil {
 			stdio.outputs = []*os.File{master}
+			stdio.stdinW = master
 			m.mu.Lock()
-			m.pty, m.stdin = master, master
+			m.pty = master
 			m.mu.Unlock()
 		}
 	}
@@ -389,9 +393,15 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		}
 		cmd.Wait()
 		<-done
+		if stdio.stdinW != nil {
+			stdio.stdinW.Close()
+		}
 		m.closeStdin()
 		removeCgroup(cgroup)
 		return nil, nil, &ie
+	}
+	if stdio.stdinW != nil {
+		m.setStdin(stdio.stdinW)
 	}
 	m.mu.Lock()
 	m.proc = cmd.Process
@@ -412,14 +422,56 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 
 func (e *initError) Error() string { return e.Message }
 
-func (m *monitor) closeStdin() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// setStdin connects the running process's stdin, first with what
+// clients sent before it ran.
+func (m *monitor) setStdin(w io.WriteCloser) {
+	m.inMu.Lock()
+	defer m.inMu.Unlock()
+	m.stdin = w
+	if len(m.inBuf) > 0 {
+		w.Write(m.inBuf)
+		m.inBuf = nil
+	}
+	if m.inEOF && !m.spec.Tty {
+		w.Close()
+		m.stdin = nil
+	}
+}
+
+// writeStdin feeds the process, or keeps p until it runs.
+func (m *monitor) writeStdin(p []byte) {
+	m.inMu.Lock()
+	defer m.inMu.Unlock()
+	if m.stdin != nil {
+		m.stdin.Write(p)
+		return
+	}
+	if !m.inEOF && len(m.inBuf)+len(p) <= 1<<20 {
+		m.inBuf = append(m.inBuf, p...)
+	}
+}
+
+// endStdin closes the process's stdin (now, or as soon as it runs).
+func (m *monitor) endStdin() {
+	m.inMu.Lock()
+	defer m.inMu.Unlock()
+	m.inEOF = true
 	if m.stdin != nil {
 		m.stdin.Close()
 		m.stdin = nil
 	}
+}
+
+func (m *monitor) closeStdin() {
+	m.inMu.Lock()
+	if m.stdin != nil {
+		m.stdin.Close()
+		m.stdin = nil
+	}
+	m.inMu.Unlock()
+	m.mu.Lock()
 	m.pty = nil
+	m.mu.Unlock()
 }
 
 // pump copies one output stream to the log and the attached clients.
@@ -610,12 +662,7 @@ func (m *monitor) attach(c net.Conn, br *bufio.Reader, req ctlRequest) {
 		for {
 			n, err := br.Read(buf)
 			if n > 0 {
-				m.mu.Lock()
-				in := m.stdin
-				m.mu.Unlock()
-				if in != nil {
-					in.Write(buf[:n])
-				}
+				m.writeStdin(buf[:n])
 			}
 			if err != nil {
 				rerr = err
@@ -623,7 +670,7 @@ func (m *monitor) attach(c net.Conn, br *bufio.Reader, req ctlRequest) {
 			}
 		}
 		if m.spec.StdinOnce && !m.spec.Tty {
-			m.closeStdin()
+			m.endStdin()
 		}
 	}
 	if errors.Is(rerr, io.EOF) {

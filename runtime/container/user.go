@@ -32,7 +32,7 @@ type groupEntry struct {
 // (either may be nil when the file is missing), the way Docker does: a
 // numeric uid absent from passwd is allowed (gid 0, home "/"), an unknown
 // name is an error; supplementary groups are the groups that list the user
-// as a member.
+// as a member, after the primary group.
 func ResolveUser(spec string, passwd, group io.Reader) (ExecUser, error) {
 	users, err := parsePasswd(passwd)
 	if err != nil {
@@ -103,9 +103,14 @@ func ResolveUser(spec string, passwd, group io.Reader) (ExecUser, error) {
 			}
 		}
 	}
-	if len(u.Groups) == 0 {
-		u.Groups = []uint32{u.GID}
+	// The primary group leads the supplementary groups, as with Docker.
+	groupsOut := []uint32{u.GID}
+	for _, g := range u.Groups {
+		if g != u.GID {
+			groupsOut = append(groupsOut, g)
+		}
 	}
+	u.Groups = groupsOut
 	return u, nil
 }
 
