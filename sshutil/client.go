@@ -57,7 +57,16 @@ type Client struct {
 	target Target
 	conn   *ssh.Client
 
-	sessions chan struct{} // one token per open command session
+	sessions chan struct{} // one token per open command session (MaxSessions)
+
+	// exclusive is set for servers that must run one session per
+	// connection (see oneSessionPerConn): each session then takes a
+	// connection of its own from idle, or dials one.
+	exclusive bool
+	dialMu    sync.Mutex // held while dialling another connection
+	poolMu    sync.Mutex
+	idle      []*ssh.Client // connections without a session
+	all       []*ssh.Client // every connection, closed by Close
 
 	sftpMu      sync.Mutex
 	sftp        *sftp.Client
@@ -109,7 +118,13 @@ func Dial(ctx context.Context, t Target) (*Client, error) {
 	}
 	nc.SetDeadline(time.Time{})
 	conn := ssh.NewClient(c, chans, reqs)
-	return &Client{target: t, conn: conn, sessions: make(chan struct{}, sessionLimit(string(conn.ServerVersion())))}, nil
+	client := &Client{target: t, conn: conn, sessions: make(chan struct{}, MaxSessions)}
+	if oneSessionPerConn(string(conn.ServerVersion())) {
+		client.exclusive = true
+		client.idle = []*ssh.Client{conn}
+		client.all = []*ssh.Client{conn}
+	}
+	return client, nil
 }
 
 // explainHandshake adds the next step to errors users can fix.
@@ -128,11 +143,11 @@ func explainHandshake(err error, t Target) error {
 // Target returns what c is connected to.
 func (c *Client) Target() Target { return c.target }
 
-// Conn returns the underlying connection, for what this package does not
-// wrap (port forwards, requests).
+// Conn returns the first underlying connection, for what this package
+// does not wrap (port forwards, requests).
 func (c *Client) Conn() *ssh.Client { return c.conn }
 
-// Close closes the SFTP session, if any, and the connection.
+// Close closes the SFTP session, if any, and the connections.
 func (c *Client) Close() error {
 	c.sftpMu.Lock()
 	if c.sftp != nil {
@@ -141,8 +156,16 @@ func (c *Client) Close() error {
 		c.sftp, c.sftpSession = nil, nil
 	}
 	c.sftpMu.Unlock()
+	c.poolMu.Lock()
+	for _, conn := range c.all {
+		if conn != c.conn {
+			conn.Close()
+		}
+	}
+	c.all, c.idle = nil, nil
+	c.poolMu.Unlock()
 	return c.conn.Close()
 }
 
-// Wait blocks until the connection ends and returns why.
+// Wait blocks until the first connection ends and returns why.
 func (c *Client) Wait() error { return c.conn.Wait() }

@@ -57,7 +57,7 @@ type IO struct {
 // the remote command is sent SIGKILL (where the server supports signals)
 // and its channel is closed.
 func (c *Client) Run(ctx context.Context, cmd string, streams IO) error {
-	s, release, err := c.newSession(ctx)
+	s, release, err := c.newSession(ctx, false)
 	if err != nil {
 		return fmt.Errorf("run %q on %s: %w", cmd, c.target, err)
 	}

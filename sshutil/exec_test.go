@@ -94,10 +94,10 @@ func TestManySessionsInTurn(t *testing.T) {
 	})
 }
 
-// One connection carries more sessions at once than OpenSSH allows
-// (MaxSessions 10): the client queues them. Dropbear 2022.83 (Debian 12)
-// would kill the connection (see sessionLimit); the client runs one
-// session at a time there.
+// One client carries more sessions at once than OpenSSH allows on one
+// connection (MaxSessions 10): the client queues them. Dropbear 2022.83
+// (Debian 12) would kill the connection (see oneSessionPerConn); the
+// client gives each session a connection of its own there.
 func TestManySessionsAtOnce(t *testing.T) {
 	eachServer(t, func(t *testing.T, kind string) {
 		_, c := connect(t, kind)

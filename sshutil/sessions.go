@@ -17,47 +17,60 @@ import (
 // that stays under OpenSSH's limit of 10 sessions per connection.
 const MaxSessions = 8
 
-// sessionLimit returns how many command sessions may be open at once on
-// a server that sent version. Dropbear from 2022.82 to 2024.85 (Debian 12
+// maxIdleConns is how many spare connections a Client keeps for servers
+// that run one session per connection.
+const maxIdleConns = 2
+
+// oneSessionPerConn reports whether a server that sent version must run
+// one session per connection. Dropbear from 2022.82 to 2024.85 (Debian 12
 // ships 2022.83) kills the whole connection when a session's channel is
 // open but its command not yet started while another session's process
-// exits ("Failed assertion (common-channel.c:705): !channel->sent_close",
-// mkj/dropbear#321, fixed in 2024.86). With one command session at a
-// time on such a server, and SFTP opened only while no command runs, no
-// process can exit in that window. Separate connections are separate
-// dropbear processes, so callers that need parallel sessions there open
-// several Clients.
-func sessionLimit(version string) int {
+// on the same connection exits ("Failed assertion (common-channel.c:705):
+// !channel->sent_close", mkj/dropbear#321, fixed in 2024.86). Each
+// connection is a dropbear process of its own, so a session alone on its
+// connection, opened after the previous one there ended, is safe.
+func oneSessionPerConn(version string) bool {
 	if !strings.HasPrefix(version, "SSH-2.0-dropbear") {
-		return MaxSessions
+		return false
 	}
 	// "SSH-2.0-dropbear_2022.83", maybe followed by a space and comments.
 	v, _, _ := strings.Cut(strings.TrimPrefix(version, "SSH-2.0-dropbear_"), " ")
 	year, minor, ok := strings.Cut(v, ".")
 	y, err1 := strconv.Atoi(year)
 	m, err2 := strconv.Atoi(minor)
-	if ok && err1 == nil && err2 == nil && y*100+m >= 202486 {
-		return MaxSessions
-	}
-	return 1 // affected, or a dropbear whose version cannot be read
+	return !ok || err1 != nil || err2 != nil || y*100+m < 202486
 }
 
-// newSession opens a session once fewer than the server's limit of
-// command sessions are open. release gives the slot back; call it once
-// the session has ended (see waitSession).
-func (c *Client) newSession(ctx context.Context) (s *ssh.Session, release func(), err error) {
+// newSession opens a session once fewer than MaxSessions are open. release
+// gives the slot (and on one-session-per-connection servers the session's
+// connection) back: call it once the session has ended (see
+// waitSession). With keepConn the connection stays with the caller for
+// good (the SFTP session) and release frees only the slot.
+func (c *Client) newSession(ctx context.Context, keepConn bool) (s *ssh.Session, release func(), err error) {
 	select {
 	case c.sessions <- struct{}{}:
 	case <-ctx.Done():
-		return nil, nil, fmt.Errorf("wait for a free session (%d are open): %w", cap(c.sessions), context.Cause(ctx))
+		return nil, nil, fmt.Errorf("wait for a free session (%d are open): %w", MaxSessions, context.Cause(ctx))
+	}
+	conn, err := c.sessionConn(ctx)
+	if err != nil {
+		<-c.sessions
+		return nil, nil, err
 	}
 	var once sync.Once
-	release = func() { once.Do(func() { <-c.sessions }) }
+	release = func() {
+		once.Do(func() {
+			if !keepConn {
+				c.putConn(conn)
+			}
+			<-c.sessions
+		})
+	}
 	// OpenSSH frees a closed session's slot a moment after the close, so a
 	// new session right after one ends can be refused: try again briefly.
 	pause := 10 * time.Millisecond
 	for try := 0; ; try++ {
-		s, err = c.conn.NewSession()
+		s, err = conn.NewSession()
 		var oce *ssh.OpenChannelError
 		if err == nil || !errors.As(err, &oce) || oce.Reason != ssh.ConnectionFailed || try == 10 {
 			break
@@ -75,6 +88,70 @@ func (c *Client) newSession(ctx context.Context) (s *ssh.Session, release func()
 		return nil, nil, fmt.Errorf("open session: %w", err)
 	}
 	return s, release, nil
+}
+
+// sessionConn returns the connection for a new session: the only one, or
+// on one-session-per-connection servers an idle one or a new one.
+func (c *Client) sessionConn(ctx context.Context) (*ssh.Client, error) {
+	if !c.exclusive {
+		return c.conn, nil
+	}
+	// One handshake at a time: dropbear drops a client's connections
+	// beyond a few unauthenticated ones (MAX_UNAUTH_PER_IP), and a
+	// session that ends meanwhile frees a connection.
+	c.dialMu.Lock()
+	defer c.dialMu.Unlock()
+	if conn := c.takeIdle(); conn != nil {
+		return conn, nil
+	}
+	extra, err := Dial(ctx, c.target)
+	if err != nil {
+		return nil, fmt.Errorf("another connection (the server runs one session per connection): %w", err)
+	}
+	c.poolMu.Lock()
+	defer c.poolMu.Unlock()
+	if c.all == nil { // closed meanwhile
+		extra.conn.Close()
+		return nil, errors.New("client closed")
+	}
+	c.all = append(c.all, extra.conn)
+	return extra.conn, nil
+}
+
+func (c *Client) takeIdle() *ssh.Client {
+	c.poolMu.Lock()
+	defer c.poolMu.Unlock()
+	n := len(c.idle)
+	if n == 0 {
+		return nil
+	}
+	conn := c.idle[n-1]
+	c.idle = c.idle[:n-1]
+	return conn
+}
+
+// putConn returns a connection whose session ended to the idle ones, or
+// closes it when there are enough.
+func (c *Client) putConn(conn *ssh.Client) {
+	if !c.exclusive {
+		return
+	}
+	c.poolMu.Lock()
+	defer c.poolMu.Unlock()
+	if c.all == nil { // closed
+		return
+	}
+	if conn == c.conn || len(c.idle) < maxIdleConns {
+		c.idle = append(c.idle, conn)
+		return
+	}
+	conn.Close()
+	for i, a := range c.all {
+		if a == conn {
+			c.all = append(c.all[:i], c.all[i+1:]...)
+			break
+		}
+	}
 }
 
 // waitSession waits for the started session s to end, or for ctx to end,

@@ -24,9 +24,9 @@ func (c *Client) SFTP(ctx context.Context) (*sftp.Client, error) {
 	if c.sftp != nil {
 		return c.sftp, nil
 	}
-	// The SFTP session is opened like a command session (see
-	// sessionLimit) but does not count against MaxSessions once open.
-	s, release, err := c.newSession(ctx)
+	// The SFTP session is opened like a command session but does not
+	// count against MaxSessions once open.
+	s, release, err := c.newSession(ctx, true)
 	if err != nil {
 		return nil, fmt.Errorf("sftp to %s: %w", c.target, err)
 	}

@@ -38,7 +38,7 @@ func (c *Client) Shell(ctx context.Context, opts ShellOptions) error {
 	if what == "" {
 		what = "shell"
 	}
-	s, release, err := c.newSession(ctx)
+	s, release, err := c.newSession(ctx, false)
 	if err != nil {
 		return fmt.Errorf("%s on %s: %w", what, c.target, err)
 	}

@@ -51,7 +51,7 @@ func (c *Client) Stream(ctx context.Context, cmd string) (*StreamConn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("stream %q on %s: %w", cmd, c.target, err)
 	}
-	s, release, err := c.newSession(ctx)
+	s, release, err := c.newSession(ctx, false)
 	if err != nil {
 		return nil, fmt.Errorf("stream %q on %s: %w", cmd, c.target, err)
 	}

@@ -107,3 +107,35 @@ func TestStreamDeadlinesAndClose(t *testing.T) {
 		t.Errorf("Write after Close = %v, want net.ErrClosed", err)
 	}
 }
+
+// Streams left open (idle HTTP connections to the agent) do not block
+// other sessions, on dropbear either, where each session gets a
+// connection of its own.
+func TestOpenStreamsDoNotBlockCommands(t *testing.T) {
+	eachServer(t, func(t *testing.T, kind string) {
+		_, c := connect(t, kind)
+		ctx := testContext(t)
+		var streams []*sshutil.StreamConn
+		for range 3 {
+			sc, err := c.Stream(ctx, "cat")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sc.Close()
+			streams = append(streams, sc)
+		}
+		if out, err := c.Output(ctx, "echo beside-streams"); err != nil || string(out) != "beside-streams\n" {
+			t.Errorf("command beside open streams: %q, %v", out, err)
+		}
+		if _, err := c.SFTP(ctx); err != nil {
+			t.Errorf("SFTP beside open streams: %v", err)
+		}
+		for i, sc := range streams {
+			io.WriteString(sc, "ping\n")
+			buf := make([]byte, 5)
+			if _, err := io.ReadFull(sc, buf); err != nil || string(buf) != "ping\n" {
+				t.Errorf("stream %d: %q, %v", i, buf, err)
+			}
+		}
+	})
+}
