@@ -42,6 +42,12 @@ var commands = []func() *cli.Command{
 	completionCommand,
 	provisionCommand,
 	upgradeCommand,
+	pullCommand,
+	loadCommand,
+	saveCommand,
+	imagesCommand,
+	rmiCommand,
+	tagCommand,
 }
 
 // The exit codes, documented in `berth --help`.

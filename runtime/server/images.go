@@ -187,7 +187,7 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []mobyimage.Summary{}
 	for _, im := range store.List() {
-		if !f.match(im) {
+		if !f.match(&im) {
 			continue
 		}
 		d, err := store.Inspect(im.ID)
@@ -256,25 +256,29 @@ func parseImageFilters(raw string) (imageFilters, error) {
 	return f, nil
 }
 
-func (f imageFilters) match(im image.Summary) bool {
+// match reports whether im passes the filters and, for reference
+// filters, keeps only the names that match (as docker does).
+func (f imageFilters) match(im *image.Summary) bool {
 	if f.dangling != nil && *f.dangling != (len(im.RepoTags) == 0) {
 		return false
 	}
 	if len(f.reference) == 0 {
 		return true
 	}
-	for _, want := range f.reference {
-		for _, t := range im.RepoTags {
-			repo := t[:strings.LastIndex(t, ":")]
-			if ok, _ := filepath.Match(want, t); ok {
-				return true
-			}
-			if ok, _ := filepath.Match(want, repo); ok {
-				return true
+	var kept []string
+	for _, t := range im.RepoTags {
+		repo := t[:strings.LastIndex(t, ":")]
+		for _, want := range f.reference {
+			okTag, _ := filepath.Match(want, t)
+			okRepo, _ := filepath.Match(want, repo)
+			if okTag || okRepo {
+				kept = append(kept, t)
+				break
 			}
 		}
 	}
-	return false
+	im.RepoTags = kept
+	return len(kept) > 0
 }
 
 // imageByName answers GET /images/{name}/json.
