@@ -16,8 +16,14 @@ import (
 
 func imagesCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "images",
-		Usage:     "list the images of a machine",
+		Name:  "images",
+		Usage: "List the images of a machine",
+		Description: `Columns: REPOSITORY TAG IMAGE ID CREATED SIZE, like docker images.
+
+EXAMPLES:
+   berth images
+   berth images -m dev -q
+   berth images --format '{{.Repository}}:{{.Tag}} {{.Size}}' busybox`,
 		ArgsUsage: "[REPOSITORY[:TAG]]",
 		Flags: []cli.Flag{
 			machineFlag(),

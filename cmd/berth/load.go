@@ -13,7 +13,13 @@ import (
 func loadCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "load",
-		Usage: "load images from a docker-save or OCI layout tarball onto a machine",
+		Usage: "Load images from a docker-save or OCI layout tarball onto a machine",
+		Description: `The tarball (docker save, berth save, or an OCI image layout; gzip or not)
+streams from this host to the machine.
+
+EXAMPLES:
+   berth load -i busybox.tar
+   docker save busybox | berth load -m dev`,
 		Flags: []cli.Flag{
 			machineFlag(),
 			&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "read the tarball from `FILE` instead of standard input"},

@@ -12,8 +12,17 @@ import (
 
 func pullCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "pull",
-		Usage:     "pull an image from a registry onto a machine",
+		Name:  "pull",
+		Usage: "Pull an image from a registry onto a machine",
+		Description: `The machine's agent pulls the image; credentials for its registry come
+from this host's Docker config (docker login) and credential helpers. A
+manifest list is resolved to the machine's platform unless --platform.
+Registries reached over plain HTTP must be named insecure at create.
+
+EXAMPLES:
+   berth pull busybox
+   berth pull -m dev 10.0.2.2:5000/team/app:1.2
+   berth pull --platform linux/arm64 hello-world`,
 		ArgsUsage: "IMAGE[:TAG|@DIGEST]",
 		Flags: []cli.Flag{
 			machineFlag(),

@@ -12,8 +12,15 @@ import (
 
 func rmiCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "rmi",
-		Usage:     "remove images from a machine",
+		Name:  "rmi",
+		Usage: "Remove images from a machine",
+		Description: `An image is deleted with the last of its names; layers go when no other
+image uses them. An image a container uses is refused unless -f (which
+only untags it). Every name is tried; failures are reported together.
+
+EXAMPLES:
+   berth rmi busybox
+   berth rmi -f -m dev 3f57d9401f8d`,
 		ArgsUsage: "IMAGE...",
 		Flags: []cli.Flag{
 			machineFlag(),

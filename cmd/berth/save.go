@@ -13,8 +13,13 @@ import (
 
 func saveCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "save",
-		Usage:     "save images of a machine to a tarball that docker load reads",
+		Name:  "save",
+		Usage: "Save images of a machine to a tarball that docker load reads",
+		Description: `The tarball is both a docker-save archive and an OCI image layout.
+
+EXAMPLES:
+   berth save -o busybox.tar busybox
+   berth save -m dev app:1 app:2 | docker load`,
 		ArgsUsage: "IMAGE...",
 		Flags: []cli.Flag{
 			machineFlag(),

@@ -9,8 +9,11 @@ import (
 
 func tagCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "tag",
-		Usage:     "give an image of a machine another name",
+		Name:  "tag",
+		Usage: "Give an image of a machine another name",
+		Description: `EXAMPLES:
+   berth tag busybox mybox:v1
+   berth tag -m dev app:1 10.0.2.2:5000/team/app:1`,
 		ArgsUsage: "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
 		Flags:     []cli.Flag{machineFlag()},
 		Action: func(c *cli.Context) error {
