@@ -46,7 +46,7 @@ lint:
 # The CLI for every platform berth's users are on (Linux-only code lives in
 # the agent's _linux.go files).
 CROSS := darwin/amd64 darwin/arm64 windows/amd64 linux/arm64
-cross:
+cross: agents
 	@set -e; for t in $(CROSS); do \
 	  os=$${t%/*}; arch=$${t#*/}; ext=; [ $$os = windows ] && ext=.exe; \
 	  echo "berth for $$os/$$arch"; \
