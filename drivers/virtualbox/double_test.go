@@ -69,3 +69,28 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// TestRemoveHalfMadeThroughDouble removes a VM whose create stopped after
+// createvm: the disk was made and registered but never attached.
+func TestRemoveHalfMadeThroughDouble(t *testing.T) {
+	testenv.NeedCommand(t, "qemu-img")
+	dir := t.TempDir()
+	d := New(drivers.Base{MachineName: "half", Dir: dir, CacheDir: t.TempDir(), SSHPublicKey: testKey})
+	d.Manager.Runner = &virtualboxtest.InProcess{Env: map[string]string{"VBOXDOUBLE_HOME": t.TempDir()}}
+	ctx := context.Background()
+	for _, args := range [][]string{createMediumArgs(d.path(diskFile), 50), createVMArgs("half", d.path(vmFolder))} {
+		if _, err := d.vbox().Run(ctx, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Remove(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out, err := d.vbox().Run(ctx, "closemedium", "disk", d.path(diskFile))
+	if err == nil {
+		t.Errorf("the disk is still registered after Remove (closemedium said %q)", out)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("Remove left %v", left)
+	}
+}

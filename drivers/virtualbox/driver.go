@@ -387,6 +387,13 @@ func (d *Driver) Remove(ctx context.Context) error {
 		if err := d.unregister(ctx); err != nil {
 			return err
 		}
+		// A create that failed before the disk was attached leaves it
+		// registered on its own: unregistervm --delete does not see it.
+		if _, serr := os.Stat(d.path(diskFile)); serr == nil {
+			if _, cerr := d.vbox().Run(ctx, closeMediumArgs(d.path(diskFile))...); cerr != nil && !isUnknownMedium(cerr) {
+				return fmt.Errorf("remove VM %q: close its disk: %w", d.VMName, cerr)
+			}
+		}
 	}
 	var errs []error
 	for _, f := range []string{diskFile, isoFile, seedFile, vmFolder} {
