@@ -89,8 +89,20 @@ func sshRun(ctx context.Context, m *machine.Machine, cmd string) (string, error)
 func inMachine(t *testing.T, root, name, cmd string) string {
 	t.Helper()
 	for _, c := range newApp(nil, nil, nil).Commands {
-		if c.Name == "ssh" {
-			return mustBerth(t, root, "ssh", name, "--", "sh", "-c", cmd)
+		if c.Name != "ssh" {
+			continue
+		}
+		// A machine just started may not answer yet.
+		deadline := time.Now().Add(3 * time.Minute)
+		for {
+			r := berth(t, root, "", "ssh", name, "--", cmd) // the remote shell reads cmd, as with ssh
+			if r.code == 0 {
+				return r.stdout
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("berth ssh %s -- %s: exit %d\n%s", name, cmd, r.code, r.stderr)
+			}
+			time.Sleep(2 * time.Second)
 		}
 	}
 	m, err := machine.NewStore(root).Load(name)
