@@ -62,6 +62,9 @@ demo: build
 # Benchmarks with figures the README quotes (ls of 100 machines: < 50 ms).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./cmd/berth
+	# Images: pull+unpack of a ~100 MB 5-layer image from a local registry,
+	# berth vs docker pull (needs root, docker-registry and the Docker Engine).
+	$(GO) run ./internal/testimages/cmd/imagebench
 
 clean:
 	rm -rf bin build agentbin/files/*.gz
