@@ -15,6 +15,10 @@ import (
 // setup starts a server of kind that accepts a fresh client key and
 // returns a Target for it whose host key file is in a temporary folder.
 func setup(t *testing.T, kind string) (*sshtest.Server, sshutil.Target) {
+	return setupB(t, kind)
+}
+
+func setupB(t testing.TB, kind string) (*sshtest.Server, sshutil.Target) {
 	t.Helper()
 	dir := t.TempDir()
 	key, err := sshutil.GenerateKey(filepath.Join(dir, "id_ed25519"), "berth-test")

@@ -16,7 +16,7 @@ import (
 
 // sshMachine creates the fake machine name in the store at root, its SSH
 // endpoint pointing at srv, and lets its new key log in there.
-func sshMachine(t *testing.T, root, name string, srv *sshtest.Server) {
+func sshMachine(t testing.TB, root, name string, srv *sshtest.Server) {
 	t.Helper()
 	mustBerth(t, root, "create", "-d", "fake", "--fake-ssh-port", strconv.Itoa(srv.Port), name)
 	pub, err := os.ReadFile(filepath.Join(root, "machines", name, "id_ed25519.pub"))
