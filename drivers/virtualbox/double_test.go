@@ -2,6 +2,7 @@ package virtualbox
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,5 +93,27 @@ func TestRemoveHalfMadeThroughDouble(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Errorf("Remove left %v", left)
+	}
+}
+
+// TestStartWithoutVTxThroughDouble: a host without VT-x fails startvm; the
+// driver explains it from the VM's VBox.log with the remedy.
+func TestStartWithoutVTxThroughDouble(t *testing.T) {
+	testenv.NeedCommand(t, "qemu-img")
+	iso := filepath.Join(t.TempDir(), "berth-os.iso")
+	os.WriteFile(iso, []byte("iso"), 0o600)
+	d := New(drivers.Base{MachineName: "novtx", Dir: t.TempDir(), CacheDir: t.TempDir(), SSHPublicKey: testKey})
+	d.ISO, d.DiskMB = iso, 50
+	d.Manager.Runner = &virtualboxtest.InProcess{Env: map[string]string{"VBOXDOUBLE_HOME": t.TempDir(), "VBOXDOUBLE_NO_VTX": "1"}}
+	ctx := context.Background()
+	if err := d.Create(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err := d.Start(ctx)
+	if !errors.Is(err, ErrNoHWVirt) || !strings.Contains(err.Error(), "VERR_VMX_NO_VMX") || !strings.Contains(err.Error(), "BIOS/UEFI") {
+		t.Fatalf("Start = %v; want ErrNoHWVirt naming the log line and the remedy", err)
+	}
+	if err := d.Remove(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
