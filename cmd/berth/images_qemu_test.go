@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berthvm/berth/agentbin"
+	"github.com/berthvm/berth/agentclient"
+	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testimages"
+	"github.com/berthvm/berth/internal/testregistry"
+	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/provision"
+	"github.com/berthvm/berth/runtime/server"
+	"github.com/berthvm/berth/sshutil"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// TestImageCommandsOnQEMU runs the image commands through the CLI against
+// a berth-os machine in QEMU: pull from a registry on this host (named
+// insecure on the machine), load, images, tag, save, rmi.
+func TestImageCommandsOnQEMU(t *testing.T) {
+	testenv.NeedQEMU(t)
+	iso := testenv.ISO(t)
+	testenv.NeedCommand(t, "docker-registry")
+	agent := filepath.Join(t.TempDir(), "berth-agent")
+	build := exec.Command("go", "build", "-o", agent, "./cmd/berth-agent")
+	build.Dir = testenv.RepoRoot(t)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the agent: %v\n%s", err, out)
+	}
+	steps := wiredSteps
+	steps.Provision = func(ctx context.Context, m *machine.Machine) error {
+		_, err := provisionMachine(ctx, m, provision.Options{Machine: m.Name, Binary: func(unameM string) (*agentbin.Binary, error) {
+			return agentbin.FromFile(agent, runtime.GOARCH)
+		}})
+		return err
+	}
+	withSteps(t, steps)
+	root := t.TempDir()
+	killOnCleanup(t, root, "img")
+	mustBerth(t, root, "create", "-d", "qemu", "--qemu-iso", iso, "--qemu-accel", "tcg",
+		"--qemu-cpus", "1", "--qemu-memory", "768", "--qemu-disk-size", "1000", "img")
+
+	reg := testregistry.Start(t, testregistry.Options{})
+	idx, err := testimages.HelloIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := testimages.PushIndex(ctx, reg.Host+"/hello:latest", idx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	// The machine reaches this host's 127.0.0.1 as 10.0.2.2 (QEMU user
+	// networking), over plain HTTP: name the registry insecure there.
+	guestReg := "10.0.2.2:" + reg.Host[strings.LastIndex(reg.Host, ":")+1:]
+	runOnMachine(t, root, "img", "echo "+guestReg+" > "+server.DefaultStateDir+"/"+server.InsecureRegistriesFile)
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+
+	out := mustBerth(t, root, "pull", "-m", "img", guestReg+"/hello")
+	if !strings.Contains(out, ": Pull complete\n") || !strings.Contains(out, "Status: Downloaded newer image for "+guestReg+"/hello:latest") {
+		t.Errorf("pull printed:\n%s", out)
+	}
+
+	bb, err := testimages.Busybox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarball := filepath.Join(t.TempDir(), "busybox.tar")
+	f, err := os.Create(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testimages.WriteDockerArchive(f, map[string]v1.Image{"busybox:latest": bb}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if out := mustBerth(t, root, "load", "-m", "img", "-i", tarball); !strings.Contains(out, "Loaded image: busybox:latest") {
+		t.Errorf("load printed:\n%s", out)
+	}
+	mustBerth(t, root, "tag", "-m", "img", "busybox", "mybox:1")
+	out = mustBerth(t, root, "images", "-m", "img", "--format", "{{.Repository}}:{{.Tag}}")
+	for _, want := range []string{guestReg + "/hello:latest", "busybox:latest", "mybox:1"} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("images lacks %s:\n%s", want, out)
+		}
+	}
+	saved := filepath.Join(t.TempDir(), "saved.tar")
+	mustBerth(t, root, "save", "-m", "img", "-o", saved, "mybox:1")
+	if fi, err := os.Stat(saved); err != nil || fi.Size() < 1<<20 {
+		t.Errorf("save wrote %v, %v; want the busybox tarball", fi, err)
+	}
+	out = mustBerth(t, root, "rmi", "-m", "img", "busybox", "mybox:1")
+	if !strings.Contains(out, "Untagged: mybox:1") || !strings.Contains(out, "Deleted: sha256:") {
+		t.Errorf("rmi printed:\n%s", out)
+	}
+	if out := mustBerth(t, root, "images", "-m", "img", "-q"); len(strings.Fields(out)) != 1 {
+		t.Errorf("images -q after rmi = %q, want only hello", out)
+	}
+}
+
+// runOnMachine runs a shell command on a machine over SSH, as root.
+func runOnMachine(t *testing.T, root, name, cmd string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m, err := machine.NewStore(root).Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := agentclient.SSHTarget(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sshutil.Dial(ctx, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if target.User != "root" {
+		cmd = "sudo -n sh -c '" + cmd + "'"
+	}
+	if out, err := c.Output(ctx, cmd); err != nil {
+		t.Fatalf("on machine %s: %s: %v\n%s", name, cmd, err, out)
+	}
+}
