@@ -145,8 +145,13 @@ func TestVirtualBoxEndToEnd(t *testing.T) {
 	start := time.Now()
 	var out string
 	createCalls := vboxCalls(dbl, func() {
-		out = mustBerth(t, root, "create", "-d", "virtualbox", "--virtualbox-iso", iso,
+		r := berth(t, root, "", "create", "-d", "virtualbox", "--virtualbox-iso", iso,
 			"--virtualbox-memory", "512", "--virtualbox-disk-size", "2000", "dev")
+		if r.code != 0 {
+			t.Fatalf("berth create: exit %d\n%s", r.code, r.stderr)
+		}
+		out = r.stdout
+		t.Logf("create steps:\n%s", r.stderr)
 	})
 	t.Logf("create-to-ready through VBoxManage: %v, %d VBoxManage calls", time.Since(start).Round(100*time.Millisecond), createCalls)
 	if !strings.Contains(out, "Machine dev is ready") {
