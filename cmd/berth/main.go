@@ -48,6 +48,12 @@ var commands = []func() *cli.Command{
 	imagesCommand,
 	rmiCommand,
 	tagCommand,
+	runCommand,
+	psCommand,
+	logsCommand,
+	execCommand,
+	waitCommand,
+	containerCommand,
 }
 
 // The exit codes, documented in `berth --help`.
@@ -68,6 +74,9 @@ EXIT CODES:
    3    pre-create check failed (the host cannot create this machine)
    4    machine not found
    N    berth ssh NAME -- COMMAND exits with COMMAND's exit code
+   N    berth run, exec and wait exit with the container's exit code
+        (125: the container could not be set up, 126: its command could
+        not be invoked, 127: its command was not found)
    130  interrupted (Ctrl-C); a create in progress is rolled back`
 
 func main() {
@@ -88,7 +97,11 @@ func main() {
 func exitCode(err error) (int, string) {
 	var ue *usageError
 	var remote *sshutil.ExitError
+	var status exitStatus
 	switch {
+	case errors.As(err, &status):
+		// run, exec and wait exit like the container's process, silently.
+		return status.ExitCode(), ""
 	case errors.As(err, &remote):
 		// `berth ssh` exits like the remote command, silently, as ssh does.
 		return remote.ExitCode(), ""

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/go-units"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	ctypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+type runOptions struct {
+	Image      string
+	Args       []string
+	Detach     bool
+	Remove     bool
+	Interact   bool
+	TTY        bool
+	Env        []string
+	EnvFiles   []string
+	Name       string
+	Workdir    string
+	User       string
+	Entrypoint *string
+	Hostname   string
+	Memory     string
+	CPUs       float64
+	PidsLimit  int64
+	Restart    string
+}
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "Run a command in a new container on a machine",
+		ArgsUsage: "IMAGE [COMMAND] [ARG...]",
+		Description: `Creates a container from IMAGE on the machine (pulling the image first
+when the machine lacks it), starts it, streams its output and exits with
+its exit code, like ` + "`docker run`" + `. Ctrl-C and other signals go to the
+container's process.
+
+EXAMPLES:
+   berth run -m dev hello
+   berth run --rm -it busybox sh
+   berth run -d --name web --restart always busybox httpd -f
+   berth run --rm -e NAME=x --memory 64m --pids-limit 50 busybox env`,
+		Flags: append([]cli.Flag{machineFlag(),
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"},
+			&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep stdin open and send it to the container"},
+			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the container a terminal"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (`NAME=VALUE`, or NAME to pass this one)"},
+			&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a `FILE`"},
+			&cli.StringFlag{Name: "name", Usage: "name the container"},
+			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working `DIR` inside the container"},
+			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as `USER` (name|uid[:group|gid])"},
+			&cli.StringFlag{Name: "entrypoint", Usage: "replace the image's entrypoint (\"\" clears it)"},
+			&cli.StringFlag{Name: "hostname", Usage: "the container's host name"},
+		}, limitFlags()...),
+		Action: func(c *cli.Context) error {
+			if c.NArg() < 1 {
+				return usagef("run needs an IMAGE (see `berth run --help`)")
+			}
+			opts := runOptions{
+				Image: c.Args().First(), Args: c.Args().Tail(),
+				Detach: c.Bool("detach"), Remove: c.Bool("rm"), Interact: c.Bool("interactive"), TTY: c.Bool("tty"),
+				Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"), Name: c.String("name"),
+				Workdir: c.String("workdir"), User: c.String("user"), Hostname: c.String("hostname"),
+				Memory: c.String("memory"), CPUs: c.Float64("cpus"), PidsLimit: c.Int64("pids-limit"), Restart: c.String("restart"),
+			}
+			if c.IsSet("entrypoint") {
+				ep := c.String("entrypoint")
+				opts.Entrypoint = &ep
+			}
+			return withAgent(c, func(ctx context.Context, d *deps, api *client.Client) error {
+				return runContainer(ctx, api, opts, d.stdin, d.stdout, d.stderr)
+			})
+		},
+	}
+}
+
+func limitFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "memory", Usage: "memory limit (`BYTES`, e.g. 64m, 1g)"},
+		&cli.Float64Flag{Name: "cpus", Usage: "CPU limit (`N` CPUs, e.g. 0.5)"},
+		&cli.Int64Flag{Name: "pids-limit", Usage: "most processes the container may have (`N`)"},
+		&cli.StringFlag{Name: "restart", Usage: "restart `POLICY`: no, on-failure[:N], always", Value: "no"},
+	}
+}
+
+// containerConfig turns run's options into the API's create request.
+func containerConfig(opts runOptions, getenv func(string) (string, bool)) (*ctypes.Config, *ctypes.HostConfig, error) {
+	env, err := readEnv(opts.Env, opts.EnvFiles, getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := &ctypes.Config{
+		Image: opts.Image, Cmd: opts.Args, Env: env, WorkingDir: opts.Workdir, User: opts.User,
+		Hostname: opts.Hostname, Tty: opts.TTY, OpenStdin: opts.Interact, StdinOnce: opts.Interact && !opts.Detach,
+		AttachStdin: opts.Interact && !opts.Detach, AttachStdout: !opts.Detach, AttachStderr: !opts.Detach,
+	}
+	if opts.Entrypoint != nil {
+		cfg.Entrypoint = []string{*opts.Entrypoint}
+	}
+	hc := &ctypes.HostConfig{AutoRemove: opts.Remove, NetworkMode: "none"}
+	if opts.Memory != "" {
+		n, err := units.RAMInBytes(opts.Memory)
+		if err != nil || n <= 0 {
+			return nil, nil, usagef("invalid --memory %q: give bytes like 64m or 1g", opts.Memory)
+		}
+		hc.Memory = n
+	}
+	if opts.CPUs < 0 {
+		return nil, nil, usagef("invalid --cpus %v: must be positive", opts.CPUs)
+	}
+	hc.NanoCPUs = int64(opts.CPUs * 1e9)
+	if opts.PidsLimit != 0 {
+		hc.PidsLimit = &opts.PidsLimit
+	}
+	policy, max, _ := strings.Cut(opts.Restart, ":")
+	switch policy {
+	case "", "no", "always", "unless-stopped", "on-failure":
+	default:
+		return nil, nil, usagef("invalid --restart %q: use no, on-failure[:N] or always", opts.Restart)
+	}
+	hc.RestartPolicy.Name = ctypes.RestartPolicyMode(policy)
+	if max != "" {
+		if _, err := fmt.Sscanf(max, "%d", &hc.RestartPolicy.MaximumRetryCount); err != nil || policy != "on-failure" {
+			return nil, nil, usagef("invalid --restart %q: only on-failure takes a count", opts.Restart)
+		}
+	}
+	if opts.Remove && policy != "" && policy != "no" {
+		return nil, nil, usagef("--rm and --restart %s conflict", policy)
+	}
+	return cfg, hc, nil
+}
+
+// readEnv merges --env-file files then -e values; NAME alone takes this
+// process's value and is dropped when unset, like docker.
+func readEnv(env, files []string, getenv func(string) (string, bool)) ([]string, error) {
+	var out []string
+	add := func(kv string) {
+		if !strings.Contains(kv, "=") {
+			v, ok := getenv(kv)
+			if !ok {
+				return
+			}
+			kv += "=" + v
+		}
+		out = append(out, kv)
+	}
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, fmt.Errorf("read env file: %w", err)
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			add(line)
+		}
+		fh.Close()
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("read env file %s: %w", f, err)
+		}
+	}
+	for _, kv := range env {
+		add(kv)
+	}
+	return out, nil
+}
+
+// runContainer is `berth run`: create (pulling a missing image), attach,
+// wait, start, stream, and return the container's exit code as an
+// exitStatus error when it is not 0.
+func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	cfg, hc, err := containerConfig(opts, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	create := func() (client.ContainerCreateResult, error) {
+		return api.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: opts.Name})
+	}
+	created, err := create()
+	if cerrdefs.IsNotFound(err) {
+		ref := opts.Image
+		if !strings.ContainsAny(ref[strings.LastIndex(ref, "/")+1:], ":@") {
+			ref += ":latest"
+		}
+		fmt.Fprintf(stderr, "Unable to find image '%s' locally\n", ref)
+		if err := pullImage(ctx, api, pullOptions{Ref: opts.Image}, stderr); err != nil {
+			return exitWith(125, stderr, err)
+		}
+		created, err = create()
+	}
+	if err != nil {
+		return exitWith(125, stderr, err)
+	}
+	id := created.ID
+
+	var attached *client.HijackedResponse
+	if !opts.Detach {
+		res, err := api.ContainerAttach(ctx, id, client.ContainerAttachOptions{Stream: true, Stdin: opts.Interact, Stdout: true, Stderr: true})
+		if err != nil {
+			return exitWith(125, stderr, err)
+		}
+		attached = &res.HijackedResponse
+		defer attached.Close()
+	}
+	cond := ctypes.WaitConditionNextExit
+	if opts.Remove {
+		cond = ctypes.WaitConditionRemoved
+	}
+	waitCtx, cancelWait := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWait()
+	waited := api.ContainerWait(waitCtx, id, client.ContainerWaitOptions{Condition: cond})
+
+	if _, err := api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		return exitWith(startErrorCode(err), stderr, err)
+	}
+	if opts.Detach {
+		fmt.Fprintln(stdout, id)
+		return nil
+	}
+	// From here Ctrl-C goes to the container (or through its terminal);
+	// berth ends when the container does.
+	ctx = context.WithoutCancel(ctx)
+
+	restore := func() {}
+	if opts.TTY {
+		restore = rawTerminal(ctx, api, id, stdin, stdout)
+	} else {
+		stopProxy := proxySignals(ctx, api, id)
+		defer stopProxy()
+	}
+	defer restore()
+
+	outDone := make(chan error, 1)
+	go func() {
+		var err error
+		if opts.TTY {
+			_, err = io.Copy(stdout, attached.Reader)
+		} else {
+			_, err = stdcopy.StdCopy(stdout, stderr, attached.Reader)
+		}
+		outDone <- err
+	}()
+	if opts.Interact && stdin != nil {
+		go func() {
+			io.Copy(attached.Conn, stdin)
+			attached.CloseWrite()
+		}()
+	}
+	<-outDone
+	restore()
+	select {
+	case res := <-waited.Result:
+		if res.Error != nil && res.Error.Message != "" {
+			fmt.Fprintln(stderr, "berth: "+res.Error.Message)
+		}
+		if res.StatusCode != 0 {
+			return exitStatus(res.StatusCode)
+		}
+		return nil
+	case err := <-waited.Error:
+		return exitWith(125, stderr, fmt.Errorf("wait for container: %w", err))
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// exitWith prints err like docker does and exits with code.
+func exitWith(code int, stderr io.Writer, err error) error {
+	fmt.Fprintf(stderr, "berth: %v\n", err)
+	return exitStatus(code)
+}
+
+// startErrorCode is docker's exit code for a start that failed: 127 when
+// the command was not found, 126 when it could not be invoked, else 125.
+func startErrorCode(err error) int {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
+		return 127
+	case strings.Contains(msg, "permission denied"):
+		return 126
+	}
+	return 125
+}
+
+// rawTerminal puts the local terminal in raw mode, sizes the container's
+// terminal like it and follows window changes. It returns the restore.
+func rawTerminal(ctx context.Context, api *client.Client, id string, stdin io.Reader, stdout io.Writer) func() {
+	restore := func() {}
+	if in, ok := stdin.(*os.File); ok && term.IsTerminal(int(in.Fd())) {
+		if st, err := term.MakeRaw(int(in.Fd())); err == nil {
+			done := false
+			restore = func() {
+				if !done {
+					term.Restore(int(in.Fd()), st)
+					done = true
+				}
+			}
+		}
+	}
+	out, ok := stdout.(*os.File)
+	if !ok || !term.IsTerminal(int(out.Fd())) {
+		return restore
+	}
+	resize := func() {
+		w, h, err := term.GetSize(int(out.Fd()))
+		if err == nil {
+			api.ContainerResize(ctx, id, client.ContainerResizeOptions{Height: uint(h), Width: uint(w)})
+		}
+	}
+	resize()
+	winch := make(chan os.Signal, 1)
+	notifyResize(winch)
+	go func() {
+		for range winch {
+			resize()
+		}
+	}()
+	return func() {
+		signal.Stop(winch)
+		restore()
+	}
+}
+
+// proxySignals sends the signals berth receives to the container, as
+// docker's --sig-proxy does. It returns the stop function.
+func proxySignals(ctx context.Context, api *client.Client, id string) func() {
+	ch := make(chan os.Signal, 8)
+	signal.Notify(ch, proxiedSignals...)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-ch:
+				if sig, ok := s.(syscall.Signal); ok {
+					api.ContainerKill(context.WithoutCancel(ctx), id, client.ContainerKillOptions{Signal: fmt.Sprint(int(sig))})
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
+}

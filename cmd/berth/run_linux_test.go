@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/moby/client"
+	"golang.org/x/sys/unix"
+
+	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testimages"
+	"github.com/berthvm/berth/internal/testregistry"
+)
+
+// registryAgent runs the real berth-agent on this host (as root) with a
+// registry holding busybox and hello, and returns an API client for it
+// and the registry's host.
+func registryAgent(t *testing.T) (*client.Client, string) {
+	t.Helper()
+	testenv.NeedRoot(t)
+	testenv.NeedCommand(t, "go")
+	reg := testregistry.Start(t, testregistry.Options{})
+	ctx := context.Background()
+	bb, err := testimages.Busybox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello, err := testimages.Hello(runtime.GOARCH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, img := range map[string]v1.Image{"busybox": bb, "hello": hello} {
+		if err := testimages.Push(ctx, reg.Host+"/"+name+":latest", img, "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "berth-cli-agent-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "berth-agent")
+	if out, err := exec.Command("go", "build", "-o", bin, "../berth-agent").CombinedOutput(); err != nil {
+		t.Fatalf("build agent: %v\n%s", err, out)
+	}
+	sock := filepath.Join(dir, "agent.sock")
+	agent := exec.Command(bin, "serve", "--socket", sock, "--state-dir", filepath.Join(dir, "state"), "--log-file", "-")
+	var logs bytes.Buffer
+	agent.Stderr = &logs
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		agent.Process.Signal(unix.SIGTERM)
+		agent.Wait()
+		if t.Failed() {
+			t.Logf("agent log:\n%s", logs.String())
+		}
+	})
+	for i := 0; ; i++ {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatalf("agent did not listen: %s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	api, err := client.New(client.WithHost("unix://"+sock), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		res, err := api.ContainerList(ctx, client.ContainerListOptions{All: true})
+		if err == nil {
+			for _, c := range res.Items {
+				api.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true})
+			}
+		}
+		api.Close()
+		os.RemoveAll(dir)
+	})
+	return api, reg.Host
+}
+
+func codeOf(err error) int {
+	var st exitStatus
+	if errors.As(err, &st) {
+		return int(st)
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func TestRunPsLogsExec(t *testing.T) {
+	api, reg := registryAgent(t)
+	ctx := context.Background()
+	var out, errOut bytes.Buffer
+
+	// hello is pulled first, like docker run does.
+	err := runContainer(ctx, api, runOptions{Image: reg + "/hello", Remove: true}, nil, &out, &errOut)
+	if err != nil || out.String() != testimages.Greeting {
+		t.Fatalf("run hello: %v, out %q, stderr %q", err, out.String(), errOut.String())
+	}
+	if want := "Unable to find image '" + reg + "/hello:latest' locally\n"; !strings.HasPrefix(errOut.String(), want) || !strings.Contains(errOut.String(), "Status: Downloaded newer image") {
+		t.Errorf("stderr %q, want it to start with %q and show the pull", errOut.String(), want)
+	}
+
+	bb := reg + "/busybox"
+	tests := []struct {
+		name     string
+		opts     runOptions
+		stdin    string
+		want     string
+		wantCode int
+	}{
+		{"exit code", runOptions{Args: []string{"sh", "-c", "echo out; exit 42"}}, "", "out\n", 42},
+		{"stdin", runOptions{Interact: true, Args: []string{"sh", "-c", "tr a-z A-Z"}}, "shout\n", "SHOUT\n", 0},
+		{"env, workdir, user, hostname", runOptions{Env: []string{"A=1"}, Workdir: "/w", User: "nobody", Hostname: "box",
+			Args: []string{"sh", "-c", "echo $A $(pwd) $(id -u) $(hostname)"}}, "", "1 /w 65534 box\n", 0},
+		{"entrypoint", runOptions{Entrypoint: ptr("echo"), Args: []string{"from", "entrypoint"}}, "", "from entrypoint\n", 0},
+		{"not found", runOptions{Args: []string{"nosuch"}}, "", "", 127},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			tc.opts.Image, tc.opts.Remove = bb, true
+			err := runContainer(ctx, api, tc.opts, strings.NewReader(tc.stdin), &out, &errOut)
+			if out.String() != tc.want || codeOf(err) != tc.wantCode {
+				t.Errorf("got %q exit %d (%v), want %q exit %d; stderr %q", out.String(), codeOf(err), err, tc.want, tc.wantCode, errOut.String())
+			}
+		})
+	}
+
+	out.Reset()
+	if err := runContainer(ctx, api, runOptions{Image: bb, Detach: true, Name: "svc", Args: []string{"sh", "-c", "echo ready; exec sleep 1000"}}, nil, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimSpace(out.String())
+	time.Sleep(300 * time.Millisecond)
+	out.Reset()
+	if err := listContainers(ctx, api, psOptions{}, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "CONTAINER ID   IMAGE") || !strings.HasPrefix(lines[1], id[:12]) ||
+		!strings.Contains(lines[1], `"sh -c 'echo ready; …"`) && !strings.Contains(lines[1], `"sh -c echo ready; e…"`) || !strings.HasSuffix(lines[1], "svc") {
+		t.Errorf("ps:\n%s", out.String())
+	}
+	out.Reset()
+	if err := containerLogs(ctx, api, logsOptions{Container: "svc", Tail: "all"}, &out, &errOut); err != nil || out.String() != "ready\n" {
+		t.Errorf("logs: %q, %v", out.String(), err)
+	}
+	out.Reset()
+	err = execInContainer(ctx, api, execOptions{Container: "svc", Args: []string{"sh", "-c", "cat /proc/1/comm; exit 3"}}, nil, &out, &errOut)
+	if out.String() != "sleep\n" || codeOf(err) != 3 {
+		t.Errorf("exec: %q exit %d", out.String(), codeOf(err))
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestRunTTY drives `run -it` through a pseudo-terminal, as a user's
+// terminal would.
+func TestRunTTY(t *testing.T) {
+	api, reg := registryAgent(t)
+	master, slave := openTestPty(t)
+	done := make(chan error, 1)
+	go func() {
+		done <- runContainer(context.Background(), api, runOptions{Image: reg + "/busybox", Remove: true, Interact: true, TTY: true,
+			Args: []string{"sh", "-c", "stty size; read x; echo got-$x; exit 4"}}, slave, slave, slave)
+	}()
+	var seen bytes.Buffer
+	buf := make([]byte, 1024)
+	deadline := time.Now().Add(30 * time.Second)
+	sent := false
+	for time.Now().Before(deadline) && !strings.Contains(seen.String(), "got-") {
+		master.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		n, _ := master.Read(buf)
+		seen.Write(buf[:n])
+		if !sent && strings.Contains(seen.String(), "24 80") {
+			master.Write([]byte("hi\r"))
+			sent = true
+		}
+	}
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("run -it did not end; terminal showed %q", seen.String())
+	}
+	if !strings.Contains(seen.String(), "24 80") || !strings.Contains(seen.String(), "got-hi") || codeOf(err) != 4 {
+		t.Errorf("terminal showed %q, exit %d; want the size 24 80, got-hi and exit 4", seen.String(), codeOf(err))
+	}
+}
+
+func openTestPty(t *testing.T) (*os.File, *os.File) {
+	t.Helper()
+	mfd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetPointerInt(mfd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	unix.IoctlSetWinsize(mfd, unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 80})
+	sfd, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(mfd), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
+	if e != 0 {
+		t.Fatal(e)
+	}
+	master, slave := os.NewFile(uintptr(mfd), "ptmx"), os.NewFile(sfd, "pty")
+	if err := unix.SetNonblock(mfd, true); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { master.Close(); slave.Close() })
+	return master, slave
+}
