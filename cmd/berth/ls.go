@@ -179,15 +179,17 @@ func runLs(ctx context.Context, opts lsOptions, d *deps) error {
 }
 
 // lsQuery makes the row of one machine; ok is false when a filter drops it.
-// It returns within timeout even when the driver ignores its context.
+// It returns within timeout even when the driver or the agent ignores its
+// context: a silent driver makes the row Timeout, a silent agent only the
+// AGENT column.
 func lsQuery(ctx context.Context, d *deps, name string, f lsFilter, timeout time.Duration) (r lsRow, ok bool) {
 	r = lsRow{Name: name, Active: "-"}
 	m, err := d.store.Load(name)
 	if err != nil {
-		r.State, r.Error = drivers.StateError.String(), err.Error()
+		r.State, r.Error = drivers.StateError.String(), firstLine(err.Error())
 		return r, f.match(r)
 	}
-	r.DriverName, r.labels, r.Error = m.DriverName, m.Labels, m.Error
+	r.DriverName, r.labels, r.Error = m.DriverName, m.Labels, firstLine(m.Error)
 	r.Labels = joinLabels(m.Labels)
 	if !f.matchStored(r) {
 		return r, false
@@ -195,40 +197,62 @@ func lsQuery(ctx context.Context, d *deps, name string, f lsFilter, timeout time
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	done := make(chan lsRow, 1) // buffered: a hung driver's goroutine must not leak a send
-	go func(r lsRow) {
-		done <- lsLive(ctx, d, m, r)
-	}(r)
-	select {
-	case r = <-done:
-	case <-ctx.Done():
+	stored := r // the goroutine gets its own copy
+	live, answered := await(ctx, func() lsRow { return lsDriver(ctx, m, stored) })
+	if !answered {
 		r.State = drivers.StateTimeout.String()
-		r.Error = fmt.Sprintf("the %s driver did not answer within %s", m.DriverName, timeout)
+		r.Error = joinErrors(r.Error, fmt.Sprintf("the %s driver did not answer within %s", m.DriverName, timeout))
+		return r, f.match(r)
+	}
+	r = live
+	if r.State == drivers.StateRunning.String() && d.agentStatus != nil {
+		agent, answered := await(ctx, func() string { return d.agentStatus(ctx, m) })
+		if !answered {
+			agent = "Timeout"
+		}
+		r.Agent = firstLine(agent)
 	}
 	return r, f.match(r)
 }
 
-// lsLive fills in what the driver and the agent say about a machine.
-func lsLive(ctx context.Context, d *deps, m *machine.Machine, r lsRow) lsRow {
+// await returns f's result, or false when ctx ends first. f keeps running
+// then, and its result is dropped.
+func await[T any](ctx context.Context, f func() T) (T, bool) {
+	done := make(chan T, 1) // buffered: a late f must not block forever
+	go func() { done <- f() }()
+	select {
+	case v := <-done:
+		return v, true
+	case <-ctx.Done():
+		var zero T
+		return zero, false
+	}
+}
+
+// lsDriver fills in what the driver says about a machine.
+func lsDriver(ctx context.Context, m *machine.Machine, r lsRow) lsRow {
 	st, err := m.Driver.State(ctx)
 	r.State = st.String()
 	if err != nil {
 		r.State = drivers.StateError.String()
-		r.Error = joinErrors(r.Error, err.Error())
+		r.Error = joinErrors(r.Error, firstLine(err.Error()))
 		return r
 	}
 	if st != drivers.StateRunning {
 		return r
 	}
 	if ep, err := m.Driver.SSHEndpoint(ctx); err != nil {
-		r.Error = joinErrors(r.Error, err.Error())
+		r.Error = joinErrors(r.Error, firstLine(err.Error()))
 	} else {
 		r.URL = sshURL(ep)
 	}
-	if d.agentStatus != nil {
-		r.Agent = d.agentStatus(ctx, m)
-	}
 	return r
+}
+
+// firstLine keeps a table row one line high.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 func sshURL(ep drivers.Endpoint) string {

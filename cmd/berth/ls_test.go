@@ -173,3 +173,32 @@ func BenchmarkLs100(b *testing.B) {
 		}
 	}
 }
+
+// TestLsHangingAgent: an agent that never answers costs only the AGENT
+// column; the driver's state and a stored error (first line) still show.
+func TestLsHangingAgent(t *testing.T) {
+	root := t.TempDir()
+	mustBerth(t, root, "create", "-d", "fake", "dev")
+	s := machine.NewStore(root)
+	m, err := s.Load("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Error = "provisioning: no answer\nthe agent's log ends with: ..."
+	if err := s.Save(m); err != nil {
+		t.Fatal(err)
+	}
+	d := &deps{store: s, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: func(string) string { return "" },
+		agentStatus: func(ctx context.Context, m *machine.Machine) string { time.Sleep(time.Hour); return "" }}
+	start := time.Now()
+	if err := runLs(t.Context(), lsOptions{Timeout: 300 * time.Millisecond, Format: "{{.State}}|{{.URL}}|{{.Agent}}|{{.Error}}"}, d); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("ls took %v with --timeout 300ms", took)
+	}
+	want := "Running|ssh://root@127.0.0.1:2222|Timeout|provisioning: no answer\n"
+	if got := d.stdout.(*bytes.Buffer).String(); got != want {
+		t.Errorf("ls = %q, want %q", got, want)
+	}
+}
