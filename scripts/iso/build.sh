@@ -171,8 +171,14 @@ done
 moddir=lib/modules/$kver
 mkdir -p "$root/usr/$moddir"
 : >"$root/etc/modules"
-while read -r m _; do
+: >"$root/etc/modules.later"
+while read -r m when _; do
   case "$m" in ''|'#'*) continue ;; esac
+  case "$when" in
+    '') list=$root/etc/modules ;;
+    later) list=$root/etc/modules.later ;;
+    *) die "scripts/iso/modules: \"$m $when\": want a module name, optionally followed by \"later\"" ;;
+  esac
   deps=$(modprobe -d "$kroot" -S "$kver" --show-depends "$m" 2>&1) ||
     die "kernel module $m (scripts/iso/modules) is not in $kpkg: $deps"
   echo "$deps" | while read -r kind path _; do
@@ -181,7 +187,7 @@ while read -r m _; do
     mkdir -p "$root/usr/${rel%/*}"
     cp "$path" "$root/usr/$rel"
   done
-  echo "$deps" | grep -q '^insmod' && echo "$m" >>"$root/etc/modules"
+  echo "$deps" | grep -q '^insmod' && echo "$m" >>"$list"
 done <"$here/modules"
 for f in modules.order modules.builtin modules.builtin.modinfo; do
   cp "$kroot/lib/modules/$kver/$f" "$root/usr/$moddir/"
@@ -222,8 +228,9 @@ manifest=$work/berth-os.manifest
     read -r pkg ver <<<"$pin"
     echo "$pkg $ver $(sha256sum "$cache/debs/${pkg}_${ver//:/%3a}.deb" | cut -d' ' -f1)"
   done
-  echo "# kernel modules loaded at boot (with their dependencies in the image):"
+  echo "# kernel modules loaded at boot, and once sshd runs (with their dependencies in the image):"
   sed 's/^/# module /' "$root/etc/modules"
+  sed 's/^/# module-later /' "$root/etc/modules.later"
 } >"$manifest"
 cp "$manifest" "$cd_/berth-os.manifest"
 
