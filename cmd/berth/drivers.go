@@ -6,6 +6,7 @@ package main
 //	import _ "github.com/berthvm/berth/drivers/qemu"
 
 import (
+	_ "github.com/berthvm/berth/drivers/generic"
 	_ "github.com/berthvm/berth/drivers/qemu"
 	_ "github.com/berthvm/berth/drivers/virtualbox"
 )

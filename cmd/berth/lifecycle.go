@@ -16,7 +16,11 @@ import (
 func lifecycleOf(m *machine.Machine, verb string) (drivers.Lifecycle, error) {
 	lc, ok := m.Driver.(drivers.Lifecycle)
 	if !ok {
-		return nil, fmt.Errorf("%s machine %q: the %s driver cannot %s machines: %w", verb, m.Name, m.DriverName, verb, drivers.ErrNotSupported)
+		why := fmt.Sprintf("the %s driver cannot %s machines", m.DriverName, verb)
+		if w, ok := m.Driver.(interface{ WhyNoLifecycle() string }); ok {
+			why = w.WhyNoLifecycle() // e.g. generic hosts
+		}
+		return nil, fmt.Errorf("%s machine %q: %s: %w", verb, m.Name, why, drivers.ErrNotSupported)
 	}
 	return lc, nil
 }

@@ -8,12 +8,16 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/berthvm/berth/drivers/generic"
 )
 
 type rmOptions struct {
 	Names []string
 	Force bool // delete the folder even when the driver cannot remove the VM
 	Yes   bool // do not ask
+	// KeepAgent leaves berth's agent on generic hosts.
+	KeepAgent bool
 }
 
 func rmCommand() *cli.Command {
@@ -25,7 +29,8 @@ func rmCommand() *cli.Command {
 		Description: `Removes each named machine, asking first unless -y is given. It keeps
 going when one fails and reports every failure. A machine whose settings are
 broken is removed too. When the driver cannot remove a VM, the machine stays
-so that rm can retry; -f deletes its folder anyway.
+so that rm can retry; -f deletes its folder anyway. A generic machine's host
+is kept: rm removes berth's agent from it (--keep-agent leaves that too).
 
 EXAMPLES:
    berth rm dev
@@ -34,13 +39,14 @@ EXAMPLES:
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "delete the machine's folder even when its VM cannot be removed"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
+			&cli.BoolFlag{Name: "keep-agent", Usage: "leave berth's agent installed on generic hosts"},
 		},
 		Action: func(c *cli.Context) error {
 			d, err := depsFrom(c)
 			if err != nil {
 				return err
 			}
-			return runRm(c.Context, rmOptions{Names: c.Args().Slice(), Force: c.Bool("force"), Yes: c.Bool("yes")}, d)
+			return runRm(c.Context, rmOptions{Names: c.Args().Slice(), Force: c.Bool("force"), Yes: c.Bool("yes"), KeepAgent: c.Bool("keep-agent")}, d)
 		},
 	}
 }
@@ -59,6 +65,9 @@ func runRm(ctx context.Context, opts rmOptions, d *deps) error {
 			fmt.Fprintln(d.stderr, "Nothing removed.")
 			return nil
 		}
+	}
+	if opts.KeepAgent {
+		ctx = generic.WithKeepAgent(ctx)
 	}
 	var errs []error
 	for _, name := range opts.Names {
