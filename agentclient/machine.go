@@ -3,9 +3,6 @@ package agentclient
 import (
 	"context"
 	"fmt"
-	"net"
-	"path/filepath"
-	"strconv"
 
 	"github.com/berthvm/berth/machine"
 	"github.com/berthvm/berth/sshutil"
@@ -19,20 +16,7 @@ func SSHTarget(ctx context.Context, m *machine.Machine) (sshutil.Target, error) 
 	if err != nil {
 		return sshutil.Target{}, fmt.Errorf("ssh endpoint of machine %q: %w", m.Name, err)
 	}
-	keyPath := ep.KeyPath
-	if keyPath == "" {
-		keyPath = filepath.Join(m.Dir, "id_ed25519")
-	}
-	key, err := sshutil.LoadKey(keyPath)
-	if err != nil {
-		return sshutil.Target{}, fmt.Errorf("ssh key of machine %q: %w", m.Name, err)
-	}
-	return sshutil.Target{
-		Addr:     net.JoinHostPort(ep.Host, strconv.Itoa(ep.Port)),
-		User:     ep.User,
-		Key:      key,
-		HostKeys: &sshutil.HostKeys{Machine: m.Name, Path: filepath.Join(m.Dir, "known_hosts")},
-	}, nil
+	return sshutil.ForMachine(m.Name, m.Dir, ep)
 }
 
 // DialMachine opens an SSH connection to m.

@@ -7,10 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/berthvm/berth/drivers"
@@ -57,16 +55,8 @@ func (d *Driver) WhyNoLifecycle() string { return NoLifecycle }
 
 // target is how to reach the host over SSH.
 func (d *Driver) target() (sshutil.Target, error) {
-	key, err := sshutil.LoadKey(d.SSHKey)
-	if err != nil {
-		return sshutil.Target{}, fmt.Errorf("--generic-ssh-key: %w", err)
-	}
-	return sshutil.Target{
-		Addr:     net.JoinHostPort(d.IPAddress, strconv.Itoa(d.SSHPort)),
-		User:     d.SSHUser,
-		Key:      key,
-		HostKeys: &sshutil.HostKeys{Machine: d.base.MachineName, Path: filepath.Join(d.base.Dir, "known_hosts")},
-	}, nil
+	ep, _ := d.SSHEndpoint(context.Background())
+	return sshutil.ForMachine(d.base.MachineName, d.base.Dir, ep)
 }
 
 // dial connects to the host, pinning its host key at first contact.

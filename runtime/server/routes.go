@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -41,17 +40,6 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 	})
 }
 
-type versionKey struct{}
-
-// apiVersionOf returns the API version the client asked for with the
-// /v1.XX prefix, or APIVersion when it sent none.
-func apiVersionOf(r *http.Request) string {
-	if v, ok := r.Context().Value(versionKey{}).(string); ok {
-		return v
-	}
-	return APIVersion
-}
-
 var versionPrefix = regexp.MustCompile(`^/v([0-9]+\.[0-9]+)(/.*)$`)
 
 // common wraps every request: the headers the docker CLI reads on every
@@ -77,7 +65,6 @@ func (s *Server) common(mux *http.ServeMux) http.Handler {
 				writeError(rw, err)
 				return
 			}
-			r = r.WithContext(context.WithValue(r.Context(), versionKey{}, v))
 			r.URL.Path = m[2]
 			r.URL.RawPath = ""
 		}
