@@ -125,6 +125,29 @@ func TestClientOverSSH(t *testing.T) {
 			if err != nil || av.Version != "7.7.7-test" {
 				t.Errorf("AgentVersion = %+v, %v; want 7.7.7-test", av, err)
 			}
+			// Requests through both paths, in turns: old dropbear allows one
+			// session per connection, held by idle keep-alive streams.
+			for i := 0; i < 3; i++ {
+				if _, err := c.ServerVersion(ctx, client.ServerVersionOptions{}); err != nil {
+					t.Fatalf("turn %d: ServerVersion: %v", i, err)
+				}
+				if _, err := c.Health(ctx); err != nil {
+					t.Fatalf("turn %d: Health: %v", i, err)
+				}
+			}
+			// A stream kept open (as a hijacked attach is) while other
+			// requests run.
+			held, err := c.Dialer()(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Health(ctx); err != nil {
+				t.Errorf("Health while another stream is open: %v", err)
+			}
+			if _, err := c.ServerVersion(ctx, client.ServerVersionOptions{}); err != nil {
+				t.Errorf("ServerVersion while another stream is open: %v", err)
+			}
+			held.Close()
 		})
 	}
 }
