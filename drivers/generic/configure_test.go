@@ -2,6 +2,7 @@ package generic
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,16 +65,29 @@ func TestUnreachableHost(t *testing.T) {
 	dir := t.TempDir()
 	d := New(drivers.Base{MachineName: "gen", Dir: dir})
 	d.IPAddress, d.SSHPort, d.SSHKey = "127.0.0.1", 1, writeKey(t, dir)
+	if err := d.PreCreateCheck(t.Context()); !errors.Is(err, drivers.ErrPreCreate) {
+		t.Errorf("PreCreateCheck of an unreachable host = %v, want ErrPreCreate", err)
+	}
+	// Never adopted: nothing of berth's on it.
+	if st, err := d.State(t.Context()); st == drivers.StateRunning || !errors.Is(err, drivers.ErrMachineNotExist) {
+		t.Errorf("State of a host never adopted = %v, %v; want ErrMachineNotExist", st, err)
+	}
+	if err := d.Remove(t.Context()); err != nil {
+		t.Errorf("Remove of a never-adopted host: %v", err)
+	}
+	// Adopted (its key pinned), then unreachable.
+	if err := os.WriteFile(filepath.Join(dir, "known_hosts"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	st, err := d.State(t.Context())
 	if st != drivers.StateError || err == nil || !strings.Contains(err.Error(), "does not answer") {
 		t.Errorf("State of an unreachable host = %v, %v; want Error with the reason", st, err)
 	}
-	if err := d.PreCreateCheck(t.Context()); !errors.Is(err, drivers.ErrPreCreate) {
-		t.Errorf("PreCreateCheck of an unreachable host = %v, want ErrPreCreate", err)
+	if err := d.Remove(t.Context()); err == nil || !strings.Contains(err.Error(), "--keep-agent") {
+		t.Errorf("Remove of an unreachable host = %v, want an error naming --keep-agent", err)
 	}
-	// Never reached: nothing of berth's on it, so Remove has nothing to do.
-	if err := d.Remove(t.Context()); err != nil {
-		t.Errorf("Remove of a never-reached host: %v", err)
+	if err := d.Remove(WithKeepAgent(t.Context())); err != nil {
+		t.Errorf("Remove --keep-agent of an unreachable host: %v", err)
 	}
 }
 

@@ -53,17 +53,20 @@ func (d *Driver) Capabilities() drivers.Capabilities {
 // WhyNoLifecycle says why start, stop and kill do not apply.
 func (d *Driver) WhyNoLifecycle() string { return NoLifecycle }
 
-// target is how to reach the host over SSH.
-func (d *Driver) target() (sshutil.Target, error) {
-	ep, _ := d.SSHEndpoint(context.Background())
-	return sshutil.ForMachine(d.base.MachineName, d.base.Dir, ep)
-}
+// knownHosts is the pinned host key file: written when Create adopts the
+// host, deleted by Remove. It is berth's record of the adoption.
+func (d *Driver) knownHosts() string { return filepath.Join(d.base.Dir, sshutil.KnownHostsFile) }
 
-// dial connects to the host, pinning its host key at first contact.
-func (d *Driver) dial(ctx context.Context) (*sshutil.Client, error) {
-	t, err := d.target()
+// dial connects to the host, checking its key against hostKeys (pinning
+// it at first contact).
+func (d *Driver) dial(ctx context.Context, hostKeys *sshutil.HostKeys) (*sshutil.Client, error) {
+	ep, _ := d.SSHEndpoint(ctx)
+	t, err := sshutil.ForMachine(d.base.MachineName, d.base.Dir, ep)
 	if err != nil {
 		return nil, err
+	}
+	if hostKeys != nil {
+		t.HostKeys = hostKeys
 	}
 	ctx, cancel := context.WithTimeout(ctx, reachTimeout)
 	defer cancel()
@@ -71,17 +74,30 @@ func (d *Driver) dial(ctx context.Context) (*sshutil.Client, error) {
 }
 
 // PreCreateCheck implements drivers.Driver: the key loads and the host
-// answers SSH as the user. It changes nothing on the host.
+// answers SSH as the user. It changes nothing on the host or in the
+// machine folder (the host key is checked against a throwaway file).
 func (d *Driver) PreCreateCheck(ctx context.Context) error {
-	c, err := d.dial(ctx)
+	tmp, err := os.MkdirTemp("", "berth-generic-check")
+	if err != nil {
+		return fmt.Errorf("%w: %w", drivers.ErrPreCreate, err)
+	}
+	defer os.RemoveAll(tmp)
+	c, err := d.dial(ctx, &sshutil.HostKeys{Machine: d.base.MachineName, Path: filepath.Join(tmp, sshutil.KnownHostsFile)})
 	if err != nil {
 		return fmt.Errorf("%w: reach %s@%s:%d: %w", drivers.ErrPreCreate, d.SSHUser, d.IPAddress, d.SSHPort, err)
 	}
 	return c.Close()
 }
 
-// Create implements drivers.Driver: there is no VM to make.
-func (d *Driver) Create(ctx context.Context) error { return nil }
+// Create implements drivers.Driver: there is no VM to make; the host is
+// adopted by pinning its SSH host key.
+func (d *Driver) Create(ctx context.Context) error {
+	c, err := d.dial(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("adopt host %s: %w", d.IPAddress, err)
+	}
+	return c.Close()
+}
 
 // keepAgentKey marks a context whose Remove keeps the agent on the host.
 type keepAgentKey struct{}
@@ -93,22 +109,25 @@ func WithKeepAgent(ctx context.Context) context.Context {
 }
 
 // Remove implements drivers.Driver: it uninstalls the agent from the host
-// (unless ctx says WithKeepAgent) and keeps the host. A host that was never
-// reached (no pinned host key) has nothing of berth's to remove.
+// (unless ctx says WithKeepAgent), keeps the host, and forgets its key. A
+// host that was never adopted has nothing of berth's to remove.
 func (d *Driver) Remove(ctx context.Context) error {
-	if keep, _ := ctx.Value(keepAgentKey{}).(bool); keep {
+	if _, err := os.Stat(d.knownHosts()); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(d.base.Dir, "known_hosts")); errors.Is(err, os.ErrNotExist) {
-		return nil
+	if keep, _ := ctx.Value(keepAgentKey{}).(bool); !keep {
+		c, err := d.dial(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("remove the agent from %s: %w (`berth rm --keep-agent %s` leaves it there)", d.IPAddress, err, d.base.MachineName)
+		}
+		err = provision.Uninstall(ctx, c)
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("remove the agent from %s: %w", d.IPAddress, err)
+		}
 	}
-	c, err := d.dial(ctx)
-	if err != nil {
-		return fmt.Errorf("remove the agent from %s: %w (`berth rm --keep-agent %s` leaves it there)", d.IPAddress, err, d.base.MachineName)
-	}
-	defer c.Close()
-	if err := provision.Uninstall(ctx, c); err != nil {
-		return fmt.Errorf("remove the agent from %s: %w", d.IPAddress, err)
+	if err := os.Remove(d.knownHosts()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("forget host %s: %w", d.IPAddress, err)
 	}
 	return nil
 }
@@ -116,7 +135,10 @@ func (d *Driver) Remove(ctx context.Context) error {
 // State implements drivers.Driver: Running when the host answers SSH,
 // else Error with the reason.
 func (d *Driver) State(ctx context.Context) (drivers.State, error) {
-	c, err := d.dial(ctx)
+	if _, err := os.Stat(d.knownHosts()); errors.Is(err, os.ErrNotExist) {
+		return drivers.StateError, fmt.Errorf("host %s: %w (not adopted, or removed from berth)", d.IPAddress, drivers.ErrMachineNotExist)
+	}
+	c, err := d.dial(ctx, nil)
 	if err != nil {
 		return drivers.StateError, fmt.Errorf("host %s does not answer: %w", d.IPAddress, err)
 	}

@@ -52,7 +52,7 @@ func Start(t *testing.T, opts Options) *Host {
 	testenv.NeedCommand(t, "docker", "debootstrap")
 	image := ensureImage(t)
 
-	args := []string{"run", "-d", "--privileged", "-p", "127.0.0.1::22"}
+	args := []string{"run", "-d", "-p", "127.0.0.1::22"}
 	if opts.NoSystemd {
 		args = append(args, image, "/bin/sh", "-c", "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e")
 	} else {
