@@ -121,6 +121,23 @@ func run(ctx context.Context, runs int, useDocker bool) error {
 	}
 	fmt.Printf("docker pull:         %6.2f s (median of %d)\n", dockerPull.Seconds(), runs)
 	fmt.Printf("ratio docker/berth:  %6.2f (above 1: berth is faster)\n", dockerPull.Seconds()/berthPull.Seconds())
+
+	dockerLoad, err := median(runs, func(int) (time.Duration, error) {
+		exec.Command("docker", "rmi", "-f", "berth-bench/big:latest").Run()
+		start := time.Now()
+		out, err := exec.CommandContext(ctx, "docker", "load", "-q", "-i", tarball).CombinedOutput()
+		d := time.Since(start)
+		if err != nil {
+			return 0, fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
+		}
+		return d, nil
+	})
+	exec.Command("docker", "rmi", "-f", "berth-bench/big:latest").Run()
+	if err != nil {
+		return fmt.Errorf("docker load: %w", err)
+	}
+	fmt.Printf("docker load:         %6.2f s (median of %d)\n", dockerLoad.Seconds(), runs)
+	fmt.Printf("load ratio docker/berth: %6.2f\n", dockerLoad.Seconds()/berthLoad.Seconds())
 	return nil
 }
 
