@@ -33,10 +33,10 @@ iso:
 	scripts/deps.sh iso
 	scripts/iso/build.sh
 
-# The VirtualBox end-to-end tests against the VirtualBox installed on this
-# host (`make test` runs them against the VBoxManage double).
+# The VirtualBox end-to-end and conformance tests against the VirtualBox
+# installed on this host (`make test` runs them against the VBoxManage double).
 test-virtualbox-real:
-	BERTH_VBOX_REAL=1 $(GO) test -count=1 -timeout 60m -v -run 'TestVirtualBox' ./cmd/berth
+	BERTH_VBOX_REAL=1 $(GO) test -count=1 -timeout 60m -v -run 'TestVirtualBox|TestConformance$$' ./cmd/berth ./drivers/virtualbox
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -1,6 +1,7 @@
 package virtualbox
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -25,9 +26,20 @@ func throughDouble(t testing.TB, dbl *virtualboxtest.Double, iso string, stopTim
 
 // TestConformance runs the drivers contract suite through the VBoxManage
 // double booting the berth-os ISO.
+// With BERTH_VBOX_REAL=1 (make test-virtualbox-real) it runs against the
+// VirtualBox installed on this host instead.
 func TestConformance(t *testing.T) {
-	testenv.NeedQEMU(t)
 	iso := testenv.ISO(t)
+	if os.Getenv("BERTH_VBOX_REAL") == "1" {
+		testenv.NeedCommand(t, "VBoxManage")
+		driverstest.Run(t, driverstest.Options{New: func(_ testing.TB, base drivers.Base) drivers.Driver {
+			d := New(base)
+			d.ISO, d.MemoryMB, d.DiskMB, d.StopTimeout = iso, 512, 1000, 60*time.Second
+			return d
+		}})
+		return
+	}
+	testenv.NeedQEMU(t)
 	dbl := virtualboxtest.BuildDouble(t)
 	driverstest.Run(t, driverstest.Options{New: throughDouble(t, dbl, iso, 20*time.Second)})
 }
