@@ -247,10 +247,26 @@ func (d *Driver) Start(ctx context.Context) error {
 		if st == drivers.StateRunning || st == drivers.StateStarting {
 			return nil
 		}
+		old := d.SSHPort
 		if err := d.moveSSHPort(ctx); err != nil {
 			return err
 		}
+		if err := d.startVM(ctx); err != nil {
+			// The caller saves settings only after a successful start:
+			// put the old rule back so that VirtualBox and they agree.
+			_, _ = d.vbox().Run(ctx, natDeleteArgs(d.VMName, sshRule)...) // absent is fine
+			if _, rerr := d.vbox().Run(ctx, natAddArgs(d.VMName, natRule(sshRule, "tcp", "127.0.0.1", old, 22))...); rerr == nil {
+				d.SSHPort = old
+			}
+			return err
+		}
+		return nil
 	}
+	return d.startVM(ctx)
+}
+
+// startVM runs startvm and explains its failure.
+func (d *Driver) startVM(ctx context.Context) error {
 	_, err := d.vbox().Run(ctx, startVMArgs(d.VMName, d.UIType)...)
 	if err == nil {
 		return nil

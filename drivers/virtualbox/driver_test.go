@@ -312,3 +312,29 @@ func TestConfigureNamesEveryBadFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestStartPutsTheOldSSHRuleBackWhenStartvmFails(t *testing.T) {
+	taken, err := netListen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	d, s := scripted(t,
+		step(showVMInfoArgs("dev"), virtualboxtest.Ok("VMState=\"poweroff\"\n")),
+		step(natDeleteArgs("dev", "ssh"), virtualboxtest.Ok("")),
+		virtualboxtest.Step{Out: virtualboxtest.Ok("")},
+		step(startVMArgs("dev", "headless"), virtualboxtest.Fail(1, "VBoxManage: error: The VM session was aborted\n")),
+		step(natDeleteArgs("dev", "ssh"), virtualboxtest.Ok("")),
+		step(natAddArgs("dev", natRule("ssh", "tcp", "127.0.0.1", taken.port, 22)), virtualboxtest.Ok("")),
+	)
+	d.SSHPort = taken.port
+	if err := d.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "session was aborted") {
+		t.Fatalf("Start = %v; want startvm's error", err)
+	}
+	if d.SSHPort != taken.port {
+		t.Errorf("SSHPort = %d after a failed start; want the stored %d back", d.SSHPort, taken.port)
+	}
+	if n := len(s.Calls()); n != 6 {
+		t.Errorf("%d calls; want 6", n)
+	}
+}
