@@ -97,6 +97,10 @@ func startPTY(ctx context.Context, s *ssh.Session, in *os.File, opts ShellOption
 	if err != nil {
 		return nil, fmt.Errorf("raw mode on the terminal: %w", err)
 	}
+	restoreOut := func() {}
+	if out, ok := opts.Stdout.(*os.File); ok {
+		restoreOut = enableEscapes(out)
+	}
 	rctx, stop := context.WithCancel(ctx)
 	resize := opts.Resize
 	if resize == nil {
@@ -126,6 +130,7 @@ func startPTY(ctx context.Context, s *ssh.Session, in *os.File, opts ShellOption
 	return func() {
 		stop()
 		<-done
+		restoreOut()
 		term.Restore(int(in.Fd()), state)
 	}, nil
 }

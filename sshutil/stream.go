@@ -94,12 +94,12 @@ func (c *Client) Stream(ctx context.Context, cmd string) (*StreamConn, error) {
 }
 
 func (sc *StreamConn) readLoop(r io.Reader) {
+	buf := make([]byte, 32<<10)
 	for {
-		buf := make([]byte, 32<<10)
 		n, err := r.Read(buf)
 		if n > 0 {
 			select {
-			case sc.chunks <- buf[:n]:
+			case sc.chunks <- append([]byte(nil), buf[:n]...):
 			case <-sc.closed:
 				return
 			}

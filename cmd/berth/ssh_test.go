@@ -3,12 +3,17 @@
 package main
 
 import (
+	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/creack/pty"
 
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/sshutil/sshtest"
@@ -197,5 +202,40 @@ func TestSCP(t *testing.T) {
 				t.Errorf("scp from a missing machine = exit %d, %q", r.code, r.stderr)
 			}
 		})
+	}
+}
+
+// `berth ssh dev` on a terminal: a login shell with a PTY of the
+// terminal's size, and the shell's exit status as berth's.
+func TestSSHInteractiveTerminal(t *testing.T) {
+	srv := sshtest.Start(t, sshtest.Dropbear, "")
+	root := t.TempDir()
+	sshMachine(t, root, "dev", srv)
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	pty.Setsize(ptmx, &pty.Winsize{Rows: 33, Cols: 111})
+	var screen syncBuffer
+	go io.Copy(&screen, ptmx)
+
+	done := make(chan error, 1)
+	go func() {
+		done <- newApp(tty, tty, tty).RunContext(context.Background(), []string{"berth", "-s", root, "ssh", "dev"})
+	}()
+	io.WriteString(ptmx, "stty size; echo is-$((3*3)); exit 7\n")
+	select {
+	case err := <-done:
+		if code, _ := exitCode(err); code != 7 {
+			t.Errorf("berth ssh exited %d (%v), want 7", code, err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("berth ssh did not end; screen:\n%s", screen.String())
+	}
+	time.Sleep(100 * time.Millisecond) // the last output on its way through the pty
+	if s := screen.String(); !strings.Contains(s, "33 111") || !strings.Contains(s, "is-9") {
+		t.Errorf("screen lacks the PTY size or the output:\n%s", s)
 	}
 }
