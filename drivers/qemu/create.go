@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/berthvm/berth/hostport"
 	"io"
 	"os"
 	"runtime"
@@ -92,7 +93,7 @@ func (d *Driver) Create(ctx context.Context) (err error) {
 	if d.Accel == "" {
 		d.Accel = resolveAccel(ctx, d.qemuSystem(), d.AccelRequested)
 	}
-	if d.SSHPort, err = freePort(); err != nil {
+	if d.SSHPort, err = hostport.Pick(); err != nil {
 		return err
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/hostport"
 	"github.com/berthvm/berth/internal/testenv"
 )
 
@@ -218,7 +219,7 @@ func TestRealQEMUForwards(t *testing.T) {
 			t.Fatalf("RemoveForward #%d: %v", i+1, err)
 		}
 	}
-	if !portFree(f.HostPort) {
+	if !hostport.Free(f.HostPort) {
 		t.Errorf("port %d still taken after RemoveForward", f.HostPort)
 	}
 	// Another program on the port: QEMU's refusal becomes an error.
@@ -268,7 +269,7 @@ func TestRealQEMUAccelProbe(t *testing.T) {
 
 func freePortT(t *testing.T) int {
 	t.Helper()
-	p, err := freePort()
+	p, err := hostport.Pick()
 	if err != nil {
 		t.Fatal(err)
 	}

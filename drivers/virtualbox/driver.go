@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/berthvm/berth/hostport"
 	"io"
 	"os"
 	"path/filepath"
@@ -180,7 +181,7 @@ func (d *Driver) Create(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	if d.SSHPort, err = freePort(); err != nil {
+	if d.SSHPort, err = hostport.Pick(); err != nil {
 		return err
 	}
 	steps := []struct {
@@ -237,7 +238,7 @@ func (d *Driver) SSHEndpoint(context.Context) (drivers.Endpoint, error) {
 // call; a VM that is already running makes startvm fail with a lock error,
 // and then the state decides.
 func (d *Driver) Start(ctx context.Context) error {
-	if !portFree(d.SSHPort) {
+	if !hostport.Free(d.SSHPort) {
 		// Taken by the running VM itself, or by another program while
 		// the VM was off.
 		st, err := d.State(ctx)
@@ -291,7 +292,7 @@ func (d *Driver) logDir() string { return filepath.Join(d.base.Dir, vmFolder, d.
 // moveSSHPort picks a new SSH port when another program took the old one
 // while the machine was stopped.
 func (d *Driver) moveSSHPort(ctx context.Context) error {
-	port, err := freePort()
+	port, err := hostport.Pick()
 	if err != nil {
 		return err
 	}
