@@ -65,6 +65,8 @@ bench:
 	# Images: pull+unpack of a ~100 MB 5-layer image from a local registry,
 	# berth vs docker pull (needs root, docker-registry and the Docker Engine).
 	$(GO) run ./internal/testimages/cmd/imagebench
+	# Containers: start-to-exit of `true`, berth vs runc vs docker run; 50 at once.
+	scripts/bench-containers.sh
 
 clean:
 	rm -rf bin build agentbin/files/*.gz
