@@ -254,3 +254,53 @@ func TestSurvivesAgentRestart(t *testing.T) {
 		t.Errorf("logs after agent restart = %q", got)
 	}
 }
+
+func TestRestartPolicy(t *testing.T) {
+	rt := newTestRuntime(t)
+	ctx := context.Background()
+	id := startDetached(t, rt, "exit 3", func(s *Spec) { s.RestartPolicy = RestartPolicy{Name: "on-failure", MaximumRetryCount: 2} })
+	deadline := time.Now().Add(30 * time.Second)
+	var st State
+	for time.Now().Before(deadline) {
+		st, _ = rt.state(id)
+		if st.Status == StatusExited && st.RestartCount == 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rt.waitMonitorGone(rt.entries[id], 10*time.Second)
+	st, _ = rt.state(id)
+	if st.Status != StatusExited || st.RestartCount != 2 || st.ExitCode != 3 {
+		t.Errorf("on-failure:2 ended as %+v, want exited 3 after 2 restarts", st)
+	}
+
+	// always: a killed container comes back; stop ends it for good.
+	id2 := startDetached(t, rt, "sleep 1000", func(s *Spec) { s.RestartPolicy = RestartPolicy{Name: "always"} })
+	time.Sleep(200 * time.Millisecond)
+	first, _ := rt.state(id2)
+	if err := rt.Kill(ctx, id2, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for time.Now().Before(deadline) {
+		st, _ = rt.state(id2)
+		if st.Status == StatusRunning && st.Pid != first.Pid {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st.Status != StatusRunning || st.RestartCount != 1 {
+		t.Fatalf("always after kill: %+v, want running again", st)
+	}
+	// The restarted container survives an agent restart too.
+	rt2, err := New(ctx, rt.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt2.Stop(ctx, id2, 0, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if st, _ := rt2.state(id2); st.Status != StatusExited {
+		t.Errorf("always after stop: %+v, want exited", st)
+	}
+}

@@ -24,9 +24,18 @@ import (
 type Runtime struct {
 	dir string
 
-	mu      sync.Mutex
-	entries map[string]*entry
-	execs   map[string]*execInstance
+	mu       sync.Mutex
+	entries  map[string]*entry
+	execs    map[string]*execInstance
+	onRemove func(Spec)
+}
+
+// OnRemove sets fn to be called after each container is removed, also by
+// --rm (the agent releases the container's image with it).
+func (r *Runtime) OnRemove(fn func(Spec)) {
+	r.mu.Lock()
+	r.onRemove = fn
+	r.mu.Unlock()
 }
 
 // entry is the in-memory side of one container.
@@ -693,7 +702,11 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 	delete(r.entries, id)
 	final, _ := r.state(id)
 	e.lastState = &final
+	hook := r.onRemove
 	r.mu.Unlock()
+	if hook != nil {
+		defer hook(e.spec)
+	}
 	var errs []error
 	if root, err := CgroupRoot(); err == nil {
 		if err := removeCgroup(filepath.Join(root, cgroupParent, id)); err != nil {

@@ -22,7 +22,7 @@ type backends struct {
 func openBackends(ctx context.Context, stateDir string) *backends {
 	b := &backends{}
 	b.images, b.imagesErr = image.Open(filepath.Join(stateDir, "images"), image.Options{})
-	b.containers, b.ctrErr = openContainers(ctx, filepath.Join(stateDir, "containers"))
+	b.containers, b.ctrErr = openContainers(ctx, filepath.Join(stateDir, "containers"), b.images)
 	return b
 }
 

@@ -21,8 +21,17 @@ import (
 
 type containerRuntime = *container.Runtime
 
-func openContainers(ctx context.Context, dir string) (containerRuntime, error) {
-	return container.New(ctx, dir)
+// openContainers opens the container runtime; removed containers (also
+// by --rm) release their image.
+func openContainers(ctx context.Context, dir string, images *image.Store) (containerRuntime, error) {
+	rt, err := container.New(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	if images != nil {
+		rt.OnRemove(func(s container.Spec) { images.Release(s.ImageID, s.ID) })
+	}
+	return rt, nil
 }
 
 // containerRoutes are Docker's container and exec endpoints.
@@ -372,9 +381,6 @@ func (s *Server) removeContainer(w http.ResponseWriter, r *http.Request) error {
 			return Errorf(http.StatusConflict, "cannot remove container %q: container is running: stop the container before removing or force remove", "/"+info.Spec.Name)
 		}
 		return containerError(err)
-	}
-	if images, err := s.imageStore(); err == nil {
-		images.Release(info.Spec.ImageID, info.Spec.ID)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
