@@ -214,4 +214,3 @@ func pssKB(pid int) int {
 	}
 	return 0
 }
-
