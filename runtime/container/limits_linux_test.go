@@ -27,7 +27,7 @@ func TestLimits(t *testing.T) {
 	}
 	rt := newTestRuntime(t)
 	t.Run("memory limit OOM-kills", func(t *testing.T) {
-		res := runContainer(t, rt, ImageConfig{}, sh("cat /sys/fs/cgroup/memory.max; dd if=/dev/zero of=/dev/null bs=200M count=1; echo survived"),
+		res := runContainer(t, rt, ImageConfig{}, sh("cat /sys/fs/cgroup/memory.max; exec dd if=/dev/zero of=/dev/null bs=200M count=1"),
 			func(s *Spec) { s.Resources.Memory = 32 << 20 })
 		if res.stdout != "33554432\n" || res.state.ExitCode != 137 || !res.state.OOMKilled {
 			t.Errorf("output %q, state %+v; want memory.max 33554432, exit 137 and OOMKilled", res.stdout, res.state)
