@@ -53,7 +53,7 @@ func registryAgent(t *testing.T) (*client.Client, string) {
 		t.Fatalf("build agent: %v\n%s", err, out)
 	}
 	sock := filepath.Join(dir, "agent.sock")
-	agent := exec.Command(bin, "serve", "--socket", sock, "--state-dir", filepath.Join(dir, "state"), "--log-file", "-")
+	agent := exec.Command(bin, "serve", "--socket", sock, "--state-dir", filepath.Join(dir, "state"))
 	var logs bytes.Buffer
 	agent.Stderr = &logs
 	if err := agent.Start(); err != nil {
