@@ -40,6 +40,14 @@ func openInRoot(rootFd int, name string, dir bool) (int, error) {
 	}
 	defer unix.Close(pfd)
 	base := path.Base(name)
+	// A dangling symlink (pointing outside, or nowhere) is no mount target:
+	// replace it with a real entry.
+	var st unix.Stat_t
+	if unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		if err := unix.Unlinkat(pfd, base, 0); err != nil {
+			return -1, fmt.Errorf("replace dangling symlink %s in container root: %w", name, err)
+		}
+	}
 	if dir {
 		err = unix.Mkdirat(pfd, base, 0o755)
 	} else {

@@ -1,0 +1,76 @@
+package container
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMountTargetsStayInRoot: an image whose /etc/hosts and /proc are
+// symlinks pointing at host paths gets its mounts inside its own root.
+func TestMountTargetsStayInRoot(t *testing.T) {
+	rt := newTestRuntime(t)
+	hostDir := t.TempDir()
+	hostFile := filepath.Join(hostDir, "hosts-target")
+	hostProc := filepath.Join(hostDir, "proc-target")
+	if err := os.Mkdir(hostProc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	layer := t.TempDir()
+	os.MkdirAll(filepath.Join(layer, "etc"), 0o755)
+	if err := os.Symlink(hostFile, filepath.Join(layer, "etc", "hosts")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(hostProc, filepath.Join(layer, "proc")); err != nil {
+		t.Fatal(err)
+	}
+	res := runContainer(t, rt, ImageConfig{}, sh("cat /etc/hosts | head -1; cat /proc/1/comm"), func(s *Spec) {
+		s.LowerDirs = []string{layer, busyboxRootfs(t)}
+	})
+	if res.startErr != nil {
+		t.Fatalf("start: %v", res.startErr)
+	}
+	if !strings.HasPrefix(res.stdout, "127.0.0.1\tlocalhost\n") || !strings.HasSuffix(res.stdout, "cat\n") {
+		t.Errorf("container's /etc/hosts: %q", res.stdout)
+	}
+	if _, err := os.Stat(hostFile); err == nil {
+		t.Errorf("the host file %s was created through the image's symlink", hostFile)
+	}
+	if des, _ := os.ReadDir(hostProc); len(des) != 0 {
+		t.Errorf("something was mounted on the host's %s", hostProc)
+	}
+}
+
+// TestAgentBinarySealed: the processes that enter containers run from a
+// sealed in-memory copy of the agent, which cannot be written
+// (CVE-2019-5736), not from the agent's file.
+func TestAgentBinarySealed(t *testing.T) {
+	rt := newTestRuntime(t)
+	id := startDetached(t, rt, "exec sleep 1000", nil)
+	time.Sleep(100 * time.Millisecond)
+	info, err := rt.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join("/proc", itoa(info.State.MonitorPid), "exe")
+	target, err := os.Readlink(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(target, "/memfd:berth-agent") {
+		t.Errorf("monitor runs from %q, want the sealed memfd copy", target)
+	}
+	f, err := os.OpenFile(exe, os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.Write([]byte("x"))
+		f.Close()
+	}
+	if err == nil {
+		t.Error("writing to the monitor's executable succeeded")
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
