@@ -73,6 +73,7 @@ func Run(opts Options) (*Registry, error) {
 		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		cancel()
 		os.RemoveAll(dir)
