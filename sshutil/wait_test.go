@@ -96,10 +96,13 @@ func TestWaitForSSHServerComesUp(t *testing.T) {
 	eachServer(t, func(t *testing.T, kind string) {
 		srv, target := setup(t, kind)
 		srv.Stop()
+		restarted := make(chan struct{})
 		go func() {
+			defer close(restarted)
 			time.Sleep(1500 * time.Millisecond)
 			srv.Restart(t, false)
 		}()
+		defer func() { <-restarted }()
 		c, err := sshutil.WaitForSSH(testContext(t), target, sshutil.WaitOptions{Timeout: 30 * time.Second})
 		if err != nil {
 			t.Fatalf("WaitForSSH: %v", err)

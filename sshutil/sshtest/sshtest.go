@@ -101,17 +101,21 @@ func Start(t testing.TB, kind, authorizedKey string) *Server {
 }
 
 // Restart stops the server and starts it again on the same port; with
-// newHostKey it first replaces its host key (a re-created machine).
+// newHostKey it first replaces its host key (a re-created machine). It
+// reports failures with t.Errorf, so that a test may call it from another
+// goroutine (a machine that comes up later); such a test waits for it to
+// return before it ends.
 func (s *Server) Restart(t testing.TB, newHostKey bool) {
 	t.Helper()
 	s.stop()
 	if newHostKey {
 		if err := s.newHostKey(); err != nil {
-			t.Fatalf("sshtest: %v", err)
+			t.Errorf("sshtest: %v", err)
+			return
 		}
 	}
 	if err := s.start(); err != nil {
-		t.Fatalf("sshtest: restart %s: %v", s.Kind, err)
+		t.Errorf("sshtest: restart %s: %v", s.Kind, err)
 	}
 }
 
