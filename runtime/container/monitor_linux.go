@@ -66,6 +66,7 @@ type monitor struct {
 	finished  bool
 	started   bool
 	handlers  sync.WaitGroup
+	ports     *portProxy // the published ports of the current run
 	exitedRun chan struct{}
 }
 
@@ -199,7 +200,14 @@ func (m *monitor) runOnce(reply chan ctlReply) (State, error) {
 			reply <- r
 		}
 	}
-	cmd, done, err := m.startProcess()
+	px, err := listenPorts(m.spec.Ports)
+	var cmd *exec.Cmd
+	var done chan struct{}
+	if err == nil {
+		if cmd, done, err = m.startProcess(); err != nil {
+			px.close()
+		}
+	}
 	if err != nil {
 		code := exitSetupFailed
 		var ie *initError
@@ -220,7 +228,15 @@ func (m *monitor) runOnce(reply chan ctlReply) (State, error) {
 		m.notifyExit(st)
 		return st, err
 	}
+	if err := px.serve(cmd.Process.Pid); err != nil {
+		cmd.Process.Kill()
+		m.ports = px
+		st := m.waitProcess(cmd, done)
+		answer(ctlReply{Error: err.Error(), Code: exitSetupFailed})
+		return st, err
+	}
 	answer(ctlReply{})
+	m.ports = px
 	st := m.waitProcess(cmd, done)
 	return st, nil
 }
@@ -514,6 +530,11 @@ func (m *monitor) pump(f *os.File, stream string) {
 // records how it ended.
 func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 	werr := cmd.Wait()
+	if m.ports != nil {
+		// Free the machine ports before anyone hears of the exit.
+		m.ports.close()
+		m.ports = nil
+	}
 	code := 0
 	if werr != nil {
 		var ee *exec.ExitError

@@ -163,6 +163,9 @@ func (r *Runtime) Create(ctx context.Context, spec Spec) (Info, error) {
 	if len(spec.LowerDirs) == 0 {
 		return Info{}, errors.New("create container: the image has no layers")
 	}
+	if err := CheckPorts(spec.Ports); err != nil {
+		return Info{}, fmt.Errorf("create container: %w", err)
+	}
 	spec.Name = strings.TrimPrefix(spec.Name, "/")
 	if spec.Name != "" && !ValidName(spec.Name) {
 		return Info{}, fmt.Errorf("invalid container name %q, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", spec.Name)

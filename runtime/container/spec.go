@@ -73,4 +73,6 @@ type Spec struct {
 	RestartPolicy   RestartPolicy     `json:"RestartPolicy"`
 	AutoRemove      bool              `json:"AutoRemove"`
 	Labels          map[string]string `json:"Labels,omitempty"`
+	// Ports are the published ports (-p).
+	Ports []PortBinding `json:"Ports,omitempty"`
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/berthvm/berth/runtime/image"
 	"github.com/docker/go-units"
 	ctypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"golang.org/x/sys/unix"
 )
 
@@ -122,9 +123,6 @@ func checkHostConfig(hc *ctypes.HostConfig) error {
 	if len(hc.Binds) > 0 || len(hc.Mounts) > 0 {
 		bad = append(bad, "volumes and bind mounts (-v, --mount)")
 	}
-	if len(hc.PortBindings) > 0 {
-		bad = append(bad, "published ports (-p)")
-	}
 	if hc.Privileged {
 		bad = append(bad, "--privileged")
 	}
@@ -167,6 +165,11 @@ func specFromRequest(id, name string, cfg *ctypes.Config, hc *ctypes.HostConfig,
 		},
 		AutoRemove: hc.AutoRemove,
 	}
+	ports, err := portsFromRequest(hc, ic.ExposedPorts, cfg.ExposedPorts)
+	if err != nil {
+		return spec, err
+	}
+	spec.Ports = ports
 	if hc.PidsLimit != nil && *hc.PidsLimit > 0 {
 		spec.Resources.PidsLimit = *hc.PidsLimit
 	}
@@ -479,7 +482,7 @@ func summaryOf(c container.Info) ctypes.Summary {
 		ImageID: c.Spec.ImageID,
 		Command: strings.Join(c.Spec.Args, " "),
 		Created: c.Spec.Created.Unix(),
-		Ports:   []ctypes.PortSummary{},
+		Ports:   portSummaries(c.Spec.Ports),
 		Labels:  c.Spec.Labels,
 		State:   ctypes.ContainerState(c.State.Status),
 		Status:  statusText(c.State),
@@ -544,6 +547,7 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 		Platform:     "linux",
 		HostConfig: &ctypes.HostConfig{
 			NetworkMode:   "none",
+			PortBindings:  portMap(c.Spec.Ports),
 			AutoRemove:    c.Spec.AutoRemove,
 			RestartPolicy: ctypes.RestartPolicy{Name: ctypes.RestartPolicyMode(c.Spec.RestartPolicy.Name), MaximumRetryCount: c.Spec.RestartPolicy.MaximumRetryCount},
 			Resources: ctypes.Resources{
@@ -552,7 +556,8 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 				PidsLimit: &c.Spec.Resources.PidsLimit,
 			},
 		},
-		Mounts: []ctypes.MountPoint{},
+		Mounts:          []ctypes.MountPoint{},
+		NetworkSettings: &ctypes.NetworkSettings{Ports: network.PortMap{}},
 		Config: &ctypes.Config{
 			Hostname:   c.Spec.Hostname,
 			User:       c.Spec.Config.User,
@@ -566,6 +571,9 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 			WorkingDir: c.Spec.WorkingDir,
 			Labels:     c.Spec.Labels,
 		},
+	}
+	if st.Running() {
+		resp.NetworkSettings.Ports = portMap(c.Spec.Ports)
 	}
 	if c.Spec.NoNewPrivileges {
 		resp.HostConfig.SecurityOpt = []string{"no-new-privileges"}
