@@ -44,9 +44,8 @@ type Client struct {
 	http    *http.Client
 	cmd     string
 
-	mu    sync.Mutex
-	last  *sshutil.StreamConn // the newest dial-stdio session
-	extra []*sshutil.Client   // more connections, for servers with one session each
+	mu   sync.Mutex
+	last *sshutil.StreamConn // the newest dial-stdio session
 }
 
 // New reaches the agent through ssh, which the caller keeps and closes,
@@ -85,13 +84,10 @@ func New(ctx context.Context, ssh *sshutil.Client, opts Options) (*Client, error
 }
 
 // dial opens one stream to the agent: a new SSH session running
-// dial-stdio, on the shared connection when it has a free session. Old
-// dropbear servers allow one command session per connection (see
-// sshutil.MaxSessions): then idle keep-alive streams are closed to free
-// it, and a stream needed while another is busy (a hijacked attach next
-// to a wait) gets a connection of its own.
+// dial-stdio (sshutil gives servers that allow one session per connection
+// a connection per session).
 func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	sc, err := c.stream(ctx)
+	sc, err := c.ssh.Stream(ctx, c.cmd)
 	if err != nil {
 		return nil, &Error{Machine: c.opts.Machine, Stage: StageSSH, Err: err}
 	}
@@ -99,47 +95,6 @@ func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	c.last = sc
 	c.mu.Unlock()
 	return sc, nil
-}
-
-// busyWait is how long a dial waits for a free session before it frees
-// idle ones or opens another connection.
-const busyWait = 300 * time.Millisecond
-
-func (c *Client) stream(ctx context.Context) (*sshutil.StreamConn, error) {
-	try := func(conn *sshutil.Client, wait time.Duration) (*sshutil.StreamConn, bool, error) {
-		tctx, cancel := context.WithTimeout(ctx, wait)
-		defer cancel()
-		sc, err := conn.Stream(tctx, c.cmd)
-		if err != nil && ctx.Err() == nil && tctx.Err() != nil {
-			return nil, true, err // no free session in time
-		}
-		return sc, false, err
-	}
-	c.mu.Lock()
-	conns := append([]*sshutil.Client{c.ssh}, c.extra...)
-	c.mu.Unlock()
-	for _, conn := range conns {
-		sc, busy, err := try(conn, busyWait)
-		if !busy {
-			return sc, err
-		}
-	}
-	// Idle keep-alive streams may hold the sessions: close them and retry.
-	c.closeIdle()
-	for _, conn := range conns {
-		sc, busy, err := try(conn, 3*busyWait)
-		if !busy {
-			return sc, err
-		}
-	}
-	extra, err := sshutil.Dial(ctx, c.ssh.Target())
-	if err != nil {
-		return nil, fmt.Errorf("open another ssh connection: %w", err)
-	}
-	c.mu.Lock()
-	c.extra = append(c.extra, extra)
-	c.mu.Unlock()
-	return extra.Stream(ctx, c.cmd)
 }
 
 func (c *Client) closeIdle() {
@@ -237,12 +192,6 @@ func (c *Client) SSH() *sshutil.Client { return c.ssh }
 // client made it (ForMachine).
 func (c *Client) Close() error {
 	c.closeIdle()
-	c.mu.Lock()
-	for _, e := range c.extra {
-		e.Close()
-	}
-	c.extra = nil
-	c.mu.Unlock()
 	if c.ownsSSH {
 		return c.ssh.Close()
 	}
