@@ -56,7 +56,7 @@ deb_of() {
       fi
       if ! (cd "$tmp" && apt-get download -q "$pkg=$ver" >/dev/null 2>"$tmp/err"); then
         local avail
-        avail=$(apt-cache madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); printf "%s ", $2}')
+        avail=$(apt-cache madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); printf "%s%s", sep, $2; sep = ", "}')
         sed 's/^/  apt: /' "$tmp/err" | grep -v 'unsandboxed' >&2 || true
         rm -rf "$tmp"
         die "package $pkg version $ver (pinned in scripts/iso/packages) is not available from apt; available: ${avail:-none}. Pin an available version (scripts/iso/pin.sh pins apt's candidates) and rebuild."
