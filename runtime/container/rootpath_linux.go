@@ -3,7 +3,6 @@ package container
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"strings"
 
@@ -82,10 +81,4 @@ func mountInRoot(rootFd int, source, target, fstype string, flags uintptr, data 
 		return fmt.Errorf("mount %s on %s: %w", fstype, target, err)
 	}
 	return nil
-}
-
-// isDir reports whether path is a folder (false when missing).
-func isDir(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }
