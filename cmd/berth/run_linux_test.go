@@ -76,7 +76,7 @@ func registryAgent(t *testing.T) (*client.Client, string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	api, err := client.New(client.WithHost("unix://"+sock))
+	api, err := client.New(client.WithHost("unix://" + sock))
 	if err != nil {
 		t.Fatal(err)
 	}
