@@ -53,28 +53,47 @@ func registryAgent(t *testing.T) (*client.Client, string) {
 		t.Fatalf("build agent: %v\n%s", err, out)
 	}
 	sock := filepath.Join(dir, "agent.sock")
-	agent := exec.Command(bin, "serve", "--socket", sock, "--state-dir", filepath.Join(dir, "state"))
-	var logs bytes.Buffer
-	agent.Stderr = &logs
-	if err := agent.Start(); err != nil {
-		t.Fatal(err)
+	var (
+		agent *exec.Cmd
+		logs  bytes.Buffer
+	)
+	startAgent := func(bin string) {
+		agent = exec.Command(bin, "serve", "--socket", sock, "--state-dir", filepath.Join(dir, "state"))
+		agent.Stderr = &logs
+		if err := agent.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; ; i++ {
+			if c, err := net.Dial("unix", sock); err == nil {
+				c.Close()
+				break
+			}
+			if i > 200 {
+				t.Fatalf("agent did not listen: %s", logs.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
-	t.Cleanup(func() {
+	stopAgent := func() {
 		agent.Process.Signal(unix.SIGTERM)
 		agent.Wait()
+	}
+	startAgent(bin)
+	t.Cleanup(func() {
+		stopAgent()
 		if t.Failed() {
 			t.Logf("agent log:\n%s", logs.String())
 		}
 	})
-	for i := 0; ; i++ {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			break
+	// upgradeAgent replaces the running agent with a new build of it.
+	upgradeAgent = func() {
+		stopAgent()
+		next := filepath.Join(dir, "berth-agent-next")
+		build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/version.Version=9.9.9-next", "-o", next, "../berth-agent")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build agent: %v\n%s", err, out)
 		}
-		if i > 200 {
-			t.Fatalf("agent did not listen: %s", logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+		startAgent(next)
 	}
 	api, err := client.New(client.WithHost("unix://" + sock))
 	if err != nil {
@@ -91,6 +110,48 @@ func registryAgent(t *testing.T) (*client.Client, string) {
 		os.RemoveAll(dir)
 	})
 	return api, reg.Host
+}
+
+// upgradeAgent is set by registryAgent: it stops the agent and starts a
+// new build of it on the same state.
+var upgradeAgent func()
+
+// TestContainersOutliveAgentUpgrade: a running container keeps running
+// while the agent is replaced by a new build, and the new agent finds it,
+// its log and, once it exits, its exit code.
+func TestContainersOutliveAgentUpgrade(t *testing.T) {
+	api, reg := registryAgent(t)
+	ctx := context.Background()
+	var out, errOut bytes.Buffer
+	err := runContainer(ctx, api, runOptions{Image: reg + "/busybox", Detach: true, Name: "keep",
+		Args: []string{"sh", "-c", "echo before; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo after; exit 6"}}, nil, &out, &errOut)
+	if err != nil {
+		t.Fatalf("run -d: %v %s", err, errOut.String())
+	}
+	before, err := api.ContainerInspect(ctx, "keep", client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upgradeAgent()
+	after, err := api.ContainerInspect(ctx, "keep", client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.Container.State.Running || after.Container.State.Pid != before.Container.State.Pid {
+		t.Fatalf("after the agent upgrade: running %v pid %d, want running pid %d", after.Container.State.Running, after.Container.State.Pid, before.Container.State.Pid)
+	}
+	out.Reset()
+	if err := execInContainer(ctx, api, execOptions{Container: "keep", Args: []string{"touch", "/tmp/go"}}, nil, &out, &errOut); err != nil {
+		t.Fatalf("exec after upgrade: %v", err)
+	}
+	var codes bytes.Buffer
+	if err := waitContainers(ctx, api, []string{"keep"}, &codes); err != nil || codes.String() != "6\n" {
+		t.Errorf("wait after upgrade: %q, %v; want 6", codes.String(), err)
+	}
+	out.Reset()
+	if err := containerLogs(ctx, api, logsOptions{Container: "keep", Tail: "all"}, &out, &errOut); err != nil || out.String() != "before\nafter\n" {
+		t.Errorf("logs across the upgrade: %q, %v", out.String(), err)
+	}
 }
 
 func codeOf(err error) int {
