@@ -112,7 +112,9 @@ func containerConfig(opts runOptions, getenv func(string) (string, bool)) (*ctyp
 	if opts.Entrypoint != nil {
 		cfg.Entrypoint = []string{*opts.Entrypoint}
 	}
-	hc := &ctypes.HostConfig{AutoRemove: opts.Remove, NetworkMode: "none"}
+	// Attached, berth removes the container itself once it has its exit
+	// code; detached, the agent does.
+	hc := &ctypes.HostConfig{AutoRemove: opts.Remove && opts.Detach, NetworkMode: "none"}
 	if opts.Memory != "" {
 		n, err := units.RAMInBytes(opts.Memory)
 		if err != nil || n <= 0 {
@@ -220,15 +222,10 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 		attached = &res.HijackedResponse
 		defer attached.Close()
 	}
-	cond := ctypes.WaitConditionNextExit
-	if opts.Remove {
-		cond = ctypes.WaitConditionRemoved
-	}
-	waitCtx, cancelWait := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelWait()
-	waited := api.ContainerWait(waitCtx, id, client.ContainerWaitOptions{Condition: cond})
-
 	if _, err := api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		if opts.Remove {
+			api.ContainerRemove(context.WithoutCancel(ctx), id, client.ContainerRemoveOptions{Force: true})
+		}
 		return exitWith(startErrorCode(err), stderr, err)
 	}
 	if opts.Detach {
@@ -266,20 +263,28 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 	}
 	<-outDone
 	restore()
+	// The stream ends when the container does: its state says how. (One
+	// connection at a time besides the stream: each is an SSH session.)
+	waited := api.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: ctypes.WaitConditionNotRunning})
+	var code int64
 	select {
 	case res := <-waited.Result:
 		if res.Error != nil && res.Error.Message != "" {
 			fmt.Fprintln(stderr, "berth: "+res.Error.Message)
 		}
-		if res.StatusCode != 0 {
-			return exitStatus(res.StatusCode)
-		}
-		return nil
+		code = res.StatusCode
 	case err := <-waited.Error:
 		return exitWith(125, stderr, fmt.Errorf("wait for container: %w", err))
-	case <-ctx.Done():
-		return ctx.Err()
 	}
+	if opts.Remove {
+		if _, err := api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true}); err != nil {
+			fmt.Fprintf(stderr, "berth: remove container: %v\n", err)
+		}
+	}
+	if code != 0 {
+		return exitStatus(code)
+	}
+	return nil
 }
 
 // exitWith prints err like docker does and exits with code.
