@@ -53,20 +53,23 @@ cross: agents
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/$$os-$$arch/berth$$ext ./cmd/berth; \
 	done
 
-# Until the QEMU end-to-end demo lands, demo builds and says what is missing.
-demo: build
-	@bin/berth version
-	@echo "make demo: the end-to-end demo (create a QEMU machine, run an image in it) is not wired yet." >&2
-	@exit 1
+# A machine called demo made with QEMU (reused when it exists), a command
+# run in it over SSH, and the time each step took. Installs QEMU when missing.
+demo:
+	scripts/deps.sh demo
+	$(MAKE) build iso
+	scripts/demo.sh
 
-# Benchmarks with figures the README quotes (ls of 100 machines: < 50 ms).
-bench:
+# Benchmarks: Go benchmarks (ls of 100 machines: < 50 ms), then the machine
+# lifecycle on real QEMU VMs into BENCHMARKS.md (scripts/bench.sh).
+bench: build iso
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./cmd/berth
 	# Images: pull+unpack of a ~100 MB 5-layer image from a local registry,
 	# berth vs docker pull (needs root, docker-registry and the Docker Engine).
 	$(GO) run ./internal/testimages/cmd/imagebench
 	# Containers: start-to-exit of `true`, berth vs runc vs docker run; 50 at once.
 	scripts/bench-containers.sh
+	scripts/bench.sh
 
 clean:
 	rm -rf bin build agentbin/files/*.gz
