@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/berthvm/berth/internal/testenv"
+)
+
+// qemuCreateArgs creates a small TCG machine booting iso.
+func qemuCreateArgs(iso, name string) []string {
+	return []string{"create", "-d", "qemu", "--qemu-iso", iso, "--qemu-accel", "tcg",
+		"--qemu-cpus", "1", "--qemu-memory", "512", "--qemu-disk-size", "1000", name}
+}
+
+func wantStatus(t *testing.T, root, name, want string) {
+	t.Helper()
+	if got := strings.TrimSpace(mustBerth(t, root, "status", name)); got != want {
+		t.Fatalf("status %s = %q, want %q", name, got, want)
+	}
+}
+
+func sshPortOf(t *testing.T, root, name string) int {
+	t.Helper()
+	p, err := strconv.Atoi(strings.TrimSpace(mustBerth(t, root, "inspect", "-f", "{{.Driver.SSHPort}}", name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestQEMUEndToEnd drives one berth-os machine through the commands and
+// the faults of its life, through the CLI.
+func TestQEMUEndToEnd(t *testing.T) {
+	testenv.NeedQEMU(t)
+	iso := testenv.ISO(t)
+	root := t.TempDir()
+	const name = "e2e"
+	killOnCleanup(t, root, name)
+
+	r := berth(t, root, "", qemuCreateArgs(iso, name)...)
+	if r.code != 0 {
+		t.Fatalf("create: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"(e2e)", "s starting the VM...", "s waiting for SSH..."} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("create's steps %q lack %q", r.stderr, want)
+		}
+	}
+	if !strings.Contains(r.stdout, "Machine e2e is ready in ") {
+		t.Errorf("create printed %q", r.stdout)
+	}
+	t.Logf("create:\n%s%s", r.stderr, r.stdout)
+	wantStatus(t, root, name, "Running")
+	if got := mustBerth(t, root, "ls", "--format", "{{.Name}} {{.DriverName}} {{.State}}"); got != "e2e qemu Running\n" {
+		t.Errorf("ls = %q", got)
+	}
+	if got := mustBerth(t, root, "ip", name); got != "127.0.0.1\n" {
+		t.Errorf("ip = %q", got)
+	}
+	if got := mustBerth(t, root, "ssh", name, "--", "cat", "/etc/os-release"); !strings.Contains(got, "ID=berth-os") {
+		t.Errorf("os-release = %q", got)
+	}
+	mustBerth(t, root, "ssh", name, "--", "sh", "-c", "echo kept > /var/lib/berth/marker && sync")
+	marker := func() {
+		t.Helper()
+		if got := mustBerth(t, root, "ssh", name, "--", "cat", "/var/lib/berth/marker"); got != "kept\n" {
+			t.Fatalf("marker after a restart = %q, want kept", got)
+		}
+	}
+
+	// Stop is graceful: the guest powers off well before the kill timeout.
+	start := time.Now()
+	mustBerth(t, root, "stop", name)
+	if el := time.Since(start); el > 60*time.Second {
+		t.Errorf("stop took %s: the guest did not power off on the power button", el)
+	}
+	t.Logf("stop took %s", time.Since(start).Round(time.Millisecond))
+	wantStatus(t, root, name, "Stopped")
+
+	// Its SSH port taken meanwhile: start picks another one.
+	old := sshPortOf(t, root, name)
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	mustBerth(t, root, "start", name)
+	wantStatus(t, root, name, "Running")
+	if now := sshPortOf(t, root, name); now == old {
+		t.Errorf("start kept port %d that another program holds", old)
+	}
+	marker()
+
+	// Killed from outside: Stopped, and start brings it back with its data.
+	pid := qemuPID(root, name)
+	syscall.Kill(pid, syscall.SIGKILL)
+	waitDead(t, pid)
+	wantStatus(t, root, name, "Stopped")
+	mustBerth(t, root, "start", name)
+	marker()
+
+	mustBerth(t, root, "restart", name)
+	marker()
+	mustBerth(t, root, "kill", name)
+	wantStatus(t, root, name, "Stopped")
+
+	// A damaged disk and a missing ISO: clear errors, the folder intact.
+	dir := filepath.Join(root, "machines", name)
+	disk := filepath.Join(dir, "disk.qcow2")
+	if err := os.WriteFile(disk, []byte("not a qcow2 image"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = berth(t, root, "", "start", name)
+	if r.code == 0 || !strings.Contains(r.stderr, "data disk") || !strings.Contains(r.stderr, "damaged") {
+		t.Errorf("start with a damaged disk: exit %d, %q", r.code, r.stderr)
+	}
+	if err := os.Remove(filepath.Join(dir, "boot.iso")); err != nil {
+		t.Fatal(err)
+	}
+	r = berth(t, root, "", "start", name)
+	if r.code == 0 || !strings.Contains(r.stderr, "boot ISO") || !strings.Contains(r.stderr, "is missing") {
+		t.Errorf("start without its ISO: exit %d, %q", r.code, r.stderr)
+	}
+	for _, f := range []string{"config.json", "disk.qcow2", "seed.iso"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("a failed start lost %s: %v", f, err)
+		}
+	}
+	wantStatus(t, root, name, "Stopped")
+	mustBerth(t, root, "rm", "-y", name)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("rm left %s: %v", dir, err)
+	}
+}
+
+// TestQEMUCreateKilled kills the berth process in the middle of create,
+// once QEMU runs: rm then leaves no QEMU process behind.
+func TestQEMUCreateKilled(t *testing.T) {
+	testenv.NeedQEMU(t)
+	iso := testenv.ISO(t)
+	root := t.TempDir()
+	const name = "killed"
+	killOnCleanup(t, root, name)
+	bin := filepath.Join(t.TempDir(), "berth")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build berth: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-s", root}, qemuCreateArgs(iso, name)...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var pid int
+	for pid == 0 || !alive(pid) {
+		select {
+		case err := <-done:
+			t.Fatalf("create ended before QEMU ran: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		pid = qemuPID(root, name)
+	}
+	cmd.Process.Kill()
+	<-done
+	if !alive(pid) {
+		t.Fatalf("qemu %d died with the CLI: it must outlive berth", pid)
+	}
+	if got := mustBerth(t, root, "ls", "--format", "{{.Name}} {{.Error}}"); !strings.HasPrefix(got, name+" create did not finish") {
+		t.Errorf("ls after a killed create = %q, want the machine with its error", got)
+	}
+	mustBerth(t, root, "rm", "-y", name)
+	waitDead(t, pid)
+}
