@@ -46,6 +46,7 @@ func TestQEMUEndToEnd(t *testing.T) {
 	root := t.TempDir()
 	const name = "e2e"
 	killOnCleanup(t, root, name)
+	withSteps(t, wiredSteps) // the whole create: SSH, provisioning, agent
 
 	r := berth(t, root, "", qemuCreateArgs(iso, name)...)
 	if r.code != 0 {
@@ -151,13 +152,11 @@ func TestQEMUCreateKilled(t *testing.T) {
 	root := t.TempDir()
 	const name = "killed"
 	killOnCleanup(t, root, name)
-	bin := filepath.Join(t.TempDir(), "berth")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build berth: %v\n%s", err, out)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"-s", root}, qemuCreateArgs(iso, name)...)...)
+	// The test binary is berth itself in a child (see TestMain).
+	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"-s", root}, qemuCreateArgs(iso, name)...)...)
+	cmd.Env = append(os.Environ(), "BERTH_TEST_AS_MAIN=1")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
