@@ -182,3 +182,43 @@ func TestQEMUCreateKilled(t *testing.T) {
 	mustBerth(t, root, "rm", "-y", name)
 	waitDead(t, pid)
 }
+
+// TestQEMUCreateInterrupted sends SIGINT (Ctrl-C) to create once QEMU
+// runs: create exits 130 and leaves neither the machine nor QEMU.
+func TestQEMUCreateInterrupted(t *testing.T) {
+	testenv.NeedQEMU(t)
+	iso := testenv.ISO(t)
+	root := t.TempDir()
+	const name = "interrupted"
+	killOnCleanup(t, root, name)
+	cmd := exec.Command(os.Args[0], append([]string{"-s", root}, qemuCreateArgs(iso, name)...)...)
+	cmd.Env = append(os.Environ(), "BERTH_TEST_AS_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var pid int
+	for pid == 0 || !alive(pid) {
+		select {
+		case err := <-done:
+			t.Fatalf("create ended before QEMU ran: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		pid = qemuPID(root, name)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatal("create did not end within 2 minutes of SIGINT")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Errorf("create after SIGINT exited %d, want %d", code, exitInterrupted)
+	}
+	waitDead(t, pid)
+	if _, err := os.Stat(filepath.Join(root, "machines", name)); !os.IsNotExist(err) {
+		t.Errorf("an interrupted create left its machine folder: %v", err)
+	}
+}
