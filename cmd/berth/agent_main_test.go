@@ -21,11 +21,11 @@ var (
 // own files. It also runs in the child processes tests start as berth.
 func init() {
 	wiredSteps, wiredAgentStatus, wiredInspect = createSteps, agentStatus, agentInspectHook
-	createSteps.Provision, createSteps.AgentHealthy, agentStatus, agentInspectHook = nil, nil, nil, nil
+	createSteps.WaitSSH, createSteps.Provision, createSteps.AgentHealthy, agentStatus, agentInspectHook = nil, nil, nil, nil, nil
 }
 
 func TestAgentHooksWired(t *testing.T) {
-	if wiredSteps.Provision == nil || wiredSteps.AgentHealthy == nil || wiredAgentStatus == nil || wiredInspect == nil {
+	if wiredSteps.WaitSSH == nil || wiredSteps.Provision == nil || wiredSteps.AgentHealthy == nil || wiredAgentStatus == nil || wiredInspect == nil {
 		t.Error("agent.go did not wire the create steps, the ls column and inspect")
 	}
 	if createSteps.Provision != nil || agentStatus != nil {

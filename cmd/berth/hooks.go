@@ -12,6 +12,7 @@ import (
 // once the VM runs.
 var createSteps = machine.Steps{
 	MakeKey: makeMachineKey,
+	WaitSSH: waitMachineSSH,
 }
 
 // agentStatus fills the AGENT column of `berth ls` for a running machine,

@@ -51,8 +51,6 @@ func dialMachine(ctx context.Context, m *machine.Machine) (*sshutil.Client, erro
 // waitMachineSSH waits until m's SSH server answers (pinning its host key
 // at first contact); its timeout error quotes the machine's console log.
 // It fits machine.Steps.WaitSSH.
-//
-//lint:ignore U1000 the create and start sequence plugs it in with a driver that has a real VM (see hooks.go)
 func waitMachineSSH(ctx context.Context, m *machine.Machine) error {
 	t, err := machineTarget(ctx, m)
 	if err != nil {

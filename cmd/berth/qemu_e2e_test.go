@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/machine"
 )
 
 // qemuCreateArgs creates a small TCG machine booting iso.
@@ -46,7 +47,9 @@ func TestQEMUEndToEnd(t *testing.T) {
 	root := t.TempDir()
 	const name = "e2e"
 	killOnCleanup(t, root, name)
-	withSteps(t, wiredSteps) // the whole create: SSH, provisioning, agent
+	// The machine's part of create: its key and SSH (the agent's part is
+	// tested with the agent).
+	withSteps(t, machine.Steps{MakeKey: wiredSteps.MakeKey, WaitSSH: wiredSteps.WaitSSH})
 
 	r := berth(t, root, "", qemuCreateArgs(iso, name)...)
 	if r.code != 0 {
@@ -193,6 +196,8 @@ func TestQEMUCreateInterrupted(t *testing.T) {
 	killOnCleanup(t, root, name)
 	cmd := exec.Command(os.Args[0], append([]string{"-s", root}, qemuCreateArgs(iso, name)...)...)
 	cmd.Env = append(os.Environ(), "BERTH_TEST_AS_MAIN=1")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +220,7 @@ func TestQEMUCreateInterrupted(t *testing.T) {
 		t.Fatal("create did not end within 2 minutes of SIGINT")
 	}
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
-		t.Errorf("create after SIGINT exited %d, want %d", code, exitInterrupted)
+		t.Errorf("create after SIGINT exited %d, want %d; it printed:\n%s", code, exitInterrupted, stderr.String())
 	}
 	waitDead(t, pid)
 	if _, err := os.Stat(filepath.Join(root, "machines", name)); !os.IsNotExist(err) {

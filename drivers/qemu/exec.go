@@ -47,6 +47,11 @@ func (p program) Run(ctx context.Context, args ...string) ([]byte, error) {
 	// the wait should a child ever keep them open.
 	cmd.WaitDelay = 2 * time.Second
 	err = cmd.Run()
+	if err != nil && ctx.Err() != nil {
+		// Killed because ctx ended: say so, so that callers see
+		// context.Canceled (Ctrl-C) or DeadlineExceeded.
+		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
 	if err != nil {
 		return stdout.Bytes(), &RunError{Program: p.name, Args: args, Err: err, Stderr: strings.TrimSpace(stderr.String())}
 	}
