@@ -74,7 +74,8 @@ func TestQEMUEndToEnd(t *testing.T) {
 	if got := mustBerth(t, root, "ssh", name, "--", "cat", "/etc/os-release"); !strings.Contains(got, "ID=berth-os") {
 		t.Errorf("os-release = %q", got)
 	}
-	mustBerth(t, root, "ssh", name, "--", "sh", "-c", "echo kept > /var/lib/berth/marker && sync")
+	// Like OpenSSH, berth ssh joins its arguments into one shell command line.
+	mustBerth(t, root, "ssh", name, "--", "echo kept > /var/lib/berth/marker && sync")
 	marker := func() {
 		t.Helper()
 		if got := mustBerth(t, root, "ssh", name, "--", "cat", "/var/lib/berth/marker"); got != "kept\n" {
