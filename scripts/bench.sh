@@ -16,6 +16,7 @@ berth=$repo/bin/berth
 export BERTH_HOME=${BENCH_HOME:-$(mktemp -d /tmp/berth-bench.XXXXXX)}
 export BERTH_QEMU_ACCEL=${BERTH_QEMU_ACCEL:-tcg}
 mem=${BENCH_MEMORY:-512}
+machines=${BENCH_MACHINES:-10} # how many machines ls lists
 out=$repo/BENCHMARKS.md
 
 cleanup() {
@@ -53,7 +54,7 @@ for i in 1 2 3; do
 done
 boot_med=$(printf '%s\n' "${boots[@]}" | median)
 
-for i in $(seq 4 10); do # one after the other: the host is shared
+for i in $(seq 4 "$machines"); do # one after the other: the host is shared
   create "bench$i"
 done
 n=$("$berth" ls -q | wc -l)
