@@ -10,6 +10,8 @@ package testhost
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -52,7 +54,13 @@ func Start(t *testing.T, opts Options) *Host {
 	testenv.NeedCommand(t, "docker", "debootstrap")
 	image := ensureImage(t)
 
-	args := []string{"run", "-d", "-p", "127.0.0.1::22"}
+	// A name known before `docker run`, so that a run that fails after
+	// creating the container still has it removed.
+	var r [6]byte
+	_, _ = rand.Read(r[:])
+	name := "berth-testhost-" + hex.EncodeToString(r[:])
+	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name).Run() })
+	args := []string{"run", "-d", "--name", name, "-p", "127.0.0.1::22"}
 	if opts.NoSystemd {
 		args = append(args, image, "/bin/sh", "-c", "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e")
 	} else {
@@ -66,7 +74,6 @@ func Start(t *testing.T, opts Options) *Host {
 			logs, _ := exec.Command("docker", "logs", "--tail", "30", h.Container).CombinedOutput()
 			t.Logf("test host's console:\n%s", logs)
 		}
-		_ = exec.Command("docker", "rm", "-f", h.Container).Run()
 	})
 
 	dir := t.TempDir()
