@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/berthvm/berth/agentbin"
+	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testimages"
+	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/provision"
+)
+
+// TestContainersOnQEMU runs containers through the CLI on a berth-os
+// machine in QEMU: run (greeting, exit code, capabilities, OOM kill under
+// the machine's cgroup v2), run -d, ps, exec, logs, stop and rm.
+func TestContainersOnQEMU(t *testing.T) {
+	testenv.NeedQEMU(t)
+	iso := testenv.ISO(t)
+	agent := filepath.Join(t.TempDir(), "berth-agent")
+	build := exec.Command("go", "build", "-o", agent, "./cmd/berth-agent")
+	build.Dir = testenv.RepoRoot(t)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the agent: %v\n%s", err, out)
+	}
+	steps := wiredSteps
+	steps.Provision = func(ctx context.Context, m *machine.Machine) error {
+		_, err := provisionMachine(ctx, m, provision.Options{Machine: m.Name, Binary: func(unameM string) (*agentbin.Binary, error) {
+			return agentbin.FromFile(agent, runtime.GOARCH)
+		}})
+		return err
+	}
+	withSteps(t, steps)
+	root := t.TempDir()
+	killOnCleanup(t, root, "ctr")
+	mustBerth(t, root, "create", "-d", "qemu", "--qemu-iso", iso, "--qemu-accel", "tcg",
+		"--qemu-cpus", "1", "--qemu-memory", "768", "--qemu-disk-size", "1000", "ctr")
+
+	bb, err := testimages.Busybox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello, err := testimages.Hello(runtime.GOARCH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarball := filepath.Join(t.TempDir(), "images.tar")
+	f, err := os.Create(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testimages.WriteDockerArchive(f, map[string]v1.Image{"busybox:latest": bb, "hello:latest": hello}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	mustBerth(t, root, "load", "-m", "ctr", "-i", tarball)
+
+	steps2 := []struct {
+		args     []string
+		want     string
+		wantCode int
+	}{
+		{[]string{"run", "-m", "ctr", "--rm", "hello"}, testimages.Greeting, 0},
+		{[]string{"run", "-m", "ctr", "--rm", "busybox", "sh", "-c", "grep CapEff /proc/self/status; exit 7"}, "CapEff:\t00000000a80425fb\n", 7},
+		{[]string{"run", "-m", "ctr", "--rm", "--memory", "16m", "busybox", "sh", "-c", "exec dd if=/dev/zero of=/dev/null bs=64M count=1"}, "", 137},
+		{[]string{"run", "-m", "ctr", "-d", "--name", "svc", "busybox", "sh", "-c", "echo up; exec sleep 1000"}, "", 0},
+		{[]string{"exec", "-m", "ctr", "svc", "cat", "/proc/1/comm"}, "sleep\n", 0},
+		{[]string{"logs", "-m", "ctr", "svc"}, "up\n", 0},
+		{[]string{"ps", "-m", "ctr", "--format", "{{.Names}} {{.Command}}"}, "svc \"sh -c echo up; exec…\"\n", 0},
+		{[]string{"container", "stop", "-m", "ctr", "-t", "1", "svc"}, "svc\n", 0},
+		{[]string{"container", "rm", "-m", "ctr", "svc"}, "svc\n", 0},
+		{[]string{"ps", "-a", "-q", "-m", "ctr"}, "", 0},
+	}
+	for _, s := range steps2 {
+		r := berth(t, root, "", s.args...)
+		got := r.stdout
+		if s.args[1] == "-m" && s.args[0] == "run" && strings.Contains(strings.Join(s.args, " "), " -d ") {
+			got = "" // the container id
+		}
+		if got != s.want || r.code != s.wantCode {
+			t.Errorf("berth %s = %q (exit %d), want %q (exit %d); stderr %q", strings.Join(s.args, " "), r.stdout, r.code, s.want, s.wantCode, r.stderr)
+		}
+	}
+}
