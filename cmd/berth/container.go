@@ -10,6 +10,8 @@ import (
 
 	"github.com/moby/moby/client"
 	"github.com/urfave/cli/v2"
+
+	"github.com/berthvm/berth/drivers"
 )
 
 // containerCommand groups the container commands, as `docker container`
@@ -24,7 +26,7 @@ func containerCommand() *cli.Command {
    berth container rm -f web
    berth container inspect --format '{{.State.Status}}' web`,
 		Subcommands: []*cli.Command{
-			runCommand(), psCommand(), logsCommand(), execCommand(), waitCommand(),
+			runCommand(), psCommand(), logsCommand(), execCommand(), waitCommand(), portCommand(),
 			containerStartCommand(), containerStopCommand(), containerRestartCommand(),
 			containerKillCommand(), containerRmCommand(), containerInspectCommand(),
 		},
@@ -50,6 +52,40 @@ func eachContainer(c *cli.Context, verb string, fn func(ctx context.Context, api
 	})
 }
 
+// eachContainerForwarding is eachContainer for the commands that add or
+// remove the host forwards of published ports.
+func eachContainerForwarding(c *cli.Context, verb string, fn func(ctx context.Context, api *client.Client, pf drivers.PortForwarder, name string) error) error {
+	if c.NArg() < 1 {
+		return usagef("%s needs at least one CONTAINER", verb)
+	}
+	return withAgentForwarder(c, func(ctx context.Context, d *deps, api *client.Client, pf drivers.PortForwarder) error {
+		var errs []error
+		for _, n := range c.Args().Slice() {
+			if err := fn(ctx, api, pf, n); err != nil {
+				errs = append(errs, fmt.Errorf("%s %s: %w", verb, n, err))
+				continue
+			}
+			fmt.Fprintln(d.stdout, n)
+		}
+		return errors.Join(errs...)
+	})
+}
+
+// thenUnpublish runs op on container n, then removes its host forwards.
+func thenUnpublish(ctx context.Context, api *client.Client, pf drivers.PortForwarder, n string, op func() error) error {
+	var fwds []drivers.Forward
+	if pf != nil {
+		var err error
+		if fwds, err = containerForwards(ctx, api, n); err != nil {
+			return err
+		}
+	}
+	if err := op(); err != nil {
+		return err
+	}
+	return removeForwards(ctx, pf, fwds)
+}
+
 func timeoutFlag() cli.Flag {
 	return &cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: 10, Usage: "`SECONDS` to wait for the container to stop before killing it"}
 }
@@ -60,9 +96,22 @@ func containerStartCommand() *cli.Command {
 		Description: "EXAMPLES:\n   berth container start -m dev web",
 		Flags:       []cli.Flag{machineFlag()},
 		Action: func(c *cli.Context) error {
-			return eachContainer(c, "start", func(ctx context.Context, api *client.Client, n string) error {
-				_, err := api.ContainerStart(ctx, n, client.ContainerStartOptions{})
-				return err
+			return eachContainerForwarding(c, "start", func(ctx context.Context, api *client.Client, pf drivers.PortForwarder, n string) error {
+				var fwds []drivers.Forward
+				if pf != nil {
+					var err error
+					if fwds, err = containerForwards(ctx, api, n); err != nil {
+						return err
+					}
+					if err := addForwards(ctx, pf, fwds); err != nil {
+						return err
+					}
+				}
+				if _, err := api.ContainerStart(ctx, n, client.ContainerStartOptions{}); err != nil {
+					removeForwards(ctx, pf, fwds)
+					return err
+				}
+				return nil
 			})
 		},
 	}
@@ -75,9 +124,11 @@ func containerStopCommand() *cli.Command {
 		Flags:       []cli.Flag{machineFlag(), timeoutFlag(), &cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "`SIGNAL` to stop with (default SIGTERM)"}},
 		Action: func(c *cli.Context) error {
 			t := c.Int("time")
-			return eachContainer(c, "stop", func(ctx context.Context, api *client.Client, n string) error {
-				_, err := api.ContainerStop(ctx, n, client.ContainerStopOptions{Timeout: &t, Signal: c.String("signal")})
-				return err
+			return eachContainerForwarding(c, "stop", func(ctx context.Context, api *client.Client, pf drivers.PortForwarder, n string) error {
+				return thenUnpublish(ctx, api, pf, n, func() error {
+					_, err := api.ContainerStop(ctx, n, client.ContainerStopOptions{Timeout: &t, Signal: c.String("signal")})
+					return err
+				})
 			})
 		},
 	}
@@ -118,9 +169,11 @@ func containerRmCommand() *cli.Command {
 		Description: "A running container is refused unless -f, which kills it first.\n\nEXAMPLES:\n   berth container rm -m dev web\n   berth container rm -f web",
 		Flags:       []cli.Flag{machineFlag(), &cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill and remove running containers"}},
 		Action: func(c *cli.Context) error {
-			return eachContainer(c, "rm", func(ctx context.Context, api *client.Client, n string) error {
-				_, err := api.ContainerRemove(ctx, n, client.ContainerRemoveOptions{Force: c.Bool("force")})
-				return err
+			return eachContainerForwarding(c, "rm", func(ctx context.Context, api *client.Client, pf drivers.PortForwarder, n string) error {
+				return thenUnpublish(ctx, api, pf, n, func() error {
+					_, err := api.ContainerRemove(ctx, n, client.ContainerRemoveOptions{Force: c.Bool("force")})
+					return err
+				})
 			})
 		},
 	}

@@ -53,6 +53,7 @@ var commands = []func() *cli.Command{
 	logsCommand,
 	execCommand,
 	waitCommand,
+	portCommand,
 	containerCommand,
 }
 

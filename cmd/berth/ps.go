@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -72,7 +73,25 @@ func rowOf(s ctypes.Summary, now time.Time) psRow {
 		CreatedAt:  created.Format("2006-01-02 15:04:05 -0700 MST"),
 		RunningFor: units.HumanDuration(now.Sub(created)) + " ago",
 		Status:     s.Status, State: string(s.State), Names: strings.Join(names, ","),
+		Ports: portsText(s.Ports),
 	}
+}
+
+// portsText is the PORTS column: "127.0.0.1:8080->80/tcp, 53/udp".
+func portsText(ports []ctypes.PortSummary) string {
+	var out []string
+	for _, p := range ports {
+		if p.PublicPort == 0 {
+			out = append(out, fmt.Sprintf("%d/%s", p.PrivatePort, p.Type))
+			continue
+		}
+		ip := "0.0.0.0"
+		if p.IP.IsValid() {
+			ip = p.IP.String()
+		}
+		out = append(out, fmt.Sprintf("%s->%d/%s", net.JoinHostPort(ip, strconv.Itoa(int(p.PublicPort))), p.PrivatePort, p.Type))
+	}
+	return strings.Join(out, ", ")
 }
 
 func listContainers(ctx context.Context, api *client.Client, opts psOptions, out io.Writer) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -17,6 +18,8 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+
+	"github.com/berthvm/berth/drivers"
 )
 
 type runOptions struct {
@@ -37,6 +40,11 @@ type runOptions struct {
 	CPUs       float64
 	PidsLimit  int64
 	Restart    string
+	Publish    []string // -p values
+	PublishAll bool     // -P
+	// Forwarder adds the host forwards of published ports; nil when the
+	// machine needs none.
+	Forwarder drivers.PortForwarder
 }
 
 func runCommand() *cli.Command {
@@ -53,7 +61,8 @@ EXAMPLES:
    berth run -m dev hello
    berth run --rm -it busybox sh
    berth run -d --name web --restart always busybox httpd -f
-   berth run --rm -e NAME=x --memory 64m --pids-limit 50 busybox env`,
+   berth run --rm -e NAME=x --memory 64m --pids-limit 50 busybox env
+   berth run -d -p 8080:80 nginx      # then open http://127.0.0.1:8080/`,
 		Flags: append([]cli.Flag{machineFlag(),
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"},
 			&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
@@ -66,6 +75,8 @@ EXAMPLES:
 			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as `USER` (name|uid[:group|gid])"},
 			&cli.StringFlag{Name: "entrypoint", Usage: "replace the image's entrypoint (\"\" clears it)"},
 			&cli.StringFlag{Name: "hostname", Usage: "the container's host name"},
+			&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a container port on this computer (`[HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]`)"},
+			&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish every port the image exposes on a free port"},
 		}, limitFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
@@ -77,12 +88,14 @@ EXAMPLES:
 				Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"), Name: c.String("name"),
 				Workdir: c.String("workdir"), User: c.String("user"), Hostname: c.String("hostname"),
 				Memory: c.String("memory"), CPUs: c.Float64("cpus"), PidsLimit: c.Int64("pids-limit"), Restart: c.String("restart"),
+				Publish: c.StringSlice("publish"), PublishAll: c.Bool("publish-all"),
 			}
 			if c.IsSet("entrypoint") {
 				ep := c.String("entrypoint")
 				opts.Entrypoint = &ep
 			}
-			return withAgent(c, func(ctx context.Context, d *deps, api *client.Client) error {
+			return withAgentForwarder(c, func(ctx context.Context, d *deps, api *client.Client, pf drivers.PortForwarder) error {
+				opts.Forwarder = pf
 				return runContainer(ctx, api, opts, d.stdin, d.stdout, d.stderr)
 			})
 		},
@@ -114,7 +127,14 @@ func containerConfig(opts runOptions, getenv func(string) (string, bool)) (*ctyp
 	}
 	// Attached, berth removes the container itself once it has its exit
 	// code; detached, the agent does.
-	hc := &ctypes.HostConfig{AutoRemove: opts.Remove && opts.Detach, NetworkMode: "none"}
+	hc := &ctypes.HostConfig{AutoRemove: opts.Remove && opts.Detach, NetworkMode: "none", PublishAllPorts: opts.PublishAll}
+	exposed, bindings, err := portBindings(opts.Publish)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(bindings) > 0 {
+		cfg.ExposedPorts, hc.PortBindings = exposed, bindings
+	}
 	if opts.Memory != "" {
 		n, err := units.RAMInBytes(opts.Memory)
 		if err != nil || n <= 0 {
@@ -193,6 +213,18 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 	if err != nil {
 		return err
 	}
+	if opts.Forwarder != nil {
+		// Forwards listen on 127.0.0.1 of this computer unless -p names
+		// another address.
+		for p, bs := range hc.PortBindings {
+			for i := range bs {
+				if !bs[i].HostIP.IsValid() {
+					bs[i].HostIP = netip.MustParseAddr("127.0.0.1")
+				}
+			}
+			hc.PortBindings[p] = bs
+		}
+	}
 	create := func() (client.ContainerCreateResult, error) {
 		return api.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: opts.Name})
 	}
@@ -212,6 +244,15 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 		return exitWith(125, stderr, err)
 	}
 	id := created.ID
+	fwds, err := publishOnHost(ctx, api, id, opts)
+	if err != nil {
+		api.ContainerRemove(context.WithoutCancel(ctx), id, client.ContainerRemoveOptions{Force: true})
+		return exitWith(125, stderr, err)
+	}
+	if !opts.Detach {
+		// The forwards live as long as this run does.
+		defer removeForwards(ctx, opts.Forwarder, fwds)
+	}
 
 	var attached *client.HijackedResponse
 	if !opts.Detach {
@@ -223,6 +264,7 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 		defer attached.Close()
 	}
 	if _, err := api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		removeForwards(ctx, opts.Forwarder, fwds)
 		if opts.Remove {
 			api.ContainerRemove(context.WithoutCancel(ctx), id, client.ContainerRemoveOptions{Force: true})
 		}
@@ -285,6 +327,27 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 		return exitStatus(code)
 	}
 	return nil
+}
+
+// publishOnHost checks that the host ports of the created container id
+// are free on this computer and forwards them to the machine.
+func publishOnHost(ctx context.Context, api *client.Client, id string, opts runOptions) ([]drivers.Forward, error) {
+	if opts.Forwarder == nil || (len(opts.Publish) == 0 && !opts.PublishAll) {
+		return nil, nil
+	}
+	fwds, err := containerForwards(ctx, api, id)
+	if err != nil {
+		return nil, fmt.Errorf("read the published ports: %w", err)
+	}
+	for _, f := range fwds {
+		if err := hostPortFree(f); err != nil {
+			return nil, err
+		}
+	}
+	if err := addForwards(ctx, opts.Forwarder, fwds); err != nil {
+		return nil, err
+	}
+	return fwds, nil
 }
 
 // exitWith prints err like docker does and exits with code.
