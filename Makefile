@@ -69,6 +69,9 @@ bench: build iso
 	$(GO) run ./internal/testimages/cmd/imagebench
 	# Containers: start-to-exit of `true`, berth vs runc vs docker run; 50 at once.
 	scripts/bench-containers.sh
+	# Published ports: HTTP GETs (a new connection each) through the port
+	# proxy to busybox httpd in a container, req/s (needs root).
+	$(GO) test -run '^$$' -bench PublishedPortHTTP -benchtime 2s ./runtime/container
 	scripts/bench.sh
 
 clean:
