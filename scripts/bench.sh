@@ -87,11 +87,11 @@ section=$(cat <<MD
 Measured by \`make bench\` (scripts/bench.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'):
 $(uname -sr), $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GiB,
 $(qemu-system-x86_64 --version | head -1), accelerator $BERTH_QEMU_ACCEL,
-machines of 1 CPU and $mem MB, berth $("$berth" version 2>/dev/null | head -1).
+machines of 1 CPU and $mem MB, $("$berth" version 2>/dev/null | head -1).
 
 | what | figure | target |
 |---|---|---|
-| create to SSH ready (median of 3: $(printf '%s ' "${creates[@]}")ms) | $(sec "$create_med") | |
+| create to ready: SSH up, agent provisioned and healthy (median of 3: $(printf '%s ' "${creates[@]}")ms) | $(sec "$create_med") | |
 | boot to SSH ready, \`berth start\` of a stopped machine (median of 3: $(printf '%s ' "${boots[@]}")ms) | $(sec "$boot_med") | |
 | create / boot | $(ratio "$create_med" "$boot_med") | at most 1.5 |
 | \`berth ls\` with $n machines, $running running (median of 5) | ${ls_med} ms | under 300 ms |
