@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: creates the QEMU machine "demo" (or reuses it when it exists),
-# runs `uname -a` in it over SSH and prints how long each step took.
+# runs `uname -a` in it over SSH, loads the hello image into it and runs it,
+# and prints how long each step took.
 # Expects bin/berth and the berth-os ISO (make build iso); run through
 # `make demo`, which installs QEMU and builds both first.
 set -euo pipefail
@@ -15,7 +16,7 @@ step() {
   local label=$1; shift
   local t0; t0=$(now)
   "$@"
-  timings+=("$(printf '%-28s %6.1fs' "$label" "$(( $(now) - t0 ))e-9")")
+  timings+=("$(printf '%-36s %6.1fs' "$label" "$(( $(now) - t0 ))e-9")")
 }
 
 state=$("$berth" status "$name" 2>/dev/null || true)
@@ -38,10 +39,21 @@ esac
 
 step "berth ssh $name -- uname -a" "$berth" ssh "$name" -- uname -a
 
+# An image to run. This machine has no internet, so the demo builds the
+# small "hello" image offline (from Go code and Debian's busybox-static) and
+# loads it into the machine; with a registry, `berth run` pulls instead.
+images=build/demo-images
+if [ ! -s "$images/hello.docker.tar" ]; then
+  step "build the hello image" go run ./internal/testimages/cmd/testimages save "$images" hello >/dev/null
+fi
+step "berth load -m $name -i hello.tar" "$berth" load -m "$name" -i "$images/hello.docker.tar"
+step "berth run -m $name --rm hello" "$berth" run -m "$name" --rm hello
+
 echo
 echo "timings:"
 printf '  %s\n' "${timings[@]}"
 echo
-echo "next: $berth ssh $name    (a shell in the machine)"
+echo "next: $berth run -m $name -it busybox sh   (after: $berth load -m $name -i $images/busybox.docker.tar)"
+echo "      $berth ssh $name    (a shell in the machine)"
 echo "      $berth ls           (all machines)"
 echo "      $berth rm $name     (remove it)"
