@@ -21,6 +21,8 @@ type initConfig struct {
 	UpperDir  string
 	WorkDir   string
 	Binds     []bindMount // files of the state folder bound into the container
+	Mounts    []Mount     // volumes, bind mounts and tmpfs mounts
+	ReadOnly  bool        // the root filesystem is read-only
 
 	Args            []string
 	Env             []string
@@ -230,6 +232,11 @@ func setupContainer(cfg *initConfig) error {
 	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
 		return fmt.Errorf("set hostname: %w", err)
 	}
+	if cfg.ReadOnly {
+		if err := unix.Mount("", "/", "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
+			return fmt.Errorf("make the root filesystem read-only: %w", err)
+		}
+	}
 	return loopbackUp()
 }
 
@@ -280,6 +287,43 @@ func mountSpecial(cfg *initConfig) error {
 		if err := mountInRoot(root, b.Source, b.Target, "", unix.MS_BIND, "", false); err != nil {
 			return err
 		}
+	}
+	for _, m := range cfg.Mounts {
+		if err := mountUser(root, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mountUser mounts one of the user's mounts, the target resolved inside
+// the container root.
+func mountUser(root int, m Mount) error {
+	if m.Type == "tmpfs" {
+		var flags uintptr = unix.MS_NOSUID | unix.MS_NODEV
+		if m.ReadOnly {
+			flags |= unix.MS_RDONLY
+		}
+		return mountInRoot(root, "tmpfs", m.Target, "tmpfs", flags, "mode=1777", true)
+	}
+	st, err := os.Stat(m.Source)
+	if err != nil {
+		return fmt.Errorf("bind mount source %s: %w", m.Source, err)
+	}
+	if err := mountInRoot(root, m.Source, m.Target, "", unix.MS_BIND|unix.MS_REC, "", st.IsDir()); err != nil {
+		return err
+	}
+	if !m.ReadOnly {
+		return nil
+	}
+	// The read-only flag takes a remount of the new mount point.
+	fd, err := openInRoot(root, m.Target, st.IsDir())
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.Mount("", fdPath(fd), "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("make %s read-only: %w", m.Target, err)
 	}
 	return nil
 }

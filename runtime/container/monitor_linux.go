@@ -376,6 +376,8 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		User: m.spec.User, Hostname: m.spec.Hostname,
 		NoNewPrivileges: m.spec.NoNewPrivileges,
 		Tty:             m.spec.Tty,
+		Mounts:          m.spec.Mounts,
+		ReadOnly:        m.spec.ReadonlyRootfs,
 	}
 	json.NewEncoder(cfgW).Encode(cfg)
 	cfgW.Close()

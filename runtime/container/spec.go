@@ -75,4 +75,8 @@ type Spec struct {
 	Labels          map[string]string `json:"Labels,omitempty"`
 	// Ports are the published ports (-p).
 	Ports []PortBinding `json:"Ports,omitempty"`
+	// Mounts are volumes, bind mounts and tmpfs mounts (-v, --tmpfs).
+	Mounts []Mount `json:"Mounts,omitempty"`
+	// ReadonlyRootfs makes the root filesystem read-only (--read-only).
+	ReadonlyRootfs bool `json:"ReadonlyRootfs,omitempty"`
 }

@@ -108,6 +108,10 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 	}
 	spec, err := specFromRequest(id, r.URL.Query().Get("name"), req.Config, hc, img)
 	if err == nil {
+		spec.ReadonlyRootfs = hc.ReadonlyRootfs
+		spec.Mounts, err = s.mountsFromRequest(hc)
+	}
+	if err == nil {
 		_, err = rt.Create(r.Context(), spec)
 	}
 	if err != nil {
@@ -120,8 +124,8 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 // checkHostConfig refuses what this runtime does not do yet, by name.
 func checkHostConfig(hc *ctypes.HostConfig) error {
 	var bad []string
-	if len(hc.Binds) > 0 || len(hc.Mounts) > 0 {
-		bad = append(bad, "volumes and bind mounts (-v, --mount)")
+	if len(hc.Mounts) > 0 {
+		bad = append(bad, "--mount (use -v)")
 	}
 	if hc.Privileged {
 		bad = append(bad, "--privileged")

@@ -1,0 +1,12 @@
+package container
+
+// Mount is a bind mount of a machine path (a named volume's folder, or a
+// path the user gave) or a tmpfs, on Target inside the container.
+type Mount struct {
+	Type     string `json:"Type"` // "bind" or "tmpfs"
+	Source   string `json:"Source,omitempty"`
+	Target   string `json:"Target"`
+	ReadOnly bool   `json:"ReadOnly,omitempty"`
+	// Name is the named volume the source belongs to, if any.
+	Name string `json:"Name,omitempty"`
+}
