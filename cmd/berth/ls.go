@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"text/template"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -114,6 +115,9 @@ func runLs(ctx context.Context, opts lsOptions, d *deps) error {
 		return err
 	}
 	active, _ := d.targetMachine("")
+	// Asking each agent costs an SSH connection per machine: only when the
+	// output shows the AGENT column.
+	withAgent := !opts.Quiet && showsAgent(tmpl)
 
 	var rows []lsRow
 	var mu sync.Mutex
@@ -125,7 +129,7 @@ func runLs(ctx context.Context, opts lsOptions, d *deps) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, ok := lsQuery(ctx, d, name, f, opts.Timeout)
+			r, ok := lsQuery(ctx, d, name, f, opts.Timeout, withAgent)
 			if !ok {
 				return
 			}
@@ -181,8 +185,8 @@ func runLs(ctx context.Context, opts lsOptions, d *deps) error {
 // lsQuery makes the row of one machine; ok is false when a filter drops it.
 // It returns within timeout even when the driver or the agent ignores its
 // context: a silent driver makes the row Timeout, a silent agent only the
-// AGENT column.
-func lsQuery(ctx context.Context, d *deps, name string, f lsFilter, timeout time.Duration) (r lsRow, ok bool) {
+// AGENT column. The agent is asked only withAgent.
+func lsQuery(ctx context.Context, d *deps, name string, f lsFilter, timeout time.Duration, withAgent bool) (r lsRow, ok bool) {
 	r = lsRow{Name: name, Active: "-"}
 	m, err := d.store.Load(name)
 	if err != nil {
@@ -205,7 +209,7 @@ func lsQuery(ctx context.Context, d *deps, name string, f lsFilter, timeout time
 		return r, f.match(r)
 	}
 	r = live
-	if r.State == drivers.StateRunning.String() && d.agentStatus != nil {
+	if withAgent && r.State == drivers.StateRunning.String() && d.agentStatus != nil {
 		agent, answered := await(ctx, func() string { return d.agentStatus(ctx, m) })
 		if !answered {
 			agent = "Timeout"
@@ -213,6 +217,17 @@ func lsQuery(ctx context.Context, d *deps, name string, f lsFilter, timeout time
 		r.Agent = firstLine(agent)
 	}
 	return r, f.match(r)
+}
+
+// showsAgent reports whether the ls template prints the AGENT column: it
+// renders two rows that differ only there.
+func showsAgent(tmpl *template.Template) bool {
+	var a, b bytes.Buffer
+	errA := execFormat(tmpl, &a, lsHeader)
+	probe := lsHeader
+	probe.Agent = "agent-probe"
+	errB := execFormat(tmpl, &b, probe)
+	return errA != nil || errB != nil || a.String() != b.String()
 }
 
 // await returns f's result, or false when ctx ends first. f keeps running

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -205,5 +206,31 @@ func TestLsHangingAgent(t *testing.T) {
 	want := "Running|ssh://root@127.0.0.1:2222|Timeout|provisioning: no answer\n"
 	if got := d.stdout.(*bytes.Buffer).String(); got != want {
 		t.Errorf("ls = %q, want %q", got, want)
+	}
+}
+
+// TestLsAsksAgentsOnlyForTheAgentColumn: asking an agent costs an SSH
+// connection, so ls does it only when its output shows the column.
+func TestLsAsksAgentsOnlyForTheAgentColumn(t *testing.T) {
+	root := lsStore(t)
+	var calls atomic.Int32
+	agentStatus = func(ctx context.Context, m *machine.Machine) string { calls.Add(1); return "v0.1.0" }
+	tests := []struct {
+		args []string
+		want bool
+	}{
+		{nil, true},
+		{[]string{"--format", "{{json .}}"}, true},
+		{[]string{"--format", "{{.Name}} {{.Agent}}"}, true},
+		{[]string{"-q"}, false},
+		{[]string{"--format", "{{.Name}} {{.State}}"}, false},
+		{[]string{"--format", "table {{.Name}}\t{{.URL}}"}, false},
+	}
+	for _, tt := range tests {
+		calls.Store(0)
+		mustBerth(t, root, append([]string{"ls"}, tt.args...)...)
+		if got := calls.Load() > 0; got != tt.want {
+			t.Errorf("ls %q asked the agents: %v, want %v", tt.args, got, tt.want)
+		}
 	}
 }
