@@ -42,6 +42,9 @@ type runOptions struct {
 	Restart    string
 	Publish    []string // -p values
 	PublishAll bool     // -P
+	Volumes    []string // -v NAME:/path or /machine/path:/path[:ro]
+	Tmpfs      []string // --tmpfs /path
+	ReadOnly   bool     // --read-only
 	// Forwarder adds the host forwards of published ports; nil when the
 	// machine needs none.
 	Forwarder drivers.PortForwarder
@@ -77,6 +80,9 @@ EXAMPLES:
 			&cli.StringFlag{Name: "hostname", Usage: "the container's host name"},
 			&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a container port on this computer (`[HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]`)"},
 			&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish every port the image exposes on a free port"},
+			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "mount a named volume or a machine folder (`NAME:/PATH`, /MACHINE/PATH:/PATH, :ro for read-only)"},
+			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs on `PATH`"},
+			&cli.BoolFlag{Name: "read-only", Usage: "make the container's root filesystem read-only"},
 		}, limitFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
@@ -89,6 +95,7 @@ EXAMPLES:
 				Workdir: c.String("workdir"), User: c.String("user"), Hostname: c.String("hostname"),
 				Memory: c.String("memory"), CPUs: c.Float64("cpus"), PidsLimit: c.Int64("pids-limit"), Restart: c.String("restart"),
 				Publish: c.StringSlice("publish"), PublishAll: c.Bool("publish-all"),
+				Volumes: c.StringSlice("volume"), Tmpfs: c.StringSlice("tmpfs"), ReadOnly: c.Bool("read-only"),
 			}
 			if c.IsSet("entrypoint") {
 				ep := c.String("entrypoint")
@@ -134,6 +141,14 @@ func containerConfig(opts runOptions, getenv func(string) (string, bool)) (*ctyp
 	}
 	if len(bindings) > 0 {
 		cfg.ExposedPorts, hc.PortBindings = exposed, bindings
+	}
+	hc.Binds, hc.ReadonlyRootfs = opts.Volumes, opts.ReadOnly
+	for _, t := range opts.Tmpfs {
+		if hc.Tmpfs == nil {
+			hc.Tmpfs = map[string]string{}
+		}
+		target, o, _ := strings.Cut(t, ":")
+		hc.Tmpfs[target] = o
 	}
 	if opts.Memory != "" {
 		n, err := units.RAMInBytes(opts.Memory)
