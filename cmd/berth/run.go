@@ -228,6 +228,14 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 	if err != nil {
 		return err
 	}
+	if out, ok := stdout.(*os.File); ok && opts.TTY {
+		// The terminal's size goes with create, as docker run sends it, so
+		// the process sees it from its first instruction (the resize after
+		// start comes too late for a program that asks at once).
+		if w, h, err := term.GetSize(int(out.Fd())); err == nil && w > 0 && h > 0 {
+			hc.ConsoleSize = [2]uint{uint(h), uint(w)}
+		}
+	}
 	if opts.Forwarder != nil {
 		// Forwards listen on 127.0.0.1 of this computer unless -p names
 		// another address.

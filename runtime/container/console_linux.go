@@ -16,7 +16,8 @@ const consoleFd = 5
 // container's own devpts (so that tty(1) and /dev/pts inside agree): it
 // becomes the controlling terminal and stdio, and its master goes to the
 // parent over the console socket. The process must lead its session.
-func setupConsole() error {
+// size, when set, is the terminal's [height, width] before the command runs.
+func setupConsole(size [2]uint) error {
 	sock := os.NewFile(consoleFd, "console")
 	defer sock.Close()
 	master, slave, err := openPty()
@@ -25,6 +26,12 @@ func setupConsole() error {
 	}
 	defer master.Close()
 	defer slave.Close()
+	if size[0] > 0 && size[1] > 0 {
+		ws := &unix.Winsize{Row: uint16(size[0]), Col: uint16(size[1])}
+		if err := unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws); err != nil {
+			return fmt.Errorf("set the terminal's size: %w", err)
+		}
+	}
 	if err := unix.IoctlSetInt(int(slave.Fd()), unix.TIOCSCTTY, 0); err != nil {
 		return fmt.Errorf("make the terminal controlling: %w", err)
 	}

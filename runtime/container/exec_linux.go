@@ -19,6 +19,7 @@ type execConfig struct {
 	User            string
 	NoNewPrivileges bool
 	Tty             bool
+	ConsoleSize     [2]uint // the terminal's initial [height, width]
 }
 
 // runExecHelper runs a command in a running container. The agent starts
@@ -43,7 +44,7 @@ func runExecHelper() {
 		fail(exitSetupFailed, err)
 	}
 	if cfg.Tty {
-		if err := setupConsole(); err != nil {
+		if err := setupConsole(cfg.ConsoleSize); err != nil {
 			fail(exitSetupFailed, err)
 		}
 	}

@@ -151,6 +151,9 @@ func (r *Runtime) ExecStart(ctx context.Context, id string, stdin io.Reader, out
 	}
 	if spec.Tty {
 		cfg.Env = MergeEnv(cfg.Env, []string{"TERM=xterm"})
+		if size != nil {
+			cfg.ConsoleSize = *size
+		}
 	}
 
 	var (

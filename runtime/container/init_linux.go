@@ -30,7 +30,8 @@ type initConfig struct {
 	User            string
 	Hostname        string
 	NoNewPrivileges bool
-	Tty             bool // make a terminal in the container, send it on fd 5
+	Tty             bool    // make a terminal in the container, send it on fd 5
+	ConsoleSize     [2]uint // its initial [height, width]; zero: unset
 }
 
 type bindMount struct {
@@ -91,7 +92,7 @@ func runInit() {
 		fail(exitSetupFailed, err)
 	}
 	if cfg.Tty {
-		if err := setupConsole(); err != nil {
+		if err := setupConsole(cfg.ConsoleSize); err != nil {
 			fail(exitSetupFailed, err)
 		}
 	}

@@ -376,6 +376,7 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		User: m.spec.User, Hostname: m.spec.Hostname,
 		NoNewPrivileges: m.spec.NoNewPrivileges,
 		Tty:             m.spec.Tty,
+		ConsoleSize:     m.spec.ConsoleSize,
 		Mounts:          m.spec.Mounts,
 		ReadOnly:        m.spec.ReadonlyRootfs,
 	}

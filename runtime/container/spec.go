@@ -65,6 +65,9 @@ type Spec struct {
 	Hostname   string   `json:"Hostname"`
 
 	Tty       bool `json:"Tty"`
+	// ConsoleSize is the terminal's initial [height, width] with Tty; zero
+	// leaves the kernel's default until the first resize.
+	ConsoleSize [2]uint `json:"ConsoleSize,omitzero"`
 	OpenStdin bool `json:"OpenStdin"`
 	StdinOnce bool `json:"StdinOnce"`
 

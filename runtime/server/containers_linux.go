@@ -174,6 +174,9 @@ func specFromRequest(id, name string, cfg *ctypes.Config, hc *ctypes.HostConfig,
 		return spec, err
 	}
 	spec.Ports = ports
+	if cfg.Tty {
+		spec.ConsoleSize = hc.ConsoleSize
+	}
 	if hc.PidsLimit != nil && *hc.PidsLimit > 0 {
 		spec.Resources.PidsLimit = *hc.PidsLimit
 	}
