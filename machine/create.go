@@ -14,6 +14,8 @@ import (
 type CreateSpec struct {
 	Name   string
 	Labels map[string]string
+	// InsecureRegistries go into the machine's config (see Config).
+	InsecureRegistries []string
 	// NewDriver makes the machine's driver from base, configured with the
 	// user's flags (the registry's New and Configure).
 	NewDriver func(base drivers.Base) (drivers.Driver, error)
@@ -140,7 +142,7 @@ func (c *creation) run() (*Machine, error) {
 		return nil, &stepError{"configuring the driver", err}
 	}
 	c.m = &Machine{
-		Config: Config{Name: name, Labels: c.spec.Labels, Created: time.Now().UTC(), Error: creatingNote},
+		Config: Config{Name: name, Labels: c.spec.Labels, InsecureRegistries: c.spec.InsecureRegistries, Created: time.Now().UTC(), Error: creatingNote},
 		Dir:    base.Dir,
 		Driver: d,
 	}

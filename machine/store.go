@@ -32,6 +32,9 @@ type Config struct {
 	// Driver is the driver's own settings, as the driver marshals itself.
 	Driver json.RawMessage
 	Labels map[string]string `json:",omitempty"`
+	// InsecureRegistries are the registries (host[:port]) the machine's
+	// agent may reach over plain HTTP; provisioning writes them there.
+	InsecureRegistries []string `json:",omitempty"`
 	// Created is when create began.
 	Created time.Time
 	// Error says why create did not finish. Empty for a complete machine.

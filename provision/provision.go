@@ -37,6 +37,9 @@ type Options struct {
 	Progress func(step string)
 	// UploadProgress is told the bytes sent after each chunk.
 	UploadProgress func(sent, total int64)
+	// InsecureRegistries is the machine's list of plain-HTTP registries,
+	// written to berthapi.InsecureRegistriesPath (none removes the file).
+	InsecureRegistries []string
 }
 
 // Result says what Provision found and did.
@@ -119,6 +122,11 @@ func Provision(ctx context.Context, c *sshutil.Client, opts Options) (*Result, e
 			return res, err
 		}
 	} else if err := svc.ensureRunning(ctx, c, g); err != nil {
+		return res, err
+	}
+
+	step("setting the registries reached over plain HTTP")
+	if err := writeInsecureRegistries(ctx, c, g, opts.InsecureRegistries); err != nil {
 		return res, err
 	}
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berthvm/berth/agentbin"
 	"github.com/berthvm/berth/agentclient"
 	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/machine"
@@ -61,8 +62,16 @@ func dialRunning(ctx context.Context, m *machine.Machine) (*sshutil.Client, erro
 	return sshutil.WaitForSSH(ctx, target, sshutil.WaitOptions{Timeout: sshWaitTimeout, ConsoleLog: filepath.Join(m.Dir, "serial.log")})
 }
 
+// agentBinary picks the agent that provisioning installs; nil means the
+// agents embedded in berth. Tests set it to an agent they built.
+var agentBinary func(unameM string) (*agentbin.Binary, error)
+
 // provisionMachine runs provision.Provision on a running machine.
 func provisionMachine(ctx context.Context, m *machine.Machine, opts provision.Options) (*provision.Result, error) {
+	opts.InsecureRegistries = m.InsecureRegistries
+	if opts.Binary == nil {
+		opts.Binary = agentBinary
+	}
 	sc, err := dialRunning(ctx, m)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ type createOptions struct {
 	Name        string
 	Driver      string
 	Labels      []string // k=v
+	Insecure    []string // --insecure-registry
 	KeepOnError bool
 	Quiet       bool // print nothing but errors
 	Flags       drivers.FlagValues
@@ -26,6 +27,7 @@ func createCommand() *cli.Command {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "the `DRIVER` that makes the VM: " + knownDrivers(), EnvVars: []string{"BERTH_DRIVER"}},
 		&cli.StringSliceFlag{Name: "label", Usage: "a `KEY=VALUE` label to find the machine by (ls --filter label=KEY=VALUE); repeatable"},
+		&cli.StringSliceFlag{Name: "insecure-registry", Usage: insecureRegistryFlagUsage},
 		&cli.BoolFlag{Name: "keep-on-error", Usage: "keep a machine whose start or provisioning failed, to look into it (default: remove it)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no steps and no progress, only errors"},
 	}
@@ -42,6 +44,7 @@ each flag.
 EXAMPLES:
    berth create -d qemu dev
    berth create -d qemu --label team=web --label env=test web1
+   berth create -d qemu --insecure-registry 10.0.2.2:5000 dev   # a plain-HTTP registry on this computer
    QEMU_MEMORY=2048 berth create -d qemu big`,
 		Flags: append(flags, driverFlags()...),
 		Action: func(c *cli.Context) error {
@@ -56,6 +59,7 @@ EXAMPLES:
 				Name:        c.Args().First(),
 				Driver:      c.String("driver"),
 				Labels:      c.StringSlice("label"),
+				Insecure:    c.StringSlice("insecure-registry"),
 				KeepOnError: c.Bool("keep-on-error"),
 				Quiet:       c.Bool("quiet"),
 				Flags:       flagValues{c},
@@ -76,6 +80,10 @@ func runCreate(ctx context.Context, opts createOptions, d *deps) error {
 		return &usageError{err}
 	}
 	labels, err := parseLabels(opts.Labels)
+	if err != nil {
+		return err
+	}
+	insecure, err := parseInsecureRegistries(opts.Insecure)
 	if err != nil {
 		return err
 	}
@@ -103,10 +111,11 @@ func runCreate(ctx context.Context, opts createOptions, d *deps) error {
 		}
 	}
 	m, err := d.store.Create(ctx, machine.CreateSpec{
-		Name:        opts.Name,
-		Labels:      labels,
-		NewDriver:   newDriver,
-		KeepOnError: opts.KeepOnError,
+		Name:               opts.Name,
+		Labels:             labels,
+		NewDriver:          newDriver,
+		InsecureRegistries: insecure,
+		KeepOnError:        opts.KeepOnError,
 	}, steps)
 	if err != nil {
 		return err

@@ -8,17 +8,14 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/berthvm/berth/agentbin"
-	"github.com/berthvm/berth/agentclient"
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testimages"
 	"github.com/berthvm/berth/internal/testregistry"
 	"github.com/berthvm/berth/machine"
 	"github.com/berthvm/berth/provision"
 	"github.com/berthvm/berth/runtime/server"
-	"github.com/berthvm/berth/sshutil"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -59,10 +56,19 @@ func TestImageCommandsOnQEMU(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The machine reaches this host's 127.0.0.1 as 10.0.2.2 (QEMU user
-	// networking), over plain HTTP: name the registry insecure there.
+	// networking), over plain HTTP: refused until the registry is named
+	// insecure for the machine (at create, or later with provision).
 	guestReg := "10.0.2.2:" + reg.Host[strings.LastIndex(reg.Host, ":")+1:]
-	runOnMachine(t, root, "img", "echo "+guestReg+" > "+server.DefaultStateDir+"/"+server.InsecureRegistriesFile)
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	if r := berth(t, root, "", "pull", "-m", "img", guestReg+"/hello"); r.code == 0 {
+		t.Fatalf("pull from the plain-HTTP registry %s not named insecure succeeded:\n%s", guestReg, r.stdout)
+	}
+	agentBinary = func(unameM string) (*agentbin.Binary, error) { return agentbin.FromFile(agent, runtime.GOARCH) }
+	t.Cleanup(func() { agentBinary = nil })
+	mustBerth(t, root, "provision", "--insecure-registry", guestReg, "img")
+	if got := mustBerth(t, root, "ssh", "img", "--", "cat", server.DefaultStateDir+"/"+server.InsecureRegistriesFile); strings.TrimSpace(got) != guestReg {
+		t.Errorf("the machine's insecure registries are %q, want %q", got, guestReg)
+	}
 
 	out := mustBerth(t, root, "pull", "-m", "img", guestReg+"/hello")
 	if !strings.Contains(out, ": Pull complete\n") || !strings.Contains(out, "Status: Downloaded newer image for "+guestReg+"/hello:latest") {
@@ -106,28 +112,3 @@ func TestImageCommandsOnQEMU(t *testing.T) {
 	}
 }
 
-// runOnMachine runs a shell command on a machine over SSH, as root.
-func runOnMachine(t *testing.T, root, name, cmd string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	m, err := machine.NewStore(root).Load(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, err := agentclient.SSHTarget(ctx, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := sshutil.Dial(ctx, target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if target.User != "root" {
-		cmd = "sudo -n sh -c '" + cmd + "'"
-	}
-	if out, err := c.Output(ctx, cmd); err != nil {
-		t.Fatalf("on machine %s: %s: %v\n%s", name, cmd, err, out)
-	}
-}

@@ -8,12 +8,16 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/berthvm/berth/machine"
 	"github.com/berthvm/berth/provision"
 )
 
 type provisionOptions struct {
 	Names   []string
 	Upgrade bool
+	// Insecure, when set, replaces each machine's insecure registries.
+	Insecure    []string
+	SetInsecure bool
 }
 
 func provisionCommand() *cli.Command {
@@ -27,9 +31,16 @@ or a systemd unit on other hosts) and waits until it answers. ` + "`create`" + `
 does this already; run it again to repair a machine. A machine that already
 runs this agent is left unchanged.
 
+--insecure-registry replaces the registries the machine may pull from over
+plain HTTP (the ones given at create); --insecure-registry "" removes them.
+
 EXAMPLES:
    berth provision dev
-   berth provision dev web db`,
+   berth provision dev web db
+   berth provision --insecure-registry 10.0.2.2:5000 dev`,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "insecure-registry", Usage: insecureRegistryFlagUsage},
+		},
 		Action: func(c *cli.Context) error {
 			d, err := depsFrom(c)
 			if err != nil {
@@ -38,7 +49,8 @@ EXAMPLES:
 			if c.NArg() == 0 {
 				return usagef("provision takes one or more machine names")
 			}
-			return runProvision(c.Context, provisionOptions{Names: c.Args().Slice()}, d)
+			return runProvision(c.Context, provisionOptions{Names: c.Args().Slice(),
+				Insecure: c.StringSlice("insecure-registry"), SetInsecure: c.IsSet("insecure-registry")}, d)
 		},
 	}
 }
@@ -72,6 +84,10 @@ EXAMPLES:
 // runProvision provisions (or upgrades) every named machine, going on
 // after failures and returning them all.
 func runProvision(ctx context.Context, opts provisionOptions, d *deps) error {
+	insecure, err := parseInsecureRegistries(opts.Insecure)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	for _, name := range opts.Names {
 		start := time.Now()
@@ -79,6 +95,12 @@ func runProvision(ctx context.Context, opts provisionOptions, d *deps) error {
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		if opts.SetInsecure {
+			if err := setInsecureRegistries(d, m, insecure); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 		}
 		res, err := provisionMachine(ctx, m, provision.Options{Machine: name, Upgrade: opts.Upgrade})
 		if err != nil {
@@ -97,4 +119,16 @@ func runProvision(ctx context.Context, opts provisionOptions, d *deps) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// setInsecureRegistries stores a machine's new list of insecure
+// registries; provisioning then writes it onto the machine.
+func setInsecureRegistries(d *deps, m *machine.Machine, hosts []string) error {
+	unlock, err := d.store.Lock(m.Name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	m.InsecureRegistries = hosts
+	return d.store.Save(m)
 }

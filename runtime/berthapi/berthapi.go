@@ -54,4 +54,8 @@ const (
 	AgentPath = "/var/lib/berth/bin/berth-agent"
 	// PidFile holds the running agent's pid.
 	PidFile = "/run/berth/agent.pid"
+	// InsecureRegistriesPath lists the registries (host[:port], one a
+	// line) the agent may pull from over plain HTTP. The agent reads it at
+	// every pull; provisioning writes it from the machine's settings.
+	InsecureRegistriesPath = "/var/lib/berth/insecure-registries"
 )
