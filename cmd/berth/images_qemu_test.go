@@ -111,4 +111,3 @@ func TestImageCommandsOnQEMU(t *testing.T) {
 		t.Errorf("images -q after rmi = %q, want only hello", out)
 	}
 }
-

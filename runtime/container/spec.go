@@ -64,12 +64,12 @@ type Spec struct {
 	User       string   `json:"User"`
 	Hostname   string   `json:"Hostname"`
 
-	Tty       bool `json:"Tty"`
+	Tty bool `json:"Tty"`
 	// ConsoleSize is the terminal's initial [height, width] with Tty; zero
 	// leaves the kernel's default until the first resize.
 	ConsoleSize [2]uint `json:"ConsoleSize,omitzero"`
-	OpenStdin bool `json:"OpenStdin"`
-	StdinOnce bool `json:"StdinOnce"`
+	OpenStdin   bool    `json:"OpenStdin"`
+	StdinOnce   bool    `json:"StdinOnce"`
 
 	NoNewPrivileges bool              `json:"NoNewPrivileges,omitempty"`
 	Resources       Resources         `json:"Resources"`
