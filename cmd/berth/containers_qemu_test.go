@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -11,38 +9,14 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/berthvm/berth/agentbin"
-	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testimages"
-	"github.com/berthvm/berth/machine"
-	"github.com/berthvm/berth/provision"
 )
 
 // TestContainersOnQEMU runs containers through the CLI on a berth-os
 // machine in QEMU: run (greeting, exit code, capabilities, OOM kill under
 // the machine's cgroup v2), run -d, ps, exec, logs, stop and rm.
 func TestContainersOnQEMU(t *testing.T) {
-	testenv.NeedQEMU(t)
-	iso := testenv.ISO(t)
-	agent := filepath.Join(t.TempDir(), "berth-agent")
-	build := exec.Command("go", "build", "-o", agent, "./cmd/berth-agent")
-	build.Dir = testenv.RepoRoot(t)
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the agent: %v\n%s", err, out)
-	}
-	steps := wiredSteps
-	steps.Provision = func(ctx context.Context, m *machine.Machine) error {
-		_, err := provisionMachine(ctx, m, provision.Options{Machine: m.Name, Binary: func(unameM string) (*agentbin.Binary, error) {
-			return agentbin.FromFile(agent, runtime.GOARCH)
-		}})
-		return err
-	}
-	withSteps(t, steps)
-	root := t.TempDir()
-	killOnCleanup(t, root, "ctr")
-	mustBerth(t, root, "create", "-d", "qemu", "--qemu-iso", iso, "--qemu-accel", "tcg",
-		"--qemu-cpus", "1", "--qemu-memory", "768", "--qemu-disk-size", "1000", "ctr")
+	root := qemuMachine(t, "ctr")
 
 	bb, err := testimages.Busybox()
 	if err != nil {

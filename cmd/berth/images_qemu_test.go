@@ -3,18 +3,13 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/berthvm/berth/agentbin"
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testimages"
 	"github.com/berthvm/berth/internal/testregistry"
-	"github.com/berthvm/berth/machine"
-	"github.com/berthvm/berth/provision"
 	"github.com/berthvm/berth/runtime/server"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -23,28 +18,8 @@ import (
 // a berth-os machine in QEMU: pull from a registry on this host (named
 // insecure on the machine), load, images, tag, save, rmi.
 func TestImageCommandsOnQEMU(t *testing.T) {
-	testenv.NeedQEMU(t)
-	iso := testenv.ISO(t)
 	testenv.NeedCommand(t, "docker-registry")
-	agent := filepath.Join(t.TempDir(), "berth-agent")
-	build := exec.Command("go", "build", "-o", agent, "./cmd/berth-agent")
-	build.Dir = testenv.RepoRoot(t)
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the agent: %v\n%s", err, out)
-	}
-	steps := wiredSteps
-	steps.Provision = func(ctx context.Context, m *machine.Machine) error {
-		_, err := provisionMachine(ctx, m, provision.Options{Machine: m.Name, Binary: func(unameM string) (*agentbin.Binary, error) {
-			return agentbin.FromFile(agent, runtime.GOARCH)
-		}})
-		return err
-	}
-	withSteps(t, steps)
-	root := t.TempDir()
-	killOnCleanup(t, root, "img")
-	mustBerth(t, root, "create", "-d", "qemu", "--qemu-iso", iso, "--qemu-accel", "tcg",
-		"--qemu-cpus", "1", "--qemu-memory", "768", "--qemu-disk-size", "1000", "img")
+	root := qemuMachine(t, "img")
 
 	reg := testregistry.Start(t, testregistry.Options{})
 	idx, err := testimages.HelloIndex()
@@ -63,8 +38,6 @@ func TestImageCommandsOnQEMU(t *testing.T) {
 	if r := berth(t, root, "", "pull", "-m", "img", guestReg+"/hello"); r.code == 0 {
 		t.Fatalf("pull from the plain-HTTP registry %s not named insecure succeeded:\n%s", guestReg, r.stdout)
 	}
-	agentBinary = func(unameM string) (*agentbin.Binary, error) { return agentbin.FromFile(agent, runtime.GOARCH) }
-	t.Cleanup(func() { agentBinary = nil })
 	mustBerth(t, root, "provision", "--insecure-registry", guestReg, "img")
 	if got := mustBerth(t, root, "ssh", "img", "--", "cat", server.DefaultStateDir+"/"+server.InsecureRegistriesFile); strings.TrimSpace(got) != guestReg {
 		t.Errorf("the machine's insecure registries are %q, want %q", got, guestReg)

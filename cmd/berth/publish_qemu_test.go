@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,12 +14,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/berthvm/berth/agentbin"
 	"github.com/berthvm/berth/hostport"
-	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testimages"
-	"github.com/berthvm/berth/machine"
-	"github.com/berthvm/berth/provision"
 )
 
 // httpGet fetches url, retrying while nothing answers yet.
@@ -49,27 +42,7 @@ func httpGet(t testing.TB, url string, within time.Duration) (string, error) {
 // 127.0.0.1, checks ps and port, refuses a taken host port, and finds the
 // forward gone after rm.
 func TestPublishOnQEMU(t *testing.T) {
-	testenv.NeedQEMU(t)
-	iso := testenv.ISO(t)
-	agent := filepath.Join(t.TempDir(), "berth-agent")
-	build := exec.Command("go", "build", "-o", agent, "./cmd/berth-agent")
-	build.Dir = testenv.RepoRoot(t)
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the agent: %v\n%s", err, out)
-	}
-	steps := wiredSteps
-	steps.Provision = func(ctx context.Context, m *machine.Machine) error {
-		_, err := provisionMachine(ctx, m, provision.Options{Machine: m.Name, Binary: func(unameM string) (*agentbin.Binary, error) {
-			return agentbin.FromFile(agent, runtime.GOARCH)
-		}})
-		return err
-	}
-	withSteps(t, steps)
-	root := t.TempDir()
-	killOnCleanup(t, root, "pub")
-	mustBerth(t, root, "create", "-d", "qemu", "--qemu-iso", iso, "--qemu-accel", "tcg",
-		"--qemu-cpus", "1", "--qemu-memory", "768", "--qemu-disk-size", "1000", "pub")
+	root := qemuMachine(t, "pub")
 
 	bb, err := testimages.Busybox()
 	if err != nil {
