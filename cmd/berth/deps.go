@@ -62,6 +62,16 @@ func (d *deps) targetMachine(name string) (string, error) {
 	return d.store.ActiveName(name, d.getenv("BERTH_MACHINE"))
 }
 
+// loadTarget loads the machine a command works on: name, else the active
+// machine (see targetMachine).
+func (d *deps) loadTarget(name string) (*machine.Machine, error) {
+	name, err := d.targetMachine(name)
+	if err != nil {
+		return nil, err
+	}
+	return d.store.Load(name)
+}
+
 // oneMachineArg returns a command's single optional NAME argument.
 func oneMachineArg(c *cli.Context) (string, error) {
 	switch c.NArg() {

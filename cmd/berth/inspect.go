@@ -48,14 +48,11 @@ EXAMPLES:
 }
 
 func runInspect(ctx context.Context, opts inspectOptions, d *deps) error {
-	name, err := d.targetMachine(opts.Name)
+	m, err := d.loadTarget(opts.Name)
 	if err != nil {
 		return err
 	}
-	m, err := d.store.Load(name)
-	if err != nil {
-		return err
-	}
+	name := m.Name
 	view := struct {
 		machine.Config
 		Agent *agentInspect `json:",omitempty"` // health of a running machine's agent

@@ -60,11 +60,7 @@ EXAMPLES:
 // runSSH returns *sshutil.ExitError when the remote command or shell ends
 // with a non-zero status; main exits with that status.
 func runSSH(ctx context.Context, opts sshOptions, d *deps) error {
-	name, err := d.targetMachine(opts.Name)
-	if err != nil {
-		return err
-	}
-	m, err := d.store.Load(name)
+	m, err := d.loadTarget(opts.Name)
 	if err != nil {
 		return err
 	}

@@ -47,14 +47,11 @@ EXAMPLES:
 }
 
 func runSSHConfig(ctx context.Context, opts sshConfigOptions, d *deps) error {
-	name, err := d.targetMachine(opts.Name)
+	m, err := d.loadTarget(opts.Name)
 	if err != nil {
 		return err
 	}
-	m, err := d.store.Load(name)
-	if err != nil {
-		return err
-	}
+	name := m.Name
 	t, err := machineTarget(ctx, m)
 	if err != nil {
 		return err

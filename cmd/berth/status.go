@@ -37,14 +37,11 @@ EXAMPLES:
 }
 
 func runStatus(ctx context.Context, opts statusOptions, d *deps) error {
-	name, err := d.targetMachine(opts.Name)
+	m, err := d.loadTarget(opts.Name)
 	if err != nil {
 		return err
 	}
-	m, err := d.store.Load(name)
-	if err != nil {
-		return err
-	}
+	name := m.Name
 	st, err := m.Driver.State(ctx)
 	if err != nil {
 		return fmt.Errorf("state of machine %q: %w", name, err)
