@@ -111,6 +111,12 @@ type PortForwarder interface {
 	AddForward(ctx context.Context, f Forward) error
 	// RemoveForward removes f. Removing a missing forward MUST be a no-op.
 	RemoveForward(ctx context.Context, f Forward) error
+	// Forwards lists the forwards AddForward made that the machine has
+	// now, with HostIP and Proto filled in; never the driver's own (SSH).
+	// Forwards the hypervisor keeps in the VM's settings (VirtualBox) are
+	// listed on a stopped machine too; those that die with the VM process
+	// (QEMU) are not, and a machine that is not running MAY list none.
+	Forwards(ctx context.Context) ([]Forward, error)
 }
 
 // Share is a host folder shared into the machine.

@@ -238,13 +238,41 @@ func (s *suite) portForwarding(t *testing.T, pf drivers.PortForwarder) {
 	if lc, ok := s.d.(drivers.Lifecycle); ok {
 		s.must(t, "Start", lc.Start)
 	}
-	f := drivers.Forward{Proto: "tcp", HostIP: "127.0.0.1", HostPort: freePort(t), GuestPort: 8080}
-	add := func(ctx context.Context) error { return pf.AddForward(ctx, f) }
-	remove := func(ctx context.Context) error { return pf.RemoveForward(ctx, f) }
-	s.must(t, "AddForward", add)
-	s.must(t, "AddForward of an existing forward", add)
-	s.must(t, "RemoveForward", remove)
-	s.must(t, "RemoveForward of a missing forward", remove)
+	tcp := drivers.Forward{Proto: "tcp", HostIP: "127.0.0.1", HostPort: freePort(t, "tcp"), GuestPort: 8080}
+	udp := drivers.Forward{Proto: "udp", HostIP: "127.0.0.1", HostPort: freePort(t, "udp"), GuestPort: 5353}
+	for _, f := range []drivers.Forward{tcp, udp} {
+		add := func(ctx context.Context) error { return pf.AddForward(ctx, f) }
+		s.must(t, "AddForward "+f.Proto, add)
+		if !held(f) {
+			t.Errorf("after AddForward(%+v) the host port is free; the forward MUST listen on it", f)
+		}
+		s.must(t, "AddForward of an existing forward", add)
+	}
+	s.wantForwards(t, pf, tcp, udp)
+	for _, f := range []drivers.Forward{tcp, udp} {
+		remove := func(ctx context.Context) error { return pf.RemoveForward(ctx, f) }
+		s.must(t, "RemoveForward "+f.Proto, remove)
+		if held(f) {
+			t.Errorf("after RemoveForward(%+v) the host port is still held", f)
+		}
+		s.must(t, "RemoveForward of a missing forward", remove)
+	}
+	s.wantForwards(t, pf)
+}
+
+// wantForwards checks that Forwards lists exactly want.
+func (s *suite) wantForwards(t *testing.T, pf drivers.PortForwarder, want ...drivers.Forward) {
+	t.Helper()
+	got, err := pf.Forwards(s.ctx(t))
+	if err != nil {
+		t.Errorf("Forwards: %v", err)
+		return
+	}
+	sort.Slice(got, func(i, j int) bool { return got[i].HostPort < got[j].HostPort })
+	sort.Slice(want, func(i, j int) bool { return want[i].HostPort < want[j].HostPort })
+	if len(got) != len(want) || (len(want) > 0 && !reflect.DeepEqual(got, want)) {
+		t.Errorf("Forwards = %+v, want %+v", got, want)
+	}
 }
 
 // wantGone checks State after Remove: not running, and an error only

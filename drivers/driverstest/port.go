@@ -2,16 +2,45 @@ package driverstest
 
 import (
 	"net"
+	"strconv"
 	"testing"
+
+	"github.com/berthvm/berth/drivers"
 )
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t testing.TB) int {
+// freePort returns a port of proto ("tcp" or "udp") on 127.0.0.1 that was
+// free a moment ago.
+func freePort(t testing.TB, proto string) int {
 	t.Helper()
+	if proto == "udp" {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		return pc.LocalAddr().(*net.UDPAddr).Port
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// held reports whether f's host port is taken (by the forward).
+func held(f drivers.Forward) bool {
+	addr := net.JoinHostPort(f.HostIP, strconv.Itoa(f.HostPort))
+	if f.Proto == "udp" {
+		pc, err := net.ListenPacket("udp", addr)
+		if err == nil {
+			pc.Close()
+		}
+		return err != nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err == nil {
+		l.Close()
+	}
+	return err != nil
 }

@@ -126,3 +126,24 @@ func parseUsernet(out string) []drivers.Forward {
 	}
 	return fwds
 }
+
+// Forwards lists the host forwards AddForward made on the running VM: all
+// but the SSH forward of the command line. A stopped VM has none (QEMU
+// keeps no forward across a restart).
+func (d *Driver) Forwards(ctx context.Context) ([]drivers.Forward, error) {
+	if d.runningPID() == 0 {
+		return nil, nil
+	}
+	all, err := d.forwards(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list forwards: %w", err)
+	}
+	var fwds []drivers.Forward
+	for _, f := range all {
+		if f.Proto == "tcp" && f.HostPort == d.SSHPort && f.GuestPort == 22 {
+			continue
+		}
+		fwds = append(fwds, f)
+	}
+	return fwds, nil
+}

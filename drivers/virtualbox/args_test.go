@@ -41,10 +41,10 @@ func commandLines() []struct{ what, line string } {
 	add("kill, stop timeout, rm", controlVMArgs("dev", "poweroff"))
 	add("rm", unregisterArgs("dev"))
 	add("rm (half-made create)", closeMediumArgs(m+"/disk.vdi"))
-	add("forward (running)", controlVMArgs("dev", "natpf1", natRule("tcp-127.0.0.1-8080", "tcp", "127.0.0.1", 8080, 80)))
-	add("unforward (running)", controlVMArgs("dev", "natpf1", "delete", "tcp-127.0.0.1-8080"))
-	add("forward (stopped)", natAddArgs("dev", natRule("tcp-127.0.0.1-8080", "tcp", "127.0.0.1", 8080, 80)))
-	add("unforward (stopped)", natDeleteArgs("dev", "tcp-127.0.0.1-8080"))
+	add("forward (running)", controlVMArgs("dev", "natpf1", natRule("berth-tcp-127.0.0.1-8080", "tcp", "127.0.0.1", 8080, 80)))
+	add("unforward (running)", controlVMArgs("dev", "natpf1", "delete", "berth-tcp-127.0.0.1-8080"))
+	add("forward (stopped)", natAddArgs("dev", natRule("berth-tcp-127.0.0.1-8080", "tcp", "127.0.0.1", 8080, 80)))
+	add("unforward (stopped)", natDeleteArgs("dev", "berth-tcp-127.0.0.1-8080"))
 	return out
 }
 

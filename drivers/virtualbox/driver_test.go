@@ -249,13 +249,14 @@ func TestRemove(t *testing.T) {
 
 func TestForwards(t *testing.T) {
 	f := drivers.Forward{Proto: "tcp", HostPort: 8080, GuestPort: 80}
-	rule := "tcp-127.0.0.1-8080,tcp,127.0.0.1,8080,,80"
+	rule := "berth-tcp-127.0.0.1-8080,tcp,127.0.0.1,8080,,80"
 	d, _ := scripted(t,
 		step(showVMInfoArgs("dev"), virtualboxtest.Ok("VMState=\"running\"\nnic1=\"nat\"\nForwarding(0)=\"ssh,tcp,127.0.0.1,2222,,22\"\n")),
 		step(controlVMArgs("dev", "natpf1", rule), virtualboxtest.Ok("")),
 		step(showVMInfoArgs("dev"), virtualboxtest.Ok("VMState=\"running\"\nnic1=\"nat\"\nForwarding(0)=\""+rule+"\"\n")),
+		step(showVMInfoArgs("dev"), virtualboxtest.Ok("VMState=\"poweroff\"\nnic1=\"nat\"\nForwarding(0)=\"ssh,tcp,127.0.0.1,2222,,22\"\nForwarding(1)=\""+rule+"\"\nForwarding(2)=\"mine,udp,,53,,53\"\n")),
 		step(showVMInfoArgs("dev"), virtualboxtest.Ok("VMState=\"poweroff\"\nnic1=\"nat\"\nForwarding(0)=\""+rule+"\"\n")),
-		step(natDeleteArgs("dev", "tcp-127.0.0.1-8080"), virtualboxtest.Ok("")),
+		step(natDeleteArgs("dev", "berth-tcp-127.0.0.1-8080"), virtualboxtest.Ok("")),
 		step(showVMInfoArgs("dev"), virtualboxtest.Ok("VMState=\"poweroff\"\n")),
 	)
 	ctx := context.Background()
@@ -264,6 +265,11 @@ func TestForwards(t *testing.T) {
 	}
 	if err := d.AddForward(ctx, f); err != nil {
 		t.Errorf("adding an existing forward = %v; want nil", err)
+	}
+	// A stopped VM keeps its rules; only berth's are listed.
+	want := drivers.Forward{Proto: "tcp", HostIP: "127.0.0.1", HostPort: 8080, GuestPort: 80}
+	if got, err := d.Forwards(ctx); err != nil || len(got) != 1 || got[0] != want {
+		t.Errorf("Forwards = %+v, %v; want [%+v]", got, err, want)
 	}
 	if err := d.RemoveForward(ctx, f); err != nil {
 		t.Fatal(err)
