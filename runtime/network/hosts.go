@@ -1,0 +1,50 @@
+package network
+
+import (
+	"fmt"
+	"strings"
+)
+
+// baseHosts are the lines every container's /etc/hosts starts with.
+const baseHosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+
+// BaseHosts is a container's /etc/hosts before it joins a network.
+func BaseHosts() []byte { return []byte(baseHosts) }
+
+// HostsFile is self's /etc/hosts: localhost, its own address under its
+// hostname, name and short id, then every peer's address under the same
+// three names.
+func HostsFile(self Endpoint, peers []Endpoint) []byte {
+	var b strings.Builder
+	b.WriteString(baseHosts)
+	line := func(e Endpoint) {
+		names := uniq(e.Hostname, e.Name, ShortID(e.ContainerID))
+		if len(names) > 0 {
+			fmt.Fprintf(&b, "%s\t%s\n", e.IP, strings.Join(names, " "))
+		}
+	}
+	line(self)
+	for _, p := range peers {
+		if p.ContainerID != self.ContainerID {
+			line(p)
+		}
+	}
+	return []byte(b.String())
+}
+
+func uniq(names ...string) []string {
+	var out []string
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		dup := false
+		for _, o := range out {
+			dup = dup || o == n
+		}
+		if !dup {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,269 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"golang.org/x/sys/unix"
+)
+
+// Network is a bridge network whose state lives in a folder: its
+// configuration (network.json) and the endpoints of the running
+// containers (endpoints.json), both changed under the folder's flock by
+// the agent and the containers' monitors.
+type Network struct {
+	dir string
+	cfg Config
+}
+
+// Config returns the network's configuration.
+func (n *Network) Config() Config { return n.cfg }
+
+// Dir returns the network's folder (what Load takes).
+func (n *Network) Dir() string { return n.dir }
+
+// Open sets up the bridge network kept in dir, for the agent at start:
+// the subnet is want.Subnet when given, else the one chosen earlier, else
+// the first of Candidates that collides with none of the machine's
+// networks. It makes the bridge, turns IPv4 forwarding on and writes the
+// NAT table, all idempotently.
+func Open(ctx context.Context, dir string, want Config) (*Network, error) {
+	if want.Name == "" {
+		want.Name = DefaultName
+	}
+	if want.Bridge == "" {
+		want.Bridge = DefaultBridge
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create network folder: %w", err)
+	}
+	n := &Network{dir: dir}
+	err := locked(dir, func() error {
+		var saved Config
+		err := readStore(filepath.Join(dir, configFile), &saved)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		cfg := want
+		switch {
+		case want.Subnet.IsValid():
+		case saved.Subnet.IsValid() && saved.Bridge == want.Bridge:
+			cfg.Subnet = saved.Subnet
+		default:
+			used, err := machineNetworks(want.Bridge)
+			if err != nil {
+				return err
+			}
+			if cfg.Subnet, err = ChooseSubnet(Candidates, used); err != nil {
+				return err
+			}
+		}
+		n.cfg = cfg.withGateway()
+		if n.cfg != saved {
+			if err := writeStore(filepath.Join(dir, configFile), n.cfg); err != nil {
+				return err
+			}
+			// Addresses of another subnet are of no use any more.
+			if err := n.dropOutside(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open network %s: %w", want.Name, err)
+	}
+	if err := n.setup(); err != nil {
+		return nil, fmt.Errorf("set up network %s: %w", n.cfg.Name, err)
+	}
+	return n, nil
+}
+
+// setup makes the machine's side of the network: bridge, forwarding, NAT.
+func (n *Network) setup() error {
+	if _, err := ensureBridge(n.cfg); err != nil {
+		return err
+	}
+	if err := enableForwarding(); err != nil {
+		return err
+	}
+	return setupNAT(n.cfg)
+}
+
+// Load reads the network kept in dir, as Open left it (for a container's
+// monitor, which does not set the machine up again).
+func Load(dir string) (*Network, error) {
+	n := &Network{dir: dir}
+	if err := readStore(filepath.Join(dir, configFile), &n.cfg); err != nil {
+		return nil, fmt.Errorf("load network from %s (the agent sets it up at start): %w", dir, err)
+	}
+	return n, nil
+}
+
+func (n *Network) dropOutside() error {
+	eps, err := n.loadEndpoints()
+	if err != nil {
+		return err
+	}
+	for id, e := range eps.Endpoints {
+		if !n.cfg.Subnet.Contains(e.IP) {
+			delete(eps.Endpoints, id)
+		}
+	}
+	return n.saveEndpoints(eps)
+}
+
+// Attach gives container ep (ContainerID, Name, Hostname, HostsFile) an
+// address and plugs the network namespace of process pid into the
+// bridge: a veth pair whose container end is eth0 with the address and
+// a default route through the gateway. Then every hosts file on the
+// network is rewritten. A container attached already keeps its address.
+func (n *Network) Attach(ctx context.Context, ep Endpoint, pid int) (Attachment, error) {
+	err := locked(n.dir, func() error {
+		eps, err := n.loadEndpoints()
+		if err != nil {
+			return err
+		}
+		n.dropStale(&eps)
+		old, ok := eps.Endpoints[ep.ContainerID]
+		if ok && n.cfg.Subnet.Contains(old.IP) {
+			ep.IP = old.IP
+		} else if ep.IP, err = n.freeAddr(eps); err != nil {
+			return err
+		}
+		ep.MAC = macFor(ep.IP)
+		if err := n.plug(ep, pid); err != nil {
+			return err
+		}
+		eps.Endpoints[ep.ContainerID] = ep
+		if err := n.saveEndpoints(eps); err != nil {
+			n.unplug(ep.ContainerID)
+			return err
+		}
+		n.writeHosts(eps)
+		return nil
+	})
+	if err != nil {
+		return Attachment{}, fmt.Errorf("attach container %s to network %s: %w", ep.Name, n.cfg.Name, err)
+	}
+	return Attachment{Network: n.cfg.Name, IP: ep.IP, PrefixLen: n.cfg.Subnet.Bits(), Gateway: n.cfg.Gateway, MAC: ep.MAC}, nil
+}
+
+// Detach releases the container's address (Docker frees it at stop too),
+// removes its veth pair and rewrites the other hosts files. Detaching a
+// container that is not attached does nothing.
+func (n *Network) Detach(ctx context.Context, containerID string) error {
+	err := locked(n.dir, func() error {
+		n.unplug(containerID)
+		eps, err := n.loadEndpoints()
+		if err != nil {
+			return err
+		}
+		if _, ok := eps.Endpoints[containerID]; !ok {
+			return nil
+		}
+		delete(eps.Endpoints, containerID)
+		if err := n.saveEndpoints(eps); err != nil {
+			return err
+		}
+		n.writeHosts(eps)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("detach container %s from network %s: %w", ShortID(containerID), n.cfg.Name, err)
+	}
+	return nil
+}
+
+// Prune releases the addresses of containers for which running is false
+// (the agent at start: a monitor that died could not detach).
+func (n *Network) Prune(running func(containerID string) bool) error {
+	return locked(n.dir, func() error {
+		eps, err := n.loadEndpoints()
+		if err != nil {
+			return err
+		}
+		changed := false
+		for id := range eps.Endpoints {
+			if !running(id) {
+				n.unplug(id)
+				delete(eps.Endpoints, id)
+				changed = true
+			}
+		}
+		if !changed {
+			return nil
+		}
+		if err := n.saveEndpoints(eps); err != nil {
+			return err
+		}
+		n.writeHosts(eps)
+		return nil
+	})
+}
+
+// Endpoints lists the network's endpoints, ordered by address.
+func (n *Network) Endpoints() ([]Endpoint, error) {
+	var out []Endpoint
+	err := locked(n.dir, func() error {
+		eps, err := n.loadEndpoints()
+		for _, e := range eps.Endpoints {
+			out = append(out, e)
+		}
+		return err
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].IP.Less(out[j].IP) })
+	return out, err
+}
+
+// dropStale forgets endpoints whose container folder is gone.
+func (n *Network) dropStale(eps *endpoints) {
+	for id, e := range eps.Endpoints {
+		if _, err := os.Stat(e.HostsFile); errors.Is(err, os.ErrNotExist) {
+			n.unplug(id)
+			delete(eps.Endpoints, id)
+		}
+	}
+}
+
+// freeAddr is the lowest address of the subnet that is neither the
+// gateway, the broadcast address nor in use.
+func (n *Network) freeAddr(eps endpoints) (netip.Addr, error) {
+	used := map[netip.Addr]bool{}
+	for _, e := range eps.Endpoints {
+		used[e.IP] = true
+	}
+	for a := n.cfg.Gateway.Next(); n.cfg.Subnet.Contains(a); a = a.Next() {
+		if !n.cfg.Subnet.Contains(a.Next()) {
+			break // broadcast
+		}
+		if !used[a] {
+			return a, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("no free address left in %s: remove stopped containers or configure a larger subnet", n.cfg.Subnet)
+}
+
+// writeHosts rewrites every endpoint's hosts file in place: the monitor
+// bind-mounts it, and a bind mount holds the inode, so a rename would
+// not be seen inside the container.
+func (n *Network) writeHosts(eps endpoints) {
+	all := make([]Endpoint, 0, len(eps.Endpoints))
+	for _, e := range eps.Endpoints {
+		all = append(all, e)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].IP.Less(all[j].IP) })
+	for _, e := range all {
+		f, err := os.OpenFile(e.HostsFile, os.O_WRONLY|os.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue // the container is being removed
+		}
+		f.Write(HostsFile(e, all))
+		f.Close()
+	}
+}

@@ -1,0 +1,92 @@
+package network
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// Files in a network's folder.
+const (
+	configFile    = "network.json"
+	endpointsFile = "endpoints.json"
+	lockFile      = "lock"
+)
+
+// endpoints is endpoints.json: the addresses in use, by container id.
+type endpoints struct {
+	Endpoints map[string]Endpoint `json:"Endpoints"`
+}
+
+// locked runs fn holding the network folder's lock: the agent and every
+// container monitor change the network, each in its own process.
+func locked(dir string, fn func() error) error {
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("open network lock: %w", err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		return fmt.Errorf("lock network folder: %w", err)
+	}
+	defer unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	return fn()
+}
+
+func readStore(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("parse %s (remove it to start over): %w", path, err)
+	}
+	return nil
+}
+
+// writeStore replaces path atomically: temp file, fsync, rename.
+func writeStore(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(append(b, '\n'))
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func (n *Network) loadEndpoints() (endpoints, error) {
+	eps := endpoints{Endpoints: map[string]Endpoint{}}
+	err := readStore(filepath.Join(n.dir, endpointsFile), &eps)
+	if errors.Is(err, os.ErrNotExist) {
+		err = nil
+	}
+	if eps.Endpoints == nil {
+		eps.Endpoints = map[string]Endpoint{}
+	}
+	return eps, err
+}
+
+func (n *Network) saveEndpoints(eps endpoints) error {
+	return writeStore(filepath.Join(n.dir, endpointsFile), eps)
+}

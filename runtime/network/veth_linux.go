@@ -1,0 +1,90 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+// hostVeth is the machine's end of a container's veth pair.
+func hostVeth(containerID string) string {
+	id := containerID
+	if len(id) > 11 {
+		id = id[:11]
+	}
+	return "bv" + id
+}
+
+// plug creates the veth pair with its peer made directly as eth0 in the
+// network namespace of pid, gives it ep's address and MAC and a default
+// route via the gateway, and brings both ends up.
+func (n *Network) plug(ep Endpoint, pid int) error {
+	br, err := ensureBridge(n.cfg)
+	if err != nil {
+		return err
+	}
+	n.unplug(ep.ContainerID) // a pair left by an earlier run
+	mac, err := net.ParseMAC(ep.MAC)
+	if err != nil {
+		return err
+	}
+	la := netlink.NewLinkAttrs()
+	la.Name = hostVeth(ep.ContainerID)
+	la.MasterIndex = br.Attrs().Index
+	la.MTU = br.Attrs().MTU
+	veth := &netlink.Veth{LinkAttrs: la, PeerName: "eth0", PeerHardwareAddr: mac, PeerNamespace: netlink.NsPid(pid)}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return fmt.Errorf("create veth pair %s: %w", la.Name, err)
+	}
+	if err := n.configurePeer(ep, pid); err != nil {
+		n.unplug(ep.ContainerID)
+		return err
+	}
+	if err := netlink.LinkSetUp(veth); err != nil {
+		n.unplug(ep.ContainerID)
+		return fmt.Errorf("bring %s up: %w", la.Name, err)
+	}
+	return nil
+}
+
+func (n *Network) configurePeer(ep Endpoint, pid int) error {
+	ns, err := netns.GetFromPid(pid)
+	if err != nil {
+		return fmt.Errorf("open network namespace of process %d: %w", pid, err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return fmt.Errorf("enter network namespace of process %d: %w", pid, err)
+	}
+	defer h.Close()
+	eth, err := h.LinkByName("eth0")
+	if err != nil {
+		return fmt.Errorf("find the container's eth0: %w", err)
+	}
+	if err := h.AddrAdd(eth, &netlink.Addr{IPNet: ipNet(ep.IP, n.cfg.Subnet.Bits())}); err != nil {
+		return fmt.Errorf("give eth0 the address %s: %w", ep.IP, err)
+	}
+	if err := h.LinkSetUp(eth); err != nil {
+		return fmt.Errorf("bring eth0 up: %w", err)
+	}
+	gw := net.IP(n.cfg.Gateway.AsSlice())
+	if err := h.RouteAdd(&netlink.Route{LinkIndex: eth.Attrs().Index, Gw: gw}); err != nil {
+		return fmt.Errorf("add the default route via %s: %w", gw, err)
+	}
+	return nil
+}
+
+// unplug deletes the machine's end of the container's veth pair (which
+// takes the peer with it); a missing one is fine.
+func (n *Network) unplug(containerID string) {
+	l, err := netlink.LinkByName(hostVeth(containerID))
+	var notFound netlink.LinkNotFoundError
+	if err != nil || errors.As(err, &notFound) {
+		return
+	}
+	netlink.LinkDel(l)
+}
