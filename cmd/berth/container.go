@@ -166,12 +166,13 @@ func containerKillCommand() *cli.Command {
 func containerRmCommand() *cli.Command {
 	return &cli.Command{
 		Name: "rm", Usage: "Remove containers", ArgsUsage: "CONTAINER...",
-		Description: "A running container is refused unless -f, which kills it first.\n\nEXAMPLES:\n   berth container rm -m dev web\n   berth container rm -f web",
-		Flags:       []cli.Flag{machineFlag(), &cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill and remove running containers"}},
+		Description: "A running container is refused unless -f, which kills it first. Named\nvolumes stay; -v removes the anonymous ones (-v /PATH).\n\nEXAMPLES:\n   berth container rm -m dev web\n   berth container rm -fv web",
+		Flags: []cli.Flag{machineFlag(), &cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill and remove running containers"},
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the container's anonymous volumes too"}},
 		Action: func(c *cli.Context) error {
 			return eachContainerForwarding(c, "rm", func(ctx context.Context, api *client.Client, pf drivers.PortForwarder, n string) error {
 				return thenUnpublish(ctx, api, pf, n, func() error {
-					_, err := api.ContainerRemove(ctx, n, client.ContainerRemoveOptions{Force: c.Bool("force")})
+					_, err := api.ContainerRemove(ctx, n, client.ContainerRemoveOptions{Force: c.Bool("force"), RemoveVolumes: c.Bool("volumes")})
 					return err
 				})
 			})

@@ -55,6 +55,7 @@ var commands = []func() *cli.Command{
 	waitCommand,
 	portCommand,
 	containerCommand,
+	volumeCommand,
 }
 
 // The exit codes, documented in `berth --help`.

@@ -42,7 +42,7 @@ type runOptions struct {
 	Restart    string
 	Publish    []string // -p values
 	PublishAll bool     // -P
-	Volumes    []string // -v NAME:/path or /machine/path:/path[:ro]
+	Volumes    []string // -v NAME:/path, /machine/path:/path[:ro] or /path (anonymous)
 	Tmpfs      []string // --tmpfs /path
 	ReadOnly   bool     // --read-only
 	// Forwarder adds the host forwards of published ports; nil when the
@@ -80,7 +80,7 @@ EXAMPLES:
 			&cli.StringFlag{Name: "hostname", Usage: "the container's host name"},
 			&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a container port on this computer (`[HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]`)"},
 			&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish every port the image exposes on a free port"},
-			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "mount a named volume or a machine folder (`NAME:/PATH`, /MACHINE/PATH:/PATH, :ro for read-only)"},
+			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "mount a named volume or a machine folder (`NAME:/PATH`, /MACHINE/PATH:/PATH, :ro for read-only; /PATH alone: a new anonymous volume)"},
 			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs on `PATH`"},
 			&cli.BoolFlag{Name: "read-only", Usage: "make the container's root filesystem read-only"},
 		}, limitFlags()...),
@@ -142,7 +142,18 @@ func containerConfig(opts runOptions, getenv func(string) (string, bool)) (*ctyp
 	if len(bindings) > 0 {
 		cfg.ExposedPorts, hc.PortBindings = exposed, bindings
 	}
-	hc.Binds, hc.ReadonlyRootfs = opts.Volumes, opts.ReadOnly
+	hc.ReadonlyRootfs = opts.ReadOnly
+	for _, v := range opts.Volumes {
+		if strings.HasPrefix(v, "/") && !strings.Contains(v, ":") {
+			// -v /PATH: a new anonymous volume, as docker run sends it.
+			if cfg.Volumes == nil {
+				cfg.Volumes = map[string]struct{}{}
+			}
+			cfg.Volumes[v] = struct{}{}
+			continue
+		}
+		hc.Binds = append(hc.Binds, v)
+	}
 	for _, t := range opts.Tmpfs {
 		if hc.Tmpfs == nil {
 			hc.Tmpfs = map[string]string{}
@@ -269,7 +280,7 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 	id := created.ID
 	fwds, err := publishOnHost(ctx, api, id, opts)
 	if err != nil {
-		api.ContainerRemove(context.WithoutCancel(ctx), id, client.ContainerRemoveOptions{Force: true})
+		api.ContainerRemove(context.WithoutCancel(ctx), id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 		return exitWith(125, stderr, err)
 	}
 	if !opts.Detach {
@@ -289,7 +300,7 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 	if _, err := api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		removeForwards(ctx, opts.Forwarder, fwds)
 		if opts.Remove {
-			api.ContainerRemove(context.WithoutCancel(ctx), id, client.ContainerRemoveOptions{Force: true})
+			api.ContainerRemove(context.WithoutCancel(ctx), id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 		}
 		return exitWith(startErrorCode(err), stderr, err)
 	}
@@ -342,7 +353,7 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 		return exitWith(125, stderr, fmt.Errorf("wait for container: %w", err))
 	}
 	if opts.Remove {
-		if _, err := api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true}); err != nil {
+		if _, err := api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
 			fmt.Fprintf(stderr, "berth: remove container: %v\n", err)
 		}
 	}

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
+
+	"github.com/moby/moby/client"
 )
 
 // TestRunVolumes: berth run -v NAME:/path keeps data across containers,
@@ -31,4 +34,48 @@ func TestRunVolumes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVolumeCommands: berth volume create/ls/inspect/rm against the real
+// agent; a named volume survives its container's removal and refuses rm
+// while a container uses it; anonymous volumes go with --rm and rm -v.
+func TestVolumeCommands(t *testing.T) {
+	api, reg := registryAgent(t)
+	ctx := context.Background()
+	var out bytes.Buffer
+	step := func(what string, err error, want string) string {
+		t.Helper()
+		got := out.String()
+		if err != nil || (want != "*" && got != want) {
+			t.Fatalf("%s: %q, %v; want %q", what, got, err, want)
+		}
+		out.Reset()
+		return got
+	}
+	step("create", createVolume(ctx, api, volumeCreateOptions{Name: "data", Labels: []string{"app=web"}}, &out), "data\n")
+	step("ls", listVolumes(ctx, api, volumeLsOptions{}, &out), "DRIVER    VOLUME NAME\nlocal     data\n")
+	step("inspect", inspectVolumes(ctx, api, []string{"data"}, "{{.Name}} {{.Driver}} {{.Labels}}", &out), "data local map[app:web]\n")
+
+	var errOut bytes.Buffer
+	step("run -d", runContainer(ctx, api, runOptions{Image: reg + "/busybox", Detach: true, Name: "user",
+		Volumes: []string{"data:/d", "/anon"}, Args: []string{"sh", "-c", "echo kept > /d/f; sleep 300"}}, nil, &out, &errOut), "*")
+	err := removeVolumes(ctx, api, []string{"data"}, false, &out)
+	if err == nil || !strings.Contains(err.Error(), "volume is in use") {
+		t.Errorf("volume rm of a volume in use: %v, want \"volume is in use\"", err)
+	}
+	out.Reset()
+	m := step("inspect the container", inspectContainers(ctx, api, []string{"user"}, "{{range .Mounts}}{{.Type}}:{{.Destination}} {{end}}", &out), "*")
+	if !strings.Contains(m, "volume:/d") || !strings.Contains(m, "volume:/anon") {
+		t.Errorf("container Mounts = %q, want volume:/d and volume:/anon", m)
+	}
+	step("dangling", listVolumes(ctx, api, volumeLsOptions{Quiet: true, Filters: []string{"dangling=true"}}, &out), "")
+	if _, err := api.ContainerRemove(ctx, "user", client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+		t.Fatal(err)
+	}
+	step("ls after rm -v", listVolumes(ctx, api, volumeLsOptions{Quiet: true}, &out), "data\n")
+	step("the data survives", runContainer(ctx, api, runOptions{Image: reg + "/busybox", Remove: true,
+		Volumes: []string{"data:/d", "/anon"}, Args: []string{"cat", "/d/f"}}, nil, &out, &errOut), "kept\n")
+	step("ls after run --rm", listVolumes(ctx, api, volumeLsOptions{Quiet: true}, &out), "data\n")
+	step("rm", removeVolumes(ctx, api, []string{"data"}, false, &out), "data\n")
+	step("ls after rm", listVolumes(ctx, api, volumeLsOptions{Quiet: true}, &out), "")
 }

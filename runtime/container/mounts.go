@@ -9,4 +9,7 @@ type Mount struct {
 	ReadOnly bool   `json:"ReadOnly,omitempty"`
 	// Name is the named volume the source belongs to, if any.
 	Name string `json:"Name,omitempty"`
+	// Anonymous marks a volume made for this container's `-v /PATH`,
+	// removed with the container by `rm -v` and --rm.
+	Anonymous bool `json:"Anonymous,omitempty"`
 }

@@ -23,15 +23,18 @@ import (
 type containerRuntime = *container.Runtime
 
 // openContainers opens the container runtime; removed containers (also
-// by --rm) release their image.
-func openContainers(ctx context.Context, dir string, images *image.Store) (containerRuntime, error) {
+// by --rm) release their image, then removed is called.
+func openContainers(ctx context.Context, dir string, images *image.Store, removed func(container.Spec)) (containerRuntime, error) {
 	rt, err := container.New(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	if images != nil {
-		rt.OnRemove(func(s container.Spec) { images.Release(s.ImageID, s.ID) })
-	}
+	rt.OnRemove(func(s container.Spec) {
+		if images != nil {
+			images.Release(s.ImageID, s.ID)
+		}
+		removed(s)
+	})
 	return rt, nil
 }
 
@@ -107,13 +110,17 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	spec, err := specFromRequest(id, r.URL.Query().Get("name"), req.Config, hc, img)
+	s.back.volMu.Lock()
 	if err == nil {
 		spec.ReadonlyRootfs = hc.ReadonlyRootfs
-		spec.Mounts, err = s.mountsFromRequest(hc)
+		spec.Mounts, err = s.mountsFromRequest(req.Config, hc)
+		if err == nil {
+			if _, err = rt.Create(r.Context(), spec); err != nil {
+				s.back.removeAnonymousVolumesLocked(spec)
+			}
+		}
 	}
-	if err == nil {
-		_, err = rt.Create(r.Context(), spec)
-	}
+	s.back.volMu.Unlock()
 	if err != nil {
 		images.Release(img.ID, id)
 		return containerError(err)
@@ -392,6 +399,9 @@ func (s *Server) removeContainer(w http.ResponseWriter, r *http.Request) error {
 		}
 		return containerError(err)
 	}
+	if boolParam(r, "v") {
+		s.back.removeAnonymousVolumes(info.Spec)
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -427,39 +437,9 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// parseFilters reads Docker's filters JSON ({"name": {"x": true}} or
-// {"name": ["x"]}).
+// parseFilters reads the filters of GET /containers/json.
 func parseFilters(s string) (map[string][]string, error) {
-	out := map[string][]string{}
-	if s == "" {
-		return out, nil
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return nil, Errorf(http.StatusBadRequest, "invalid filters: %v", err)
-	}
-	for k, v := range raw {
-		var set map[string]bool
-		if json.Unmarshal(v, &set) == nil {
-			for x := range set {
-				out[k] = append(out[k], x)
-			}
-			continue
-		}
-		var list []string
-		if err := json.Unmarshal(v, &list); err != nil {
-			return nil, Errorf(http.StatusBadRequest, "invalid filter %q: %v", k, err)
-		}
-		out[k] = list
-	}
-	for k := range out {
-		switch k {
-		case "status", "name", "id", "label", "ancestor":
-		default:
-			return nil, Errorf(http.StatusBadRequest, "invalid filter %q", k)
-		}
-	}
-	return out, nil
+	return parseFilterJSON(s, "status", "name", "id", "label", "ancestor")
 }
 
 func matchFilters(c container.Info, f map[string][]string) bool {
@@ -493,7 +473,7 @@ func summaryOf(c container.Info) ctypes.Summary {
 		Labels:  c.Spec.Labels,
 		State:   ctypes.ContainerState(c.State.Status),
 		Status:  statusText(c.State),
-		Mounts:  []ctypes.MountPoint{},
+		Mounts:  mountPoints(c.Spec.Mounts),
 	}
 	if sum.Labels == nil {
 		sum.Labels = map[string]string{}
@@ -563,7 +543,7 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 				PidsLimit: &c.Spec.Resources.PidsLimit,
 			},
 		},
-		Mounts:          []ctypes.MountPoint{},
+		Mounts:          mountPoints(c.Spec.Mounts),
 		NetworkSettings: &ctypes.NetworkSettings{Ports: network.PortMap{}},
 		Config: &ctypes.Config{
 			Hostname:   c.Spec.Hostname,
@@ -585,5 +565,7 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 	if c.Spec.NoNewPrivileges {
 		resp.HostConfig.SecurityOpt = []string{"no-new-privileges"}
 	}
+	resp.HostConfig.Binds, resp.HostConfig.Tmpfs = hostConfigMounts(c.Spec.Mounts)
+	resp.HostConfig.ReadonlyRootfs = c.Spec.ReadonlyRootfs
 	return writeJSON(w, http.StatusOK, resp)
 }

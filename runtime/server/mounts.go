@@ -1,29 +1,42 @@
 package server
 
 import (
-	"fmt"
+	"errors"
 	"net/http"
 	"os"
 	"path"
-	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/berthvm/berth/runtime/container"
+	"github.com/berthvm/berth/runtime/volume"
 	ctypes "github.com/moby/moby/api/types/container"
 )
 
 // VolumesDir is the folder of named volumes under the state folder.
 const VolumesDir = "volumes"
 
-// mountsFromRequest turns -v (Binds) and --tmpfs into the container's
-// mounts. A -v source without a leading slash names a volume, created
-// when missing, whose data outlives the container.
-func (s *Server) mountsFromRequest(hc *ctypes.HostConfig) ([]container.Mount, error) {
-	var out []container.Mount
+// mountsFromRequest turns -v (Binds and, for `-v /path`, Config.Volumes)
+// and --tmpfs into the container's mounts. A -v source without a leading
+// slash names a volume, created when missing, whose data outlives the
+// container; `-v /path` gets a new anonymous volume. On error the
+// anonymous volumes made so far are removed again. The caller holds
+// s.back.volMu.
+func (s *Server) mountsFromRequest(cfg *ctypes.Config, hc *ctypes.HostConfig) (out []container.Mount, err error) {
+	vols, err := s.volumeStore()
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.back.removeAnonymousVolumesLocked(container.Spec{Mounts: out})
+			out = nil
+		}
+	}()
 	for _, b := range hc.Binds {
 		parts := strings.Split(b, ":")
 		if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || !path.IsAbs(parts[1]) {
-			return nil, Errorf(http.StatusBadRequest, "invalid volume %q: want NAME:/PATH or /MACHINE/PATH:/PATH, with :ro or :rw", b)
+			return out, Errorf(http.StatusBadRequest, "invalid volume %q: want NAME:/PATH or /MACHINE/PATH:/PATH, with :ro or :rw", b)
 		}
 		m := container.Mount{Type: "bind", Source: parts[0], Target: path.Clean(parts[1])}
 		if len(parts) == 3 {
@@ -32,28 +45,54 @@ func (s *Server) mountsFromRequest(hc *ctypes.HostConfig) ([]container.Mount, er
 				m.ReadOnly = true
 			case "rw":
 			default:
-				return nil, Errorf(http.StatusBadRequest, "invalid volume %q: mode %q is not ro or rw", b, parts[2])
+				return out, Errorf(http.StatusBadRequest, "invalid volume %q: mode %q is not ro or rw", b, parts[2])
 			}
 		}
 		if !path.IsAbs(m.Source) {
-			if !container.ValidName(m.Source) {
-				return nil, Errorf(http.StatusBadRequest, "invalid volume name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", m.Source)
+			v, err := vols.Create(m.Source, nil)
+			if err != nil {
+				return out, volumeError(err)
 			}
-			m.Name = m.Source
-			m.Source = filepath.Join(s.opts.StateDir, VolumesDir, m.Name, "_data")
-			if err := os.MkdirAll(m.Source, 0o755); err != nil {
-				return nil, fmt.Errorf("create volume %s: %w", m.Name, err)
-			}
+			m.Name, m.Source = v.Name, v.Mountpoint
 		} else if _, err := os.Stat(m.Source); err != nil {
-			return nil, Errorf(http.StatusBadRequest, "bind mount source %s does not exist on the machine: %v", m.Source, err)
+			return out, Errorf(http.StatusBadRequest, "bind mount source %s does not exist on the machine: %v", m.Source, err)
 		}
 		out = append(out, m)
 	}
+	var anon []string
+	for target := range cfg.Volumes {
+		if !path.IsAbs(target) {
+			return out, Errorf(http.StatusBadRequest, "invalid volume %q: an anonymous volume (-v /PATH) needs an absolute path", target)
+		}
+		anon = append(anon, path.Clean(target))
+	}
+	slices.Sort(anon)
+	for _, target := range anon {
+		if slices.ContainsFunc(out, func(m container.Mount) bool { return m.Target == target }) {
+			continue // a -v SOURCE:/PATH wins over -v /PATH, as in Docker
+		}
+		v, err := vols.Create(container.NewID(), map[string]string{volume.AnonymousLabel: ""})
+		if err != nil {
+			return out, volumeError(err)
+		}
+		out = append(out, container.Mount{Type: "bind", Source: v.Mountpoint, Target: target, Name: v.Name, Anonymous: true})
+	}
 	for target, opts := range hc.Tmpfs {
 		if !path.IsAbs(target) {
-			return nil, Errorf(http.StatusBadRequest, "invalid --tmpfs %q: the target must be an absolute path", target)
+			return out, Errorf(http.StatusBadRequest, "invalid --tmpfs %q: the target must be an absolute path", target)
 		}
 		out = append(out, container.Mount{Type: "tmpfs", Target: path.Clean(target), ReadOnly: strings.Contains(","+opts+",", ",ro,")})
 	}
 	return out, nil
+}
+
+// volumeError maps the volume store's errors to Docker's status codes.
+func volumeError(err error) error {
+	switch {
+	case errors.Is(err, volume.ErrNotFound):
+		return WithStatus(http.StatusNotFound, err)
+	case errors.Is(err, volume.ErrInvalidName):
+		return WithStatus(http.StatusBadRequest, err)
+	}
+	return err
 }

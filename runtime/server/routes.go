@@ -15,6 +15,7 @@ func (s *Server) routes() {
 	s.berthRoutes()
 	s.containerRoutes()
 	s.imageRoutes()
+	s.volumeRoutes()
 }
 
 // handlerFunc is a route's handler. It returns the error to answer with
