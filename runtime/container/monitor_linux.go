@@ -76,7 +76,14 @@ func runMonitor(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: container-monitor DIR")
 		return 2
 	}
-	m := &monitor{dir: args[0], startReq: make(chan chan ctlReply, 1)}
+	dir := args[0]
+	if dir == spareArg {
+		var ok bool
+		if dir, ok = awaitAssignment(); !ok {
+			return 0
+		}
+	}
+	m := &monitor{dir: dir, startReq: make(chan chan ctlReply, 1)}
 	if err := m.run(); err != nil {
 		fmt.Fprintf(os.Stderr, "monitor: %v\n", err)
 		return 1

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -28,6 +27,9 @@ type Runtime struct {
 	entries  map[string]*entry
 	execs    map[string]*execInstance
 	onRemove func(Spec)
+	// spare is a monitor started ahead of the next Start (see spareArg).
+	spare     *spareMonitor
+	refilling bool
 }
 
 // OnRemove sets fn to be called after each container is removed, also by
@@ -107,6 +109,7 @@ func New(ctx context.Context, dir string) (*Runtime, error) {
 	for _, id := range restart {
 		r.Start(ctx, id)
 	}
+	go r.refillSpare()
 	return r, nil
 }
 
@@ -427,60 +430,22 @@ func (r *Runtime) Start(ctx context.Context, ref string) error {
 	return nil
 }
 
-// spawnMonitor starts the container's monitor in its own session and
-// waits until it listens.
+// spawnMonitor hands the container to a spare monitor and waits until it
+// listens.
 func (r *Runtime) spawnMonitor(ctx context.Context, id string) error {
-	self, err := sealedSelf()
+	s, err := r.takeSpare()
 	if err != nil {
 		return err
 	}
-	dir := r.cdir(id)
-	logf, err := os.OpenFile(filepath.Join(dir, monLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return fmt.Errorf("open monitor log: %w", err)
-	}
-	defer logf.Close()
-	rd, wr, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
-	cmd := &exec.Cmd{
-		Path:        self,
-		Args:        []string{"berth-agent", monitorCommand, dir},
-		Env:         []string{"PATH=" + DefaultPath},
-		Dir:         "/",
-		Stdout:      logf,
-		Stderr:      logf,
-		ExtraFiles:  []*os.File{wr},
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
-	}
-	err = cmd.Start()
-	wr.Close()
-	if err != nil {
-		return fmt.Errorf("start monitor: %w", err)
-	}
-	go cmd.Wait()
-	ready := make(chan error, 1)
-	go func() {
-		b := make([]byte, 1)
-		_, err := rd.Read(b)
-		ready <- err
-	}()
+	done := make(chan error, 1)
+	go func() { done <- s.assign(r.cdir(id), 30*time.Second) }()
 	select {
-	case err := <-ready:
-		if err != nil {
-			log, _ := os.ReadFile(filepath.Join(dir, monLog))
-			return fmt.Errorf("monitor failed: %s", lastLine(string(log)))
-		}
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		return errors.New("monitor did not get ready in 30s")
+	case err := <-done:
+		return err
 	case <-ctx.Done():
-		cmd.Process.Kill()
+		s.cmd.Process.Kill()
 		return ctx.Err()
 	}
-	return nil
 }
 
 func lastLine(s string) string {

@@ -1,0 +1,138 @@
+package container
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// spareArg makes a monitor a spare: started ahead of need, it has paid
+// the process start-up and waits on fd 3 for the folder of the container
+// it is to run ("DIR\n"). Start hands the next container to the spare, so
+// that cost is off the start path. A spare whose agent is gone reads EOF
+// and exits.
+const spareArg = "--spare"
+
+// spareMonitor is a spare monitor process and our end of its socket.
+type spareMonitor struct {
+	cmd  *exec.Cmd
+	sock *os.File
+}
+
+// startSpare starts a spare monitor.
+func startSpare() (*spareMonitor, error) {
+	self, err := sealedSelf()
+	if err != nil {
+		return nil, err
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("start monitor: %w", err)
+	}
+	ours, theirs := os.NewFile(uintptr(fds[0]), "monitor"), os.NewFile(uintptr(fds[1]), "monitor")
+	defer theirs.Close()
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		ours.Close()
+		return nil, err
+	}
+	defer null.Close()
+	cmd := &exec.Cmd{
+		Path:        self,
+		Args:        []string{"berth-agent", monitorCommand, spareArg},
+		Env:         []string{"PATH=" + DefaultPath},
+		Dir:         "/",
+		Stdout:      null,
+		Stderr:      null,
+		ExtraFiles:  []*os.File{theirs},
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if err := cmd.Start(); err != nil {
+		ours.Close()
+		return nil, fmt.Errorf("start monitor: %w", err)
+	}
+	go cmd.Wait()
+	return &spareMonitor{cmd: cmd, sock: ours}, nil
+}
+
+// assign gives the spare the container in dir and waits until its monitor
+// listens on the container's control socket.
+func (s *spareMonitor) assign(dir string, timeout time.Duration) error {
+	defer s.sock.Close()
+	s.sock.SetDeadline(time.Now().Add(timeout))
+	if _, err := s.sock.WriteString(dir + "\n"); err != nil {
+		s.cmd.Process.Kill()
+		return fmt.Errorf("monitor is gone: %w", err)
+	}
+	b := make([]byte, 1)
+	if _, err := s.sock.Read(b); err != nil {
+		s.cmd.Process.Kill()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return fmt.Errorf("monitor did not get ready in %v", timeout)
+		}
+		log, _ := os.ReadFile(filepath.Join(dir, monLog))
+		return fmt.Errorf("monitor failed: %s", lastLine(string(log)))
+	}
+	return nil
+}
+
+// takeSpare returns the waiting spare, or a new one when there is none,
+// and starts the next spare in the background.
+func (r *Runtime) takeSpare() (*spareMonitor, error) {
+	r.mu.Lock()
+	s := r.spare
+	r.spare = nil
+	r.mu.Unlock()
+	go r.refillSpare()
+	if s != nil {
+		return s, nil
+	}
+	return startSpare()
+}
+
+// refillSpare starts a spare when none is waiting.
+func (r *Runtime) refillSpare() {
+	r.mu.Lock()
+	if r.spare != nil || r.refilling {
+		r.mu.Unlock()
+		return
+	}
+	r.refilling = true
+	r.mu.Unlock()
+	s, err := startSpare()
+	r.mu.Lock()
+	r.refilling = false
+	if err == nil && r.spare == nil {
+		r.spare, s = s, nil
+	}
+	r.mu.Unlock()
+	if s != nil {
+		s.sock.Close()
+	}
+}
+
+// awaitAssignment is the spare's side of assign: it reads its container's
+// folder from fd 3 and sends its output to the container's monitor log.
+// ok is false when the agent went away first.
+func awaitAssignment() (dir string, ok bool) {
+	sock := os.NewFile(3, "agent")
+	line, err := bufio.NewReader(sock).ReadString('\n')
+	if err != nil {
+		return "", false
+	}
+	dir = strings.TrimSuffix(line, "\n")
+	if logf, err := os.OpenFile(filepath.Join(dir, monLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
+		unix.Dup3(int(logf.Fd()), 1, 0)
+		unix.Dup3(int(logf.Fd()), 2, 0)
+		logf.Close()
+	}
+	return dir, true
+}
