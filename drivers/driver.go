@@ -9,6 +9,7 @@ package drivers
 import (
 	"context"
 	"errors"
+	"strconv"
 )
 
 // ErrNotSupported is returned (wrapped) when a machine's driver lacks a role
@@ -31,6 +32,10 @@ type Base struct {
 	CacheDir string
 	// SSHPublicKey is the authorized_keys line for the machine's key.
 	SSHPublicKey string
+	// Shares are the host folders the machine shares (kept in the
+	// machine's config). Drivers with the SharedFolders role attach them;
+	// the CLI refuses shares for the others.
+	Shares []Share
 }
 
 // Endpoint says how to reach a machine's SSH server.
@@ -121,12 +126,24 @@ type PortForwarder interface {
 
 // Share is a host folder shared into the machine.
 type Share struct {
-	HostPath  string
+	// HostPath is the absolute path of an existing folder on the user's
+	// host.
+	HostPath string
+	// GuestPath is the absolute path where berth-os mounts it.
 	GuestPath string
 }
 
-// SharedFolders is the role of drivers that can share host folders.
+// ShareTag is the name of the i-th share (from 0) between host and guest:
+// the 9p mount_tag on QEMU, the shared folder name on VirtualBox.
+func ShareTag(i int) string { return "berth" + strconv.Itoa(i) }
+
+// SharedFolders is the role of drivers that share host folders into their
+// machines.
 type SharedFolders interface {
+	// Shares returns the folders the driver attaches: Base.Shares. The
+	// driver MUST attach share i under ShareTag(i) and have the guest
+	// mount it at its GuestPath at every boot, so that a file written on
+	// either side is seen at once on the other.
 	Shares() []Share
 }
 

@@ -16,6 +16,9 @@ type CreateSpec struct {
 	Labels map[string]string
 	// InsecureRegistries go into the machine's config (see Config).
 	InsecureRegistries []string
+	// Shares are host folders shared into the machine (see Config). Create
+	// checks them with ValidateShares before it makes anything.
+	Shares []drivers.Share
 	// NewDriver makes the machine's driver from base, configured with the
 	// user's flags (the registry's New and Configure).
 	NewDriver func(base drivers.Base) (drivers.Driver, error)
@@ -60,6 +63,9 @@ func (s *Store) Create(ctx context.Context, spec CreateSpec, steps Steps) (*Mach
 	}
 	if spec.NewDriver == nil {
 		return nil, fmt.Errorf("create machine %q: no driver", name)
+	}
+	if err := ValidateShares(spec.Shares); err != nil {
+		return nil, fmt.Errorf("create machine %q: %w", name, err)
 	}
 	if err := os.MkdirAll(s.Dir(""), 0o700); err != nil {
 		return nil, fmt.Errorf("create machine %q: %w", name, err)
@@ -128,6 +134,7 @@ func (c *creation) do(step string, f func(ctx context.Context) error) error {
 func (c *creation) run() (*Machine, error) {
 	s, name := c.store, c.spec.Name
 	base := s.Base(name)
+	base.Shares = c.spec.Shares
 	if c.steps.MakeKey != nil {
 		if err := c.do("making the SSH key", func(ctx context.Context) error {
 			key, err := c.steps.MakeKey(ctx, base.Dir)
@@ -142,7 +149,7 @@ func (c *creation) run() (*Machine, error) {
 		return nil, &stepError{"configuring the driver", err}
 	}
 	c.m = &Machine{
-		Config: Config{Name: name, Labels: c.spec.Labels, InsecureRegistries: c.spec.InsecureRegistries, Created: time.Now().UTC(), Error: creatingNote},
+		Config: Config{Name: name, Labels: c.spec.Labels, InsecureRegistries: c.spec.InsecureRegistries, Shares: c.spec.Shares, Created: time.Now().UTC(), Error: creatingNote},
 		Dir:    base.Dir,
 		Driver: d,
 	}

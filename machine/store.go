@@ -35,6 +35,9 @@ type Config struct {
 	// InsecureRegistries are the registries (host[:port]) the machine's
 	// agent may reach over plain HTTP; provisioning writes them there.
 	InsecureRegistries []string `json:",omitempty"`
+	// Shares are the host folders shared into the machine; the driver
+	// attaches them at create and at every start.
+	Shares []drivers.Share `json:",omitempty"`
 	// Created is when create began.
 	Created time.Time
 	// Error says why create did not finish. Empty for a complete machine.
@@ -147,7 +150,9 @@ func (s *Store) Load(name string) (*Machine, error) {
 	if c.Name != name {
 		return nil, fmt.Errorf("read machine %q: %s names machine %q", name, ConfigFile, c.Name)
 	}
-	d, err := drivers.Load(c.DriverName, s.Base(name), c.Driver)
+	base := s.Base(name)
+	base.Shares = c.Shares
+	d, err := drivers.Load(c.DriverName, base, c.Driver)
 	if err != nil {
 		return nil, fmt.Errorf("read machine %q: %w", name, err)
 	}

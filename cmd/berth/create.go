@@ -18,6 +18,8 @@ type createOptions struct {
 	Driver      string
 	Labels      []string // k=v
 	Insecure    []string // --insecure-registry
+	Shares      []string // --share HOSTDIR[:GUESTDIR]
+	NoShare     bool     // --no-share
 	KeepOnError bool
 	Quiet       bool // print nothing but errors
 	Flags       drivers.FlagValues
@@ -28,6 +30,8 @@ func createCommand() *cli.Command {
 		&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "the `DRIVER` that makes the VM: " + knownDrivers(), EnvVars: []string{"BERTH_DRIVER"}},
 		&cli.StringSliceFlag{Name: "label", Usage: "a `KEY=VALUE` label to find the machine by (ls --filter label=KEY=VALUE); repeatable"},
 		&cli.StringSliceFlag{Name: "insecure-registry", Usage: insecureRegistryFlagUsage},
+		&cli.StringSliceFlag{Name: "share", Usage: "share the host folder `HOSTDIR[:GUESTDIR]` into the machine (GUESTDIR: the same path); repeatable (default: your home folder)"},
+		&cli.BoolFlag{Name: "no-share", Usage: "share no host folder, not even your home folder"},
 		&cli.BoolFlag{Name: "keep-on-error", Usage: "keep a machine whose start or provisioning failed, to look into it (default: remove it)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no steps and no progress, only errors"},
 	}
@@ -38,6 +42,13 @@ func createCommand() *cli.Command {
 		Description: `Creates the VM, starts it, waits for SSH and installs the agent. If any step
 fails or you press Ctrl-C, everything made so far is removed again.
 
+Shared folders: the qemu and virtualbox drivers share your home folder
+into the machine at the same path (C:\Users\x becomes /c/Users/x), so that
+` + "`berth run -v $PWD:/src ...`" + ` works from anywhere below it: a file written on
+either side is seen at once on the other. --share names other folders
+instead (a relative HOSTDIR is taken from the current folder); --no-share
+shares none. Shares are kept in the machine's config (berth inspect).
+
 Driver flags can also be set with the environment variable shown next to
 each flag.
 
@@ -45,6 +56,8 @@ EXAMPLES:
    berth create -d qemu dev
    berth create -d qemu --label team=web --label env=test web1
    berth create -d qemu --insecure-registry 10.0.2.2:5000 dev   # a plain-HTTP registry on this computer
+   berth create -d qemu --share ~/src --share /data:/mnt/data dev
+   berth create -d virtualbox --no-share dev
    QEMU_MEMORY=2048 berth create -d qemu big`,
 		Flags: append(flags, driverFlags()...),
 		Action: func(c *cli.Context) error {
@@ -60,6 +73,8 @@ EXAMPLES:
 				Driver:      c.String("driver"),
 				Labels:      c.StringSlice("label"),
 				Insecure:    c.StringSlice("insecure-registry"),
+				Shares:      c.StringSlice("share"),
+				NoShare:     c.Bool("no-share"),
 				KeepOnError: c.Bool("keep-on-error"),
 				Quiet:       c.Bool("quiet"),
 				Flags:       flagValues{c},
@@ -100,8 +115,16 @@ func runCreate(ctx context.Context, opts createOptions, d *deps) error {
 		return drv, nil
 	}
 	// Check the flags before anything touches the disk.
-	if _, err := newDriver(d.store.Base(opts.Name)); err != nil {
+	drv, err := newDriver(d.store.Base(opts.Name))
+	if err != nil {
 		return err
+	}
+	shares, note, err := createShares(opts, drv)
+	if err != nil {
+		return err
+	}
+	if note != "" && !opts.Quiet {
+		fmt.Fprintf(d.stderr, "(%s) %s\n", opts.Name, note)
 	}
 	steps := d.steps
 	start := time.Now()
@@ -115,6 +138,7 @@ func runCreate(ctx context.Context, opts createOptions, d *deps) error {
 		Labels:             labels,
 		NewDriver:          newDriver,
 		InsecureRegistries: insecure,
+		Shares:             shares,
 		KeepOnError:        opts.KeepOnError,
 	}, steps)
 	if err != nil {

@@ -13,11 +13,25 @@ import (
 
 // qemuMachine creates, through the CLI, a berth-os machine called name in
 // QEMU (TCG, 1 CPU, 768 MB) whose agent is built from this tree, and
-// returns the store's root. The machine is killed when the test ends.
-func qemuMachine(t *testing.T, name string) (root string) {
+// returns the store's root. extra are more create flags. The machine is
+// killed when the test ends.
+func qemuMachine(t *testing.T, name string, extra ...string) (root string) {
 	t.Helper()
 	testenv.NeedQEMU(t)
 	iso := testenv.ISO(t)
+	treeAgent(t)
+	root = t.TempDir()
+	killOnCleanup(t, root, name)
+	args := []string{"create", "-d", "qemu", "--qemu-iso", iso, "--qemu-accel", "tcg",
+		"--qemu-cpus", "1", "--qemu-memory", "768", "--qemu-disk-size", "1000"}
+	mustBerth(t, root, append(append(args, extra...), name)...)
+	return root
+}
+
+// treeAgent makes create provision, for the rest of the test, an agent
+// built from this tree, with every create step wired.
+func treeAgent(t *testing.T) {
+	t.Helper()
 	agent := filepath.Join(t.TempDir(), "berth-agent")
 	build := exec.Command("go", "build", "-o", agent, "./cmd/berth-agent")
 	build.Dir = testenv.RepoRoot(t)
@@ -28,9 +42,4 @@ func qemuMachine(t *testing.T, name string) (root string) {
 	agentBinary = func(unameM string) (*agentbin.Binary, error) { return agentbin.FromFile(agent, runtime.GOARCH) }
 	t.Cleanup(func() { agentBinary = nil })
 	withSteps(t, wiredSteps)
-	root = t.TempDir()
-	killOnCleanup(t, root, name)
-	mustBerth(t, root, "create", "-d", "qemu", "--qemu-iso", iso, "--qemu-accel", "tcg",
-		"--qemu-cpus", "1", "--qemu-memory", "768", "--qemu-disk-size", "1000", name)
-	return root
 }

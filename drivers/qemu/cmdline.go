@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/berthvm/berth/drivers"
 )
 
 // Spec is everything that shapes the qemu-system command line of one
@@ -21,6 +23,9 @@ type Spec struct {
 	PIDFile   string
 	Console   string // file that receives the serial console
 	Daemonize bool   // QEMU forks and detaches once it has started
+	// Shares become virtio-9p devices, share i with mount tag
+	// drivers.ShareTag(i).
+	Shares []drivers.Share
 }
 
 // NetdevID is the id of the user-mode network, named by host forwards.
@@ -52,6 +57,11 @@ func Args(s Spec) []string {
 		"-netdev", fmt.Sprintf("user,id=%s,hostfwd=tcp:127.0.0.1:%d-:22", NetdevID, s.SSHPort),
 		"-device", "virtio-net-pci,netdev="+NetdevID,
 		"-device", "virtio-rng-pci",
+	)
+	for i, sh := range s.Shares {
+		args = append(args, "-virtfs", virtfs(drivers.ShareTag(i), sh.HostPath))
+	}
+	args = append(args,
 		"-qmp", "unix:"+esc(s.QMP)+",server=on,wait=off",
 		"-pidfile", s.PIDFile,
 	)
@@ -59,6 +69,21 @@ func Args(s Spec) []string {
 		args = append(args, "-daemonize")
 	}
 	return args
+}
+
+// virtfs is the -virtfs value of one share: a virtio-9p device that
+// exports dir under tag.
+//
+// security_model=none: QEMU creates files as the user it runs as and
+// ignores a failure to give them the guest's owner. A laptop user's QEMU
+// is not root, so files a container writes become the user's own (as
+// with VirtualBox shared folders), where "passthrough" would fail every
+// chown and "mapped-xattr" would hide the real modes in xattrs on the
+// user's files; as root (CI) it keeps the guest's owners, like
+// passthrough. multidevs=remap keeps inode numbers unique when dir spans
+// several host file systems (a home with mounts under it).
+func virtfs(tag, dir string) string {
+	return "local,path=" + esc(dir) + ",mount_tag=" + tag + ",security_model=none,multidevs=remap"
 }
 
 // esc escapes a value inside a QEMU option list, where a comma is written

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/berthvm/berth/drivers"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -24,11 +26,14 @@ func TestArgs(t *testing.T) {
 	for _, p := range []*string{&comma.ISO, &comma.Seed, &comma.Disk, &comma.QMP, &comma.PIDFile, &comma.Console} {
 		*p = strings.Replace(*p, "/m/", "/odd,dir/", 1)
 	}
+	shares := base
+	shares.Shares = []drivers.Share{{HostPath: "/home/me", GuestPath: "/home/me"}, {HostPath: "/odd,dir/src", GuestPath: "/src"}}
 	tests := []struct {
 		golden string
 		spec   Spec
 	}{
 		{"args_tcg.golden", base},
+		{"args_shares.golden", shares},
 		{"args_kvm.golden", kvm},
 		{"args_comma_foreground.golden", comma},
 	}

@@ -83,6 +83,7 @@ func (d *Driver) Create(ctx context.Context) (err error) {
 		InstanceID:        d.InstanceID,
 		Hostname:          hostname(name),
 		SSHAuthorizedKeys: []string{d.base.SSHPublicKey},
+		Mounts:            seedMounts(d.base.Shares),
 	})
 	if err != nil {
 		return err
@@ -140,6 +141,16 @@ func (d *Driver) SSHEndpoint(ctx context.Context) (drivers.Endpoint, error) {
 		}
 	}
 	return ep, nil
+}
+
+// seedMounts tells berth-os to mount each share's 9p device at its guest
+// path.
+func seedMounts(shares []drivers.Share) []seed.Mount {
+	var out []seed.Mount
+	for i, s := range shares {
+		out = append(out, seed.Mount{Source: drivers.ShareTag(i), Target: s.GuestPath, Type: "9p", Options: seed.NinePOptions})
+	}
+	return out
 }
 
 // hostname makes a valid host name from a machine name: labels lose the

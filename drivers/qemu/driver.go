@@ -87,6 +87,7 @@ var (
 	_ drivers.Driver        = (*Driver)(nil)
 	_ drivers.Lifecycle     = (*Driver)(nil)
 	_ drivers.PortForwarder = (*Driver)(nil)
+	_ drivers.SharedFolders = (*Driver)(nil)
 )
 
 // DriverName returns "qemu".
@@ -94,8 +95,12 @@ func (d *Driver) DriverName() string { return Name }
 
 // Capabilities says what the QEMU driver can do.
 func (d *Driver) Capabilities() drivers.Capabilities {
-	return drivers.Capabilities{Lifecycle: true, PortForwarding: true, KeepsDataOnRestart: true}
+	return drivers.Capabilities{Lifecycle: true, PortForwarding: true, SharedFolders: true, KeepsDataOnRestart: true}
 }
+
+// Shares returns the machine's shared folders, each a virtio-9p device
+// that berth-os mounts at boot (see Args and the seed's mounts).
+func (d *Driver) Shares() []drivers.Share { return d.base.Shares }
 
 // SetDownloadProgress makes Create report the progress of an ISO
 // download to fn.

@@ -29,6 +29,7 @@ func (d *Driver) spec(accel string, port int) Spec {
 		PIDFile:   d.path(PIDFile),
 		Console:   d.path(ConsoleFile),
 		Daemonize: daemonize,
+		Shares:    d.base.Shares,
 	}
 }
 

@@ -125,6 +125,14 @@ func natAddArgs(name, rule string) []string {
 	return []string{"modifyvm", name, "--natpf1", rule}
 }
 
+// sharedFolderAddArgs adds a permanent shared folder (the VM must be
+// powered off). No --automount: berth-os mounts the folder itself, at the
+// guest path the seed names, and VirtualBox's guest service, which
+// --automount addresses, does not run there.
+func sharedFolderAddArgs(vmName, name, hostPath string) []string {
+	return []string{"sharedfolder", "add", vmName, "--name", name, "--hostpath", hostPath}
+}
+
 func unregisterArgs(name string) []string {
 	return []string{"unregistervm", name, "--delete"}
 }

@@ -33,6 +33,7 @@ func commandLines() []struct{ what, line string } {
 	add("create: ISO", attachArgs("dev", portISO, "dvddrive", m+"/boot.iso"))
 	add("create: disk", attachArgs("dev", portDisk, "hdd", m+"/disk.vdi"))
 	add("create: seed", attachArgs("dev", portSeed, "dvddrive", m+"/seed.iso"))
+	add("create (--share): shared folder", sharedFolderAddArgs("dev", "berth0", "/home/u"))
 	add("start", startVMArgs("dev", "headless"))
 	add("start (SSH port taken): drop rule", natDeleteArgs("dev", sshRule))
 	add("start (SSH port taken): new rule", natAddArgs("dev", natRule(sshRule, "tcp", "127.0.0.1", 50124, 22)))

@@ -22,8 +22,9 @@ func TestSequencesAcceptedByTheDouble(t *testing.T) {
 		t.Run(ver, func(t *testing.T) {
 			iso := filepath.Join(t.TempDir(), "berth-os.iso")
 			os.WriteFile(iso, []byte("iso"), 0o600)
-			dir := t.TempDir()
-			d := New(drivers.Base{MachineName: "dev", Dir: dir, CacheDir: t.TempDir(), SSHPublicKey: testKey})
+			dir, share := t.TempDir(), t.TempDir()
+			d := New(drivers.Base{MachineName: "dev", Dir: dir, CacheDir: t.TempDir(), SSHPublicKey: testKey,
+				Shares: []drivers.Share{{HostPath: share, GuestPath: "/src"}}})
 			d.ISO, d.HostOnlyCIDR, d.DiskMB = iso, "192.168.59.1/24", 100
 			home := t.TempDir()
 			d.Manager.Runner = &virtualboxtest.InProcess{Env: map[string]string{"VBOXDOUBLE_HOME": home, "VBOXDOUBLE_VERSION": ver}}
@@ -35,7 +36,8 @@ func TestSequencesAcceptedByTheDouble(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if info.VMState != "poweroff" || info.CPUs != 1 || info.MemoryMB != 1024 || len(info.Media) != 3 || info.Forwards["ssh"] == "" {
+			if info.VMState != "poweroff" || info.CPUs != 1 || info.MemoryMB != 1024 || len(info.Media) != 3 || info.Forwards["ssh"] == "" ||
+				len(info.SharedFolders) != 1 || info.SharedFolders["berth0"] != share {
 				t.Errorf("VM after create: %+v", info)
 			}
 			f := drivers.Forward{Proto: "tcp", HostPort: 18080, GuestPort: 80}

@@ -61,6 +61,7 @@ var (
 	_ drivers.Driver        = (*Driver)(nil)
 	_ drivers.Lifecycle     = (*Driver)(nil)
 	_ drivers.PortForwarder = (*Driver)(nil)
+	_ drivers.SharedFolders = (*Driver)(nil)
 )
 
 // New makes a driver with the default settings for the machine in base.
@@ -88,8 +89,13 @@ func (d *Driver) DriverName() string { return Name }
 
 // Capabilities implements drivers.Driver.
 func (d *Driver) Capabilities() drivers.Capabilities {
-	return drivers.Capabilities{Lifecycle: true, PortForwarding: true, KeepsDataOnRestart: true}
+	return drivers.Capabilities{Lifecycle: true, PortForwarding: true, SharedFolders: true, KeepsDataOnRestart: true}
 }
+
+// Shares implements drivers.SharedFolders: each share is a permanent
+// VirtualBox shared folder named drivers.ShareTag(i), added at create,
+// that berth-os mounts with vboxsf.
+func (d *Driver) Shares() []drivers.Share { return d.base.Shares }
 
 // PreCreateCheck implements drivers.Driver: VirtualBox is installed and new
 // enough, the ISO exists, the host-only network is allowed and free, and
@@ -169,6 +175,7 @@ func (d *Driver) Create(ctx context.Context) (err error) {
 		InstanceID:        d.VMName,
 		Hostname:          d.VMName,
 		SSHAuthorizedKeys: []string{strings.TrimSpace(d.base.SSHPublicKey)},
+		Mounts:            seedMounts(d.base.Shares),
 	}); err != nil {
 		return fmt.Errorf("write the seed ISO: %w", err)
 	}
@@ -196,12 +203,29 @@ func (d *Driver) Create(ctx context.Context) (err error) {
 		{"attach the data disk", attachArgs(d.VMName, portDisk, "hdd", d.path(diskFile))},
 		{"attach the seed", attachArgs(d.VMName, portSeed, "dvddrive", d.path(seedFile))},
 	}
+	for i, sh := range d.base.Shares {
+		steps = append(steps, struct {
+			what string
+			args []string
+		}{"share " + sh.HostPath, sharedFolderAddArgs(d.VMName, drivers.ShareTag(i), sh.HostPath)})
+	}
 	for _, s := range steps {
 		if _, err := d.vbox().Run(ctx, s.args...); err != nil {
 			return fmt.Errorf("%s: %w", s.what, err)
 		}
 	}
 	return nil
+}
+
+// seedMounts tells berth-os to mount each share with vboxsf at its guest
+// path (berth-os falls back to virtio-9p with the same tag where no
+// VirtualBox guest device exists, as under the VBoxManage double).
+func seedMounts(shares []drivers.Share) []seed.Mount {
+	var out []seed.Mount
+	for i, s := range shares {
+		out = append(out, seed.Mount{Source: drivers.ShareTag(i), Target: s.GuestPath, Type: "vboxsf"})
+	}
+	return out
 }
 
 // info runs showvminfo; a VM VirtualBox does not know is ErrMachineNotExist.

@@ -32,8 +32,9 @@ func TestParseMachineReadableReal(t *testing.T) {
 			"SATA-0-0": "/Users/x/.berth/machines/dev/boot.iso",
 			"SATA-1-0": "/Users/x/.berth/machines/dev/disk.vdi",
 		},
-		Forwards: map[string]string{"ssh": "ssh,tcp,127.0.0.1,50123,,22"},
-		MACs:     map[int]string{1: "080027E2A6F1", 2: "0800274D1A2B"},
+		Forwards:      map[string]string{"ssh": "ssh,tcp,127.0.0.1,50123,,22"},
+		MACs:          map[int]string{1: "080027E2A6F1", 2: "0800274D1A2B"},
+		SharedFolders: map[string]string{"Users": "/Users"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parseMachineReadable:\n got %+v\nwant %+v", got, want)
@@ -54,7 +55,8 @@ func TestParseMachineReadableQuirks(t *testing.T) {
 			"ssh":                "ssh,tcp,127.0.0.1,2222,,22",
 			"tcp-127.0.0.1-8080": "tcp-127.0.0.1-8080,tcp,127.0.0.1,8080,,80",
 		},
-		MACs: map[int]string{1: "080027E2A6F1", 2: "0800274D1A2B"},
+		MACs:          map[int]string{1: "080027E2A6F1", 2: "0800274D1A2B"},
+		SharedFolders: map[string]string{},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parseMachineReadable:\n got %+v\nwant %+v", got, want)

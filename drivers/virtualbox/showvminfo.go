@@ -21,6 +21,9 @@ type vmInfo struct {
 	Forwards map[string]string
 	// MACs maps a NIC number to its MAC address ("080027E2A6F1").
 	MACs map[int]string
+	// SharedFolders maps the permanent shared folders' names to their host
+	// paths.
+	SharedFolders map[string]string
 }
 
 // parseMachineReadable reads `showvminfo --machinereadable` output. It
@@ -28,8 +31,10 @@ type vmInfo struct {
 // escaped values (7.0+), lines without '=' and text after a closing quote;
 // unknown keys are ignored.
 func parseMachineReadable(out string) vmInfo {
-	info := vmInfo{Media: map[string]string{}, Forwards: map[string]string{}, MACs: map[int]string{}}
+	info := vmInfo{Media: map[string]string{}, Forwards: map[string]string{}, MACs: map[int]string{}, SharedFolders: map[string]string{}}
 	nic := 0 // the NIC whose block is being read (Forwarding keys carry no NIC number)
+	// Shared folder N's name and host path.
+	shareNames, sharePaths := map[string]string{}, map[string]string{}
 	for _, line := range strings.Split(out, "\n") {
 		key, val, ok := splitKV(strings.TrimRight(line, "\r"))
 		if !ok {
@@ -62,11 +67,18 @@ func parseMachineReadable(out string) vmInfo {
 				name, _, _ := strings.Cut(val, ",")
 				info.Forwards[name] = val
 			}
+		case strings.HasPrefix(key, "SharedFolderNameMachineMapping"):
+			shareNames[key[len("SharedFolderNameMachineMapping"):]] = val
+		case strings.HasPrefix(key, "SharedFolderPathMachineMapping"):
+			sharePaths[key[len("SharedFolderPathMachineMapping"):]] = val
 		case strings.HasPrefix(key, sataController+"-") && isSlot(key[len(sataController)+1:]):
 			if val != "none" && val != "emptydrive" {
 				info.Media[key] = val
 			}
 		}
+	}
+	for n, name := range shareNames {
+		info.SharedFolders[name] = sharePaths[n]
 	}
 	return info
 }

@@ -88,7 +88,7 @@ func (e *env) boot(v *vm, front string) error {
 	if qemu == "" {
 		qemu = "qemu-system-x86_64"
 	}
-	vboxLog(v, e, "Command line: "+qemu+" "+strings.Join(qargs, " "))
+	vboxLog(v, e, append([]string{"Command line: " + qemu + " " + strings.Join(qargs, " ")}, v.missingShares()...)...)
 	errf, err := os.CreateTemp(e.home, "qemu-stderr-*")
 	if err != nil {
 		return err
@@ -138,7 +138,8 @@ var nicModels = map[string]string{
 
 // qemuArgs turns v's settings into a QEMU command line: the SATA
 // attachments on an AHCI controller, NAT NICs as user networking with the
-// forwards as hostfwd, CPUs and memory.
+// forwards as hostfwd, shared folders as virtio-9p devices, CPUs and
+// memory.
 func (e *env) qemuArgs(v *vm, front string) ([]string, error) {
 	mem := v.MemoryMB
 	if capMB, err := strconv.Atoi(e.getenv("VBOXDOUBLE_MAX_MEMORY")); err == nil && capMB > 0 && mem > capMB {
@@ -232,7 +233,7 @@ func (e *env) qemuArgs(v *vm, front string) ([]string, error) {
 		mac = mac[0:2] + ":" + mac[2:4] + ":" + mac[4:6] + ":" + mac[6:8] + ":" + mac[8:10] + ":" + mac[10:12]
 		a = append(a, "-netdev", netdev, "-device", fmt.Sprintf("%s,netdev=net%d,mac=%s", model, i, mac))
 	}
-	return a, nil
+	return append(a, v.virtfsArgs()...), nil
 }
 
 // qemuPath escapes commas, QEMU's option separator.

@@ -179,6 +179,10 @@ func showVMInfo(e *env, args []string) error {
 	w.str("usb", "off")
 	w.str("ehci", "off")
 	w.str("xhci", "off")
+	for i, f := range v.SharedFolders {
+		w.str(fmt.Sprintf("SharedFolderNameMachineMapping%d", i+1), f.Name)
+		w.str(fmt.Sprintf("SharedFolderPathMachineMapping%d", i+1), f.HostPath)
+	}
 	w.str("recording_enabled", "off")
 	w.num("recording_screens", 1)
 	w.raw(" rec_screen0")

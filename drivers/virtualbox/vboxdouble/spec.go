@@ -14,7 +14,8 @@ import (
 //	jq -c '{meta: {what: .meta.what, primary_source: .meta.primary_source}, getopt,
 //	  exit_codes: (.exit_codes|del(.notes)), commands: (.commands | {"--version", list,
 //	  showvminfo, createvm, modifyvm, storagectl, storageattach, createmedium,
-//	  closemedium, startvm, unregistervm, controlvm, hostonlyif, dhcpserver})}'
+//	  closemedium, startvm, unregistervm, controlvm, hostonlyif, dhcpserver,
+//	  sharedfolder})}'
 //
 //go:embed spec.json
 var specJSON []byte

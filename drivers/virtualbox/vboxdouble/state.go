@@ -33,11 +33,13 @@ type vm struct {
 	NICs        map[int]*nic      `json:"nics"`
 	Controllers []*controller     `json:"controllers"`
 	Attachments []*attachment     `json:"attachments"`
-	State       string            `json:"state"` // VMState word
-	StateChange time.Time         `json:"stateChange"`
-	PID         int               `json:"pid,omitempty"`
-	QMP         string            `json:"qmp,omitempty"`
-	Frontend    string            `json:"frontend,omitempty"`
+	// SharedFolders are the permanent shared folders, in the order added.
+	SharedFolders []*sharedFolder `json:"sharedFolders,omitempty"`
+	State         string          `json:"state"` // VMState word
+	StateChange   time.Time       `json:"stateChange"`
+	PID           int             `json:"pid,omitempty"`
+	QMP           string          `json:"qmp,omitempty"`
+	Frontend      string          `json:"frontend,omitempty"`
 	// PowerButton is set when an ACPI power-off was asked for.
 	PowerButton bool `json:"powerButton,omitempty"`
 }

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/berthvm/berth/internal/testimages"
+)
+
+// TestCreateRefusesBadShares: a bad --share is refused before anything is
+// made, naming what is wrong.
+func TestCreateRefusesBadShares(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--share", filepath.Join(dir, "missing")}, []string{"does not exist"}},
+		{[]string{"--share", file}, []string{"not a folder"}},
+		{[]string{"--share", dir + ":src"}, []string{"must be an absolute path"}},
+		{[]string{"--share", dir + ":/root"}, []string{`"/root"`, "berth-os's own"}},
+		{[]string{"--share", dir + ":/a", "--share", dir + ":/a"}, []string{"shared twice"}},
+		{[]string{"--share", dir, "--no-share"}, []string{"contradict"}},
+		{[]string{"--share", filepath.Join(dir, "missing"), "--share", dir + ":/etc/x"}, []string{"does not exist", "/etc"}},
+	}
+	for _, d := range []string{"qemu", "virtualbox"} {
+		for _, tt := range tests {
+			root := t.TempDir()
+			args := append(append([]string{"create", "-d", d}, tt.args...), "dev")
+			r := berth(t, root, "", args...)
+			if r.code != 2 {
+				t.Errorf("berth %s: exit %d, want 2 (usage)\n%s", strings.Join(args, " "), r.code, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("berth %s: stderr %q, want it to name %q", strings.Join(args, " "), r.stderr, w)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(root, "machines")); !os.IsNotExist(err) {
+				t.Errorf("berth %s made %s (%v)", strings.Join(args, " "), filepath.Join(root, "machines"), err)
+			}
+		}
+	}
+}
+
+// TestCreateSharesNeedTheRole: a driver without shared folders refuses
+// --share and gets no default share.
+func TestCreateSharesNeedTheRole(t *testing.T) {
+	root := t.TempDir()
+	r := berth(t, root, "", "create", "-d", "fake", "--share", t.TempDir(), "dev")
+	if r.code != 2 || !strings.Contains(r.stderr, "the fake driver cannot share folders") {
+		t.Errorf("create -d fake --share: exit %d, stderr %q; want exit 2 naming the driver", r.code, r.stderr)
+	}
+	mustBerth(t, root, "create", "-d", "fake", "dev")
+	if got := mustBerth(t, root, "inspect", "-f", "{{json .Shares}}", "dev"); got != "null\n" {
+		t.Errorf("a fake machine's shares = %s, want none", got)
+	}
+}
+
+// loadBusybox loads the test busybox image into the machine.
+func loadBusybox(t *testing.T, root, name string) {
+	t.Helper()
+	bb, err := testimages.Busybox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarball := filepath.Join(t.TempDir(), "busybox.tar")
+	f, err := os.Create(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testimages.WriteDockerArchive(f, map[string]v1.Image{"busybox:latest": bb}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	mustBerth(t, root, "load", "-m", name, "-i", tarball)
+}
+
+// checkShare checks, through the CLI, that the host folder share (shared
+// at the same path) works both ways in containers of machine name, and
+// that the guest sees a host edit at once.
+func checkShare(t *testing.T, root, name, share string) {
+	t.Helper()
+	if got, want := mustBerth(t, root, "inspect", "-f", "{{range .Shares}}{{.HostPath}}:{{.GuestPath}} {{end}}", name), share+":"+share+" \n"; got != want {
+		t.Errorf("inspect .Shares = %s, want %s", got, want)
+	}
+	sub := filepath.Join(share, "sub")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sub, "file"), []byte("from the host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	loadBusybox(t, root, name)
+	if got := mustBerth(t, root, "run", "-m", name, "--rm", "-v", sub+":/src", "busybox", "cat", "/src/file"); got != "from the host\n" {
+		t.Errorf("a container read %q from the shared file, want %q", got, "from the host\n")
+	}
+	mustBerth(t, root, "run", "-m", name, "--rm", "-v", sub+":/src", "busybox", "sh", "-c", "echo from a container > /src/out")
+	if got, err := os.ReadFile(filepath.Join(sub, "out")); err != nil || string(got) != "from a container\n" {
+		t.Errorf("the host read %q, %v from the file a container wrote, want %q", got, err, "from a container\n")
+	}
+	// A host edit is seen by the next read in the guest (no stale cache).
+	if got := inMachine(t, root, name, "cat "+sub+"/file"); got != "from the host\n" {
+		t.Errorf("the guest read %q, want %q", got, "from the host\n")
+	}
+	if err := os.WriteFile(filepath.Join(sub, "file"), []byte("edited on the host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := inMachine(t, root, name, "cat "+sub+"/file"); got != "edited on the host\n" {
+		t.Errorf("after a host edit the guest read %q, want %q", got, "edited on the host\n")
+	}
+}
+
+// TestSharedFoldersOnQEMU: a QEMU machine's --share over virtio-9p.
+func TestSharedFoldersOnQEMU(t *testing.T) {
+	share := t.TempDir()
+	root := qemuMachine(t, "shr", "--share", share)
+	checkShare(t, root, "shr", share)
+}

@@ -1,0 +1,137 @@
+package machine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/berthvm/berth/drivers"
+)
+
+// ParseShare reads a --share value, HOSTDIR[:GUESTDIR]. A relative HOSTDIR
+// is taken from cwd; GUESTDIR defaults to GuestPathFor(HOSTDIR). It checks
+// the syntax (and, for a value with a colon that is not followed by an
+// absolute path, that the whole value names a folder): ValidateShares
+// checks the folders.
+func ParseShare(spec, cwd string) (drivers.Share, error) {
+	host, guest := splitShare(spec)
+	if host == "" {
+		return drivers.Share{}, fmt.Errorf("--share %q: no host folder; want HOSTDIR[:GUESTDIR]", spec)
+	}
+	if !filepath.IsAbs(host) {
+		host = filepath.Join(cwd, host)
+	}
+	host = filepath.Clean(host)
+	if i := strings.LastIndex(spec, ":"); guest == "" && i > 0 && !isDriveColon(spec, i) {
+		if _, err := os.Stat(host); err != nil {
+			return drivers.Share{}, fmt.Errorf("--share %q: the guest folder after the colon must be an absolute path (HOSTDIR:/GUESTDIR)", spec)
+		}
+	}
+	if guest == "" {
+		guest = GuestPathFor(host)
+	}
+	return drivers.Share{HostPath: host, GuestPath: guest}, nil
+}
+
+// splitShare splits HOSTDIR[:GUESTDIR] at the last colon that a guest
+// path (absolute, so starting with /) follows, so that Windows host paths
+// (C:\src, C:\src:/src) keep their drive letter.
+func splitShare(spec string) (host, guest string) {
+	i := strings.LastIndex(spec, ":")
+	if i < 0 || isDriveColon(spec, i) || !strings.HasPrefix(spec[i+1:], "/") {
+		return spec, ""
+	}
+	return spec[:i], spec[i+1:]
+}
+
+// isDriveColon reports whether the colon at i ends a Windows drive letter
+// ("C:" at the start of spec).
+func isDriveColon(spec string, i int) bool {
+	if i != 1 {
+		return false
+	}
+	c := spec[0] | 0x20
+	return c >= 'a' && c <= 'z'
+}
+
+// GuestPathFor is where a host folder appears in the guest by default: the
+// same path, and on Windows /c/Users/x for C:\Users\x (as docker-machine
+// did).
+func GuestPathFor(host string) string {
+	p := strings.ReplaceAll(host, `\`, "/")
+	if len(p) >= 2 && isDriveColon(p, 1) {
+		p = "/" + strings.ToLower(p[:1]) + p[2:]
+	}
+	return path.Clean("/" + strings.TrimPrefix(p, "/"))
+}
+
+// DefaultShares are the shares of a machine created without --share: the
+// user's home folder at the same path, as docker-machine shared /Users.
+// A home that the guest cannot take (root's /root is berth-os's own) gives
+// none and the reason.
+func DefaultShares(home string) ([]drivers.Share, error) {
+	if home == "" {
+		return nil, errors.New("no home folder")
+	}
+	s := drivers.Share{HostPath: filepath.Clean(home), GuestPath: GuestPathFor(home)}
+	if err := checkGuestPath(s.GuestPath); err != nil {
+		return nil, fmt.Errorf("home folder %s: %w", home, err)
+	}
+	return []drivers.Share{s}, nil
+}
+
+// reservedGuestPaths are berth-os's own folders: a share may not sit on or
+// under them (it would hide the guest's files, its SSH keys in /root or its
+// data disk in /var/lib/berth).
+var reservedGuestPaths = []string{"/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var"}
+
+// checkGuestPath accepts a clean absolute path outside berth-os's own
+// folders, made of the characters the guest's mount list can carry.
+func checkGuestPath(p string) error {
+	if !path.IsAbs(p) || path.Clean(p) != p {
+		return fmt.Errorf("guest folder %q: want a clean absolute path such as /src", p)
+	}
+	if p == "/" || p == "/tmp" {
+		return fmt.Errorf("guest folder %q is berth-os's own; name another, e.g. HOSTDIR:/host%s", p, strings.TrimSuffix(p, "/"))
+	}
+	for _, r := range reservedGuestPaths {
+		if p == r || strings.HasPrefix(p, r+"/") {
+			return fmt.Errorf("guest folder %q lies in berth-os's own %s; name another, e.g. HOSTDIR:/host%s", p, r, p)
+		}
+	}
+	for _, c := range p {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/._-", c)
+		if !ok {
+			return fmt.Errorf("guest folder %q: berth-os takes letters, digits and /._- only; name another with HOSTDIR:GUESTDIR", p)
+		}
+	}
+	return nil
+}
+
+// ValidateShares names every bad share at once: a host folder that is not
+// an absolute path to an existing folder, a guest folder that the guest
+// cannot take, two shares on one guest folder.
+func ValidateShares(shares []drivers.Share) error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, s := range shares {
+		if !filepath.IsAbs(s.HostPath) {
+			errs = append(errs, fmt.Errorf("share %s: the host folder must be an absolute path", s.HostPath))
+		} else if fi, err := os.Stat(s.HostPath); err != nil {
+			errs = append(errs, fmt.Errorf("share %s: the host folder does not exist or cannot be read (%w); make it first or name another", s.HostPath, errors.Unwrap(err)))
+		} else if !fi.IsDir() {
+			errs = append(errs, fmt.Errorf("share %s: not a folder; share the folder that holds it", s.HostPath))
+		}
+		if err := checkGuestPath(s.GuestPath); err != nil {
+			errs = append(errs, fmt.Errorf("share %s: %w", s.HostPath, err))
+		}
+		if seen[s.GuestPath] {
+			errs = append(errs, fmt.Errorf("share %s: guest folder %s is shared twice", s.HostPath, s.GuestPath))
+		}
+		seen[s.GuestPath] = true
+	}
+	return errors.Join(errs...)
+}
