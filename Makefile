@@ -63,11 +63,12 @@ demo:
 # Benchmarks: Go benchmarks (ls of 100 machines: < 50 ms), then the machine
 # lifecycle on real QEMU VMs into BENCHMARKS.md (scripts/bench.sh).
 bench: build iso
+	scripts/deps.sh bench
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./cmd/berth
 	# Images: pull+unpack of a ~100 MB 5-layer image from a local registry,
 	# berth vs docker pull (needs root, docker-registry and the Docker Engine).
 	$(GO) run ./internal/testimages/cmd/imagebench
-	# Containers: start-to-exit of `true`, berth vs runc vs docker run; 50 at once.
+	# Containers: start-to-exit of `true`, berth vs runc vs crun vs docker run; 50 at once.
 	scripts/bench-containers.sh
 	# Published ports: HTTP GETs (a new connection each) through the port
 	# proxy to busybox httpd in a container, req/s (needs root).

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Container start-to-exit latency of `true` in busybox: berth's runtime
-# (natively, as root) vs `runc run` on the same unpacked rootfs vs
-# `docker run --rm` of the same image on the machine's Docker Engine; then
-# 50 containers started at once (total time, agent and monitor memory).
-# crun refuses hybrid cgroup hosts; it is measured only where it runs.
+# (natively, as root) vs `runc run` and `crun run` on the same unpacked
+# rootfs vs `docker run --rm` of the same image on the machine's Docker
+# Engine, taking turns run by run; then 50 containers started at once
+# (total time, agent and monitor memory). crun refuses this host's hybrid
+# cgroup layout, so it runs in a private mount namespace with cgroup2 at
+# /sys/fs/cgroup and no cgroup manager (see crunScript in
+# runtime/container/bench_linux_test.go). `make bench` installs runc and crun.
 # Usage: sudo scripts/bench-containers.sh [RUNS]   (default 30)
 set -euo pipefail
 cd "$(dirname "$0")/.."

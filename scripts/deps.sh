@@ -11,6 +11,8 @@ build_pkgs=(ca-certificates git make)
 iso_pkgs=(cpio kmod xorriso zstd)
 vm_pkgs=(ovmf qemu-system-x86 qemu-utils)
 test_pkgs=(busybox-static curl debootstrap docker-registry docker.io e2fsprogs openssh-client openssh-server skopeo)
+# The runtimes `make bench` compares berth's container start with.
+bench_pkgs=(crun runc)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
@@ -18,7 +20,8 @@ case "$what" in
   iso) pkgs+=("${iso_pkgs[@]}") ;;
   demo) pkgs+=("${iso_pkgs[@]}" "${vm_pkgs[@]}" openssh-client) ;;
   test) pkgs+=("${iso_pkgs[@]}" "${vm_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|iso|test|demo]" >&2; exit 2 ;;
+  bench) pkgs+=("${iso_pkgs[@]}" "${vm_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|iso|test|demo|bench]" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -41,6 +44,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Go tools the lint target uses.
-if [ "$what" = test ] && ! command -v staticcheck >/dev/null && [ ! -x "$(go env GOPATH)/bin/staticcheck" ]; then
+if { [ "$what" = test ] || [ "$what" = bench ]; } && ! command -v staticcheck >/dev/null && [ ! -x "$(go env GOPATH)/bin/staticcheck" ]; then
   go install honnef.co/go/tools/cmd/staticcheck@latest
 fi
