@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"text/template"
 
 	"github.com/moby/moby/client"
@@ -33,27 +34,10 @@ func containerCommand() *cli.Command {
 	}
 }
 
-// eachContainer applies fn to every named container, keeps going after a
-// failure and prints each name that worked, like docker.
-func eachContainer(c *cli.Context, verb string, fn func(ctx context.Context, api *client.Client, name string) error) error {
-	if c.NArg() < 1 {
-		return usagef("%s needs at least one CONTAINER", verb)
-	}
-	return withAgent(c, func(ctx context.Context, d *deps, api *client.Client) error {
-		var errs []error
-		for _, n := range c.Args().Slice() {
-			if err := fn(ctx, api, n); err != nil {
-				errs = append(errs, fmt.Errorf("%s %s: %w", verb, n, err))
-				continue
-			}
-			fmt.Fprintln(d.stdout, n)
-		}
-		return errors.Join(errs...)
-	})
-}
-
-// eachContainerForwarding is eachContainer for the commands that add or
-// remove the host forwards of published ports.
+// eachContainerForwarding is eachContainer for the commands that start
+// or stop containers: afterwards the machine's host forwards are brought in
+// line with its containers (see syncForwards), which removes those of the
+// containers that stopped or went, and adds those of the ones that run.
 func eachContainerForwarding(c *cli.Context, verb string, fn func(ctx context.Context, api *client.Client, pf drivers.PortForwarder, name string) error) error {
 	if c.NArg() < 1 {
 		return usagef("%s needs at least one CONTAINER", verb)
@@ -67,23 +51,50 @@ func eachContainerForwarding(c *cli.Context, verb string, fn func(ctx context.Co
 			}
 			fmt.Fprintln(d.stdout, n)
 		}
+		if _, _, err := syncForwards(ctx, api, pf); err != nil {
+			errs = append(errs, fmt.Errorf("host forwards of published ports: %w", err))
+		}
 		return errors.Join(errs...)
 	})
 }
 
-// thenUnpublish runs op on container n, then removes its host forwards.
-func thenUnpublish(ctx context.Context, api *client.Client, pf drivers.PortForwarder, n string, op func() error) error {
-	var fwds []drivers.Forward
-	if pf != nil {
-		var err error
-		if fwds, err = containerForwards(ctx, api, n); err != nil {
-			return err
-		}
+// startPublishing starts container n after forwarding its published ports
+// that are not forwarded yet, so that a host port another program holds
+// refuses the start, naming that program.
+func startPublishing(ctx context.Context, api *client.Client, pf drivers.PortForwarder, n string, start func() error) error {
+	if pf == nil {
+		return start()
 	}
-	if err := op(); err != nil {
+	fwds, err := containerForwards(ctx, api, n)
+	if err != nil {
 		return err
 	}
-	return removeForwards(ctx, pf, fwds)
+	var missing []drivers.Forward
+	if len(fwds) > 0 {
+		// Forwards of containers that exited on their own may hold the
+		// ports (errors about other containers show after the loop).
+		syncForwards(ctx, api, pf)
+		have, err := pf.Forwards(ctx)
+		if err != nil {
+			return err
+		}
+		for _, f := range fwds {
+			if !slices.Contains(have, f) {
+				if err := hostPortFree(f); err != nil {
+					return err
+				}
+				missing = append(missing, f)
+			}
+		}
+	}
+	if err := addForwards(ctx, pf, missing); err != nil {
+		return err
+	}
+	if err := start(); err != nil {
+		removeForwards(ctx, pf, missing)
+		return err
+	}
+	return nil
 }
 
 func timeoutFlag() cli.Flag {
@@ -97,21 +108,10 @@ func containerStartCommand() *cli.Command {
 		Flags:       []cli.Flag{machineFlag()},
 		Action: func(c *cli.Context) error {
 			return eachContainerForwarding(c, "start", func(ctx context.Context, api *client.Client, pf drivers.PortForwarder, n string) error {
-				var fwds []drivers.Forward
-				if pf != nil {
-					var err error
-					if fwds, err = containerForwards(ctx, api, n); err != nil {
-						return err
-					}
-					if err := addForwards(ctx, pf, fwds); err != nil {
-						return err
-					}
-				}
-				if _, err := api.ContainerStart(ctx, n, client.ContainerStartOptions{}); err != nil {
-					removeForwards(ctx, pf, fwds)
+				return startPublishing(ctx, api, pf, n, func() error {
+					_, err := api.ContainerStart(ctx, n, client.ContainerStartOptions{})
 					return err
-				}
-				return nil
+				})
 			})
 		},
 	}
@@ -125,10 +125,8 @@ func containerStopCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			t := c.Int("time")
 			return eachContainerForwarding(c, "stop", func(ctx context.Context, api *client.Client, pf drivers.PortForwarder, n string) error {
-				return thenUnpublish(ctx, api, pf, n, func() error {
-					_, err := api.ContainerStop(ctx, n, client.ContainerStopOptions{Timeout: &t, Signal: c.String("signal")})
-					return err
-				})
+				_, err := api.ContainerStop(ctx, n, client.ContainerStopOptions{Timeout: &t, Signal: c.String("signal")})
+				return err
 			})
 		},
 	}
@@ -141,9 +139,11 @@ func containerRestartCommand() *cli.Command {
 		Flags:       []cli.Flag{machineFlag(), timeoutFlag()},
 		Action: func(c *cli.Context) error {
 			t := c.Int("time")
-			return eachContainer(c, "restart", func(ctx context.Context, api *client.Client, n string) error {
-				_, err := api.ContainerRestart(ctx, n, client.ContainerRestartOptions{Timeout: &t})
-				return err
+			return eachContainerForwarding(c, "restart", func(ctx context.Context, api *client.Client, pf drivers.PortForwarder, n string) error {
+				return startPublishing(ctx, api, pf, n, func() error {
+					_, err := api.ContainerRestart(ctx, n, client.ContainerRestartOptions{Timeout: &t})
+					return err
+				})
 			})
 		},
 	}
@@ -155,7 +155,7 @@ func containerKillCommand() *cli.Command {
 		Description: "EXAMPLES:\n   berth container kill -m dev web\n   berth container kill -s HUP web",
 		Flags:       []cli.Flag{machineFlag(), &cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "`SIGNAL` to send"}},
 		Action: func(c *cli.Context) error {
-			return eachContainer(c, "kill", func(ctx context.Context, api *client.Client, n string) error {
+			return eachContainerForwarding(c, "kill", func(ctx context.Context, api *client.Client, _ drivers.PortForwarder, n string) error {
 				_, err := api.ContainerKill(ctx, n, client.ContainerKillOptions{Signal: c.String("signal")})
 				return err
 			})
@@ -171,10 +171,8 @@ func containerRmCommand() *cli.Command {
 			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the container's anonymous volumes too"}},
 		Action: func(c *cli.Context) error {
 			return eachContainerForwarding(c, "rm", func(ctx context.Context, api *client.Client, pf drivers.PortForwarder, n string) error {
-				return thenUnpublish(ctx, api, pf, n, func() error {
-					_, err := api.ContainerRemove(ctx, n, client.ContainerRemoveOptions{Force: c.Bool("force"), RemoveVolumes: c.Bool("volumes")})
-					return err
-				})
+				_, err := api.ContainerRemove(ctx, n, client.ContainerRemoveOptions{Force: c.Bool("force"), RemoveVolumes: c.Bool("volumes")})
+				return err
 			})
 		},
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/portholder"
 )
 
 // withAgentForwarder is withAgent that also gives the machine's driver as
@@ -77,8 +78,12 @@ func hostPortFree(f drivers.Forward) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("host port %s/%s is taken on this computer (another program or container uses it): publish on another one (-p OTHERPORT:CONTAINERPORT): %w",
-			addr, f.Proto, err)
+		who := "another program or container"
+		if h, ok := portholder.Find(f.Proto, f.HostIP, f.HostPort); ok {
+			who = h.String()
+		}
+		return fmt.Errorf("host port %s/%s is taken by %s on this computer: publish on another one (-p OTHERPORT:CONTAINERPORT) or stop that program: %w",
+			addr, f.Proto, who, err)
 	}
 	return nil
 }

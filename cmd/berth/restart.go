@@ -19,7 +19,9 @@ func restartCommand() *cli.Command {
 		Usage:     "Stop machines gracefully and start them again",
 		ArgsUsage: "[NAME...]",
 		Description: `Stops each machine as ` + "`berth stop`" + ` does, then starts it as ` + "`berth start`" + `
-does and waits for SSH. A stopped machine is simply started.
+does and waits for SSH. A stopped machine is simply started. The published
+ports of the containers running again afterwards (--restart always or
+unless-stopped) are forwarded from this computer again.
 
 EXAMPLES:
    berth restart dev`,
@@ -46,6 +48,8 @@ func runRestart(ctx context.Context, opts restartOptions, d *deps) error {
 			return err
 		}
 		fmt.Fprintf(d.stdout, "Restarted %s\n", m.Name)
-		return nil
+		added, removed, err := d.restoreForwards(ctx, m)
+		reportForwards(d.stdout, m.Name, added, removed)
+		return err
 	})
 }

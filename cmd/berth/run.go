@@ -373,6 +373,10 @@ func publishOnHost(ctx context.Context, api *client.Client, id string, opts runO
 	if err != nil {
 		return nil, fmt.Errorf("read the published ports: %w", err)
 	}
+	// Forwards of containers that exited on their own may hold the ports:
+	// clean up first. Its errors concern other containers and ports; this
+	// container's ports are checked below.
+	syncForwards(ctx, api, opts.Forwarder)
 	for _, f := range fwds {
 		if err := hostPortFree(f); err != nil {
 			return nil, err

@@ -26,6 +26,11 @@ and reports every failure.
 A QEMU machine keeps its SSH port across restarts while the port is free and
 gets another one when something else took it.
 
+Once the machine's agent answers, the ports its running containers publish
+(those with --restart always or unless-stopped come back by themselves) are
+forwarded from this computer again, and forwards left by containers that did
+not come back are removed.
+
 EXAMPLES:
    berth start dev
    berth start web1 web2`,
@@ -45,6 +50,8 @@ func runStart(ctx context.Context, opts startOptions, d *deps) error {
 			return err
 		}
 		fmt.Fprintf(d.stdout, "Started %s\n", m.Name)
-		return nil
+		added, removed, err := d.restoreForwards(ctx, m)
+		reportForwards(d.stdout, m.Name, added, removed)
+		return err
 	})
 }

@@ -316,3 +316,13 @@ func Big() (v1.Image, error) {
 	})
 	return big.img, big.err
 }
+
+// WithFile returns img with one more layer that holds body at name
+// (mode 0755: a program built by the test, say).
+func WithFile(img v1.Image, name string, body []byte) (v1.Image, error) {
+	l, err := Layer([]File{{Name: name, Mode: 0o755, Body: body}}, false)
+	if err != nil {
+		return nil, err
+	}
+	return mutate.AppendLayers(img, l)
+}
