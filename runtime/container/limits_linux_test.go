@@ -56,8 +56,22 @@ echo "$cur $max $ev"`
 func TestRunRemoveLeavesNothing(t *testing.T) {
 	rt := newTestRuntime(t)
 	ctx := context.Background()
-	mountsBefore := countLines(t, "/proc/self/mountinfo")
+	mountsBefore := mountsUnder(t, rt.dir)
 	monitorsBefore := countMonitors(t, rt.dir)
+	// The count sees a running container's monitor.
+	live := Spec{ID: NewID(), LowerDirs: []string{busyboxRootfs(t)}, Args: []string{"sleep", "60"}, Env: []string{"PATH=" + DefaultPath}, WorkingDir: "/"}
+	if _, err := rt.Create(ctx, live); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(ctx, live.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := countMonitors(t, rt.dir); got != monitorsBefore+1 {
+		t.Fatalf("monitor processes with one container running: %d, want %d", got, monitorsBefore+1)
+	}
+	if err := rt.Remove(ctx, live.ID, true); err != nil {
+		t.Fatal(err)
+	}
 	n := 200
 	if testing.Short() {
 		n = 20
@@ -73,7 +87,7 @@ func TestRunRemoveLeavesNothing(t *testing.T) {
 			t.Fatalf("rm %d: %v", i, err)
 		}
 	}
-	if got := countLines(t, "/proc/self/mountinfo"); got != mountsBefore {
+	if got := mountsUnder(t, rt.dir); got != mountsBefore {
 		t.Errorf("mounts: %d before, %d after %d run/rm cycles", mountsBefore, got, n)
 	}
 	if got := countMonitors(t, rt.dir); got != monitorsBefore {
@@ -96,9 +110,11 @@ func TestRunRemoveLeavesNothing(t *testing.T) {
 	}
 }
 
-func countLines(t *testing.T, path string) int {
+// mountsUnder counts the mounts at or below dir in this mount namespace
+// (other tests on the host may mount elsewhere meanwhile).
+func mountsUnder(t *testing.T, dir string) int {
 	t.Helper()
-	f, err := os.Open(path)
+	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,12 +122,15 @@ func countLines(t *testing.T, path string) int {
 	n := 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		n++
+		if fields := strings.Fields(sc.Text()); len(fields) > 4 && strings.HasPrefix(fields[4]+"/", dir+"/") {
+			n++
+		}
 	}
 	return n
 }
 
-// countMonitors counts the live monitors of containers under dir.
+// countMonitors counts the live monitors of containers under dir: monitor
+// processes holding a file there open (spare monitors hold none).
 func countMonitors(t *testing.T, dir string) int {
 	t.Helper()
 	des, err := os.ReadDir("/proc")
@@ -121,8 +140,15 @@ func countMonitors(t *testing.T, dir string) int {
 	n := 0
 	for _, de := range des {
 		b, err := os.ReadFile(filepath.Join("/proc", de.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(b), monitorCommand+"\x00"+dir) {
-			n++
+		if err != nil || !strings.Contains(string(b), monitorCommand+"\x00") {
+			continue
+		}
+		fds, _ := os.ReadDir(filepath.Join("/proc", de.Name(), "fd"))
+		for _, fd := range fds {
+			if target, _ := os.Readlink(filepath.Join("/proc", de.Name(), "fd", fd.Name())); strings.HasPrefix(target, dir+"/") {
+				n++
+				break
+			}
 		}
 	}
 	return n
