@@ -2,12 +2,14 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testimages"
 )
 
@@ -124,4 +126,24 @@ func TestSharedFoldersOnQEMU(t *testing.T) {
 	share := t.TempDir()
 	root := qemuMachine(t, "shr", "--share", share)
 	checkShare(t, root, "shr", share)
+}
+
+// TestSharedFoldersOnVirtualBox: a VirtualBox machine's --share, a
+// VirtualBox shared folder that the double exports over virtio-9p and
+// berth-os mounts in place of vboxsf.
+func TestSharedFoldersOnVirtualBox(t *testing.T) {
+	dbl := vboxEnv(t)
+	iso := testenv.ISO(t)
+	treeAgent(t)
+	root, share := t.TempDir(), t.TempDir()
+	t.Cleanup(func() { berth(t, root, "", "rm", "-y", "-f", "vshr") })
+	mustBerth(t, root, "create", "-d", "virtualbox", "--virtualbox-iso", iso,
+		"--virtualbox-memory", "768", "--virtualbox-disk-size", "1000", "--share", share, "vshr")
+	if dbl != nil {
+		out, err := exec.Command("VBoxManage", "showvminfo", "vshr", "--machinereadable").Output()
+		if err != nil || !strings.Contains(string(out), "SharedFolderNameMachineMapping1=\"berth0\"\nSharedFolderPathMachineMapping1=\""+share+"\"\n") {
+			t.Errorf("showvminfo: %v\n%s\nwant shared folder berth0 at %s", err, out, share)
+		}
+	}
+	checkShare(t, root, "vshr", share)
 }
