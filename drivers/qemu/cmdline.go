@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/berthvm/berth/drivers"
 )
 
 // Spec is everything that shapes the qemu-system command line of one
@@ -23,9 +21,14 @@ type Spec struct {
 	PIDFile   string
 	Console   string // file that receives the serial console
 	Daemonize bool   // QEMU forks and detaches once it has started
-	// Shares become virtio-9p devices, share i with mount tag
-	// drivers.ShareTag(i).
-	Shares []drivers.Share
+	// Shares become virtio-9p devices.
+	Shares []Share
+}
+
+// Share is one virtio-9p export: the host folder Dir under mount tag Tag.
+type Share struct {
+	Tag string // drivers.ShareTag of the share's index in the machine
+	Dir string
 }
 
 // NetdevID is the id of the user-mode network, named by host forwards.
@@ -58,8 +61,8 @@ func Args(s Spec) []string {
 		"-device", "virtio-net-pci,netdev="+NetdevID,
 		"-device", "virtio-rng-pci",
 	)
-	for i, sh := range s.Shares {
-		args = append(args, "-virtfs", virtfs(drivers.ShareTag(i), sh.HostPath))
+	for _, sh := range s.Shares {
+		args = append(args, "-virtfs", virtfs(sh.Tag, sh.Dir))
 	}
 	args = append(args,
 		"-qmp", "unix:"+esc(s.QMP)+",server=on,wait=off",

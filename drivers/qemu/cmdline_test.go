@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/berthvm/berth/drivers"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -27,7 +25,7 @@ func TestArgs(t *testing.T) {
 		*p = strings.Replace(*p, "/m/", "/odd,dir/", 1)
 	}
 	shares := base
-	shares.Shares = []drivers.Share{{HostPath: "/home/me", GuestPath: "/home/me"}, {HostPath: "/odd,dir/src", GuestPath: "/src"}}
+	shares.Shares = []Share{{Tag: "berth0", Dir: "/home/me"}, {Tag: "berth2", Dir: "/odd,dir/src"}}
 	tests := []struct {
 		golden string
 		spec   Spec

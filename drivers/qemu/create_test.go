@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/isocache"
 )
 
@@ -129,6 +130,31 @@ func TestStartPicksAnotherPortWhenQEMUCannotBind(t *testing.T) {
 	}
 	if ports[0] == ports[1] {
 		t.Errorf("Start retried the same port: %q", ports)
+	}
+}
+
+func TestExplainVirtfs(t *testing.T) {
+	d := newTestDriver(t, "dev")
+	err := d.explain(&RunError{Program: "qemu", Err: errors.New("exit status 1"),
+		Stderr: "qemu-system-x86_64: -virtfs local,path=/src,mount_tag=berth0,security_model=none,multidevs=remap: There is no option group 'virtfs'"})
+	for _, want := range []string{"no option group 'virtfs'", "could not share a folder", "berth inspect dev", "--no-share"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("explain = %q, want it to contain %q", err, want)
+		}
+	}
+}
+
+// TestExportsSkipMissingFolders: a share whose host folder is gone is
+// left out of QEMU's command line (QEMU would not start), and the others
+// keep their tags.
+func TestExportsSkipMissingFolders(t *testing.T) {
+	d := newTestDriver(t, "dev")
+	a, b := t.TempDir(), t.TempDir()
+	d.base.Shares = []drivers.Share{{HostPath: a, GuestPath: "/a"}, {HostPath: filepath.Join(b, "gone"), GuestPath: "/gone"}, {HostPath: b, GuestPath: "/b"}}
+	got := d.exports()
+	want := []Share{{Tag: "berth0", Dir: a}, {Tag: "berth2", Dir: b}}
+	if !slices.Equal(got, want) {
+		t.Errorf("exports = %v, want %v", got, want)
 	}
 }
 

@@ -29,8 +29,21 @@ func (d *Driver) spec(accel string, port int) Spec {
 		PIDFile:   d.path(PIDFile),
 		Console:   d.path(ConsoleFile),
 		Daemonize: daemonize,
-		Shares:    d.base.Shares,
+		Shares:    d.exports(),
 	}
+}
+
+// exports are the machine's shares whose host folder exists: QEMU refuses
+// to start with a missing one, and a machine whose shared folder was
+// removed should still boot (berth-os logs the mount it could not make).
+func (d *Driver) exports() []Share {
+	var out []Share
+	for i, s := range d.base.Shares {
+		if st, err := os.Stat(s.HostPath); err == nil && st.IsDir() {
+			out = append(out, Share{Tag: drivers.ShareTag(i), Dir: s.HostPath})
+		}
+	}
+	return out
 }
 
 // Start boots the machine in a QEMU process that outlives berth and
@@ -129,6 +142,8 @@ func (d *Driver) explain(err error) error {
 		return fmt.Errorf("the data disk %s is damaged or unreadable: %w (the machine folder was left as it is; `berth rm %s` removes the machine)", d.path(DiskFile), err, name)
 	case strings.Contains(re.Stderr, "failed to initialize"), strings.Contains(re.Stderr, "accelerator"):
 		return fmt.Errorf("%w (run with BERTH_QEMU_ACCEL=tcg to use software emulation)", err)
+	case strings.Contains(re.Stderr, "-virtfs"):
+		return fmt.Errorf("%w (QEMU could not share a folder: it needs virtio-9p (virtfs) support, which some QEMU builds lack; `berth inspect %s` lists the shares, and a machine made with --no-share needs none)", err, name)
 	}
 	return err
 }
