@@ -2,8 +2,10 @@
 // the command lines VBoxManage takes (checked against VBoxManage's own
 // option tables in spec.json), answers with VBoxManage's output and
 // errors, keeps VM definitions in a state folder, and boots the VMs in
-// QEMU. It is built for tests (see virtualboxtest.BuildDouble) and never
-// shipped.
+// QEMU. Permanent shared folders (sharedfolder add) become virtio-9p
+// devices whose mount tag is the folder's name; berth-os mounts those in
+// place of vboxsf. It is built for tests (see virtualboxtest.BuildDouble)
+// and never shipped.
 //
 // Environment:
 //
