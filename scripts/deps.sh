@@ -10,7 +10,7 @@ build_pkgs=(ca-certificates git make)
 # are only the tools that build it.
 iso_pkgs=(cpio kmod xorriso zstd)
 vm_pkgs=(ovmf qemu-system-x86 qemu-utils)
-test_pkgs=(busybox-static curl debootstrap docker-registry docker.io e2fsprogs openssh-client openssh-server skopeo)
+test_pkgs=(busybox-static curl debootstrap docker-registry docker.io dropbear-bin e2fsprogs openssh-client openssh-server skopeo)
 # The runtimes `make bench` compares berth's container start with.
 bench_pkgs=(crun runc)
 
