@@ -43,3 +43,17 @@ func treeAgent(t *testing.T) {
 	t.Cleanup(func() { agentBinary = nil })
 	withSteps(t, wiredSteps)
 }
+
+// buildLinux builds the static Linux program pkg (a path in this
+// repository, "./cmd/x") for this architecture and returns its path.
+func buildLinux(t *testing.T, pkg string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	build := exec.Command("go", "build", "-o", out, pkg)
+	build.Dir = testenv.RepoRoot(t)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
