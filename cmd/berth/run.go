@@ -132,9 +132,9 @@ func containerConfig(opts runOptions, getenv func(string) (string, bool)) (*ctyp
 	if opts.Entrypoint != nil {
 		cfg.Entrypoint = []string{*opts.Entrypoint}
 	}
-	// Attached, berth removes the container itself once it has its exit
-	// code; detached, the agent does.
-	hc := &ctypes.HostConfig{AutoRemove: opts.Remove && opts.Detach, NetworkMode: "none", PublishAllPorts: opts.PublishAll}
+	// The agent removes a --rm container when it exits, also when this
+	// berth is gone by then (killed, or the connection lost).
+	hc := &ctypes.HostConfig{AutoRemove: opts.Remove, NetworkMode: "none", PublishAllPorts: opts.PublishAll}
 	exposed, bindings, err := portBindings(opts.Publish)
 	if err != nil {
 		return nil, nil, err
@@ -297,6 +297,13 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 		attached = &res.HijackedResponse
 		defer attached.Close()
 	}
+	var removed <-chan waited
+	if opts.Remove && !opts.Detach {
+		// The agent removes the container: only a wait sent before start
+		// is sure to see its exit code (docker run does the same).
+		w := api.ContainerWait(context.WithoutCancel(ctx), id, client.ContainerWaitOptions{Condition: ctypes.WaitConditionRemoved})
+		removed = waitResult(w)
+	}
 	if _, err := api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		removeForwards(ctx, opts.Forwarder, fwds)
 		if opts.Remove {
@@ -339,28 +346,53 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 	}
 	<-outDone
 	restore()
-	// The stream ends when the container does: its state says how. (One
-	// connection at a time besides the stream: each is an SSH session.)
-	waited := api.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: ctypes.WaitConditionNotRunning})
-	var code int64
-	select {
-	case res := <-waited.Result:
-		if res.Error != nil && res.Error.Message != "" {
-			fmt.Fprintln(stderr, "berth: "+res.Error.Message)
-		}
-		code = res.StatusCode
-	case err := <-waited.Error:
-		return exitWith(125, stderr, fmt.Errorf("wait for container: %w", err))
+	// The stream ends when the container does: its state says how. Without
+	// --rm the wait is sent only now (one connection at a time besides the
+	// stream: each is an SSH session).
+	if removed == nil {
+		removed = waitResult(api.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: ctypes.WaitConditionNotRunning}))
 	}
-	if opts.Remove {
-		if _, err := api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
-			fmt.Fprintf(stderr, "berth: remove container: %v\n", err)
+	res := <-removed
+	if res.Error != nil {
+		if opts.Remove {
+			api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 		}
+		return exitWith(125, stderr, fmt.Errorf("wait for container: %w", res.Error))
 	}
+	if res.Message != "" {
+		fmt.Fprintln(stderr, "berth: "+res.Message)
+	}
+	code := res.StatusCode
 	if code != 0 {
 		return exitStatus(code)
 	}
 	return nil
+}
+
+// waitResult turns a ContainerWait into one result: the exit code, the
+// container's error message, or the error of the wait itself.
+func waitResult(w client.ContainerWaitResult) <-chan waited {
+	ch := make(chan waited, 1)
+	go func() {
+		select {
+		case res := <-w.Result:
+			out := waited{StatusCode: res.StatusCode}
+			if res.Error != nil {
+				out.Message = res.Error.Message
+			}
+			ch <- out
+		case err := <-w.Error:
+			ch <- waited{Error: err}
+		}
+	}()
+	return ch
+}
+
+// waited is how a wait for a container ended.
+type waited struct {
+	StatusCode int64
+	Message    string // the container's error, if any
+	Error      error  // the wait failed
 }
 
 // publishOnHost checks that the host ports of the created container id

@@ -672,9 +672,6 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 	e.lastState = &final
 	hook := r.onRemove
 	r.mu.Unlock()
-	if hook != nil {
-		defer hook(e.spec)
-	}
 	var errs []error
 	if root, err := CgroupRoot(); err == nil {
 		if err := removeCgroup(filepath.Join(root, cgroupParent, id)); err != nil {
@@ -683,6 +680,11 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 	}
 	if err := os.RemoveAll(r.cdir(id)); err != nil {
 		errs = append(errs, err)
+	}
+	// The hook's work (image release, anonymous volumes) is done before a
+	// wait for "removed" answers.
+	if hook != nil {
+		hook(e.spec)
 	}
 	close(e.removed)
 	if len(errs) > 0 {
