@@ -42,12 +42,12 @@ func TestRunVolumes(t *testing.T) {
 func TestVolumeCommands(t *testing.T) {
 	api, reg := registryAgent(t)
 	ctx := context.Background()
-	var out bytes.Buffer
+	var out, errOut bytes.Buffer
 	step := func(what string, err error, want string) string {
 		t.Helper()
 		got := out.String()
 		if err != nil || (want != "*" && got != want) {
-			t.Fatalf("%s: %q, %v; want %q", what, got, err, want)
+			t.Fatalf("%s: %q, %v; want %q; stderr %q", what, got, err, want, errOut.String())
 		}
 		out.Reset()
 		return got
@@ -56,9 +56,10 @@ func TestVolumeCommands(t *testing.T) {
 	step("ls", listVolumes(ctx, api, volumeLsOptions{}, &out), "DRIVER    VOLUME NAME\nlocal     data\n")
 	step("inspect", inspectVolumes(ctx, api, []string{"data"}, "{{.Name}} {{.Driver}} {{.Labels}}", &out), "data local map[app:web]\n")
 
-	var errOut bytes.Buffer
+	step("write", runContainer(ctx, api, runOptions{Image: reg + "/busybox", Remove: true,
+		Volumes: []string{"data:/d"}, Args: []string{"sh", "-c", "echo kept > /d/f"}}, nil, &out, &errOut), "")
 	step("run -d", runContainer(ctx, api, runOptions{Image: reg + "/busybox", Detach: true, Name: "user",
-		Volumes: []string{"data:/d", "/anon"}, Args: []string{"sh", "-c", "echo kept > /d/f; sleep 300"}}, nil, &out, &errOut), "*")
+		Volumes: []string{"data:/d", "/anon"}, Args: []string{"sleep", "300"}}, nil, &out, &errOut), "*")
 	err := removeVolumes(ctx, api, []string{"data"}, false, &out)
 	if err == nil || !strings.Contains(err.Error(), "volume is in use") {
 		t.Errorf("volume rm of a volume in use: %v, want \"volume is in use\"", err)
