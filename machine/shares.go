@@ -78,7 +78,7 @@ func DefaultShares(home string) ([]drivers.Share, error) {
 	}
 	s := drivers.Share{HostPath: filepath.Clean(home), GuestPath: GuestPathFor(home)}
 	if err := checkGuestPath(s.GuestPath); err != nil {
-		return nil, fmt.Errorf("home folder %s: %w", home, err)
+		return nil, fmt.Errorf("%s: %w", home, err)
 	}
 	return []drivers.Share{s}, nil
 }

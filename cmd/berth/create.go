@@ -30,7 +30,7 @@ func createCommand() *cli.Command {
 		&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "the `DRIVER` that makes the VM: " + knownDrivers(), EnvVars: []string{"BERTH_DRIVER"}},
 		&cli.StringSliceFlag{Name: "label", Usage: "a `KEY=VALUE` label to find the machine by (ls --filter label=KEY=VALUE); repeatable"},
 		&cli.StringSliceFlag{Name: "insecure-registry", Usage: insecureRegistryFlagUsage},
-		&cli.StringSliceFlag{Name: "share", Usage: "share the host folder `HOSTDIR[:GUESTDIR]` into the machine (GUESTDIR: the same path); repeatable (default: your home folder)"},
+		&cli.StringSliceFlag{Name: "share", Usage: "share the host folder `HOSTDIR[:GUESTDIR]` into the machine, at GUESTDIR (default: the same path); repeatable (default: your home folder)"},
 		&cli.BoolFlag{Name: "no-share", Usage: "share no host folder, not even your home folder"},
 		&cli.BoolFlag{Name: "keep-on-error", Usage: "keep a machine whose start or provisioning failed, to look into it (default: remove it)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no steps and no progress, only errors"},

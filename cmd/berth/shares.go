@@ -38,7 +38,7 @@ func createShares(opts createOptions, drv drivers.Driver) (shares []drivers.Shar
 		err = machine.ValidateShares(shares)
 	}
 	if err != nil {
-		return nil, fmt.Sprintf("sharing no folder: %v (--share HOSTDIR:GUESTDIR names one)", err), nil
+		return nil, fmt.Sprintf("not sharing your home folder %v", err), nil
 	}
 	return shares, "", nil
 }
