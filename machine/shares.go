@@ -111,6 +111,23 @@ func checkGuestPath(p string) error {
 	return nil
 }
 
+// checkStoredShares checks the shares of a stored config without looking
+// at the host: a host folder may be gone for a while (the driver then
+// leaves it out), but a relative host path or a guest path that the guest
+// cannot take means the config was damaged.
+func checkStoredShares(shares []drivers.Share) error {
+	var errs []error
+	for _, s := range shares {
+		if !filepath.IsAbs(s.HostPath) {
+			errs = append(errs, fmt.Errorf("share %q: the host folder must be an absolute path", s.HostPath))
+		}
+		if err := checkGuestPath(s.GuestPath); err != nil {
+			errs = append(errs, fmt.Errorf("share %s: %w", s.HostPath, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // ValidateShares names every bad share at once: a host folder that is not
 // an absolute path to an existing folder, a guest folder that the guest
 // cannot take, two shares on one guest folder.

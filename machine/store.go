@@ -150,6 +150,9 @@ func (s *Store) Load(name string) (*Machine, error) {
 	if c.Name != name {
 		return nil, fmt.Errorf("read machine %q: %s names machine %q", name, ConfigFile, c.Name)
 	}
+	if err := checkStoredShares(c.Shares); err != nil {
+		return nil, fmt.Errorf("read machine %q: %s: %w (fix or remove its Shares, or `berth rm %s`)", name, ConfigFile, err, name)
+	}
 	base := s.Base(name)
 	base.Shares = c.Shares
 	d, err := drivers.Load(c.DriverName, base, c.Driver)

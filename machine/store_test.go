@@ -50,6 +50,22 @@ func TestStoreRoundTrip(t *testing.T) {
 	}
 }
 
+func TestStoreKeepsShares(t *testing.T) {
+	s := NewStore(t.TempDir())
+	m := saved(t, s, "dev")
+	m.Shares = []drivers.Share{{HostPath: "/home/me", GuestPath: "/home/me"}, {HostPath: "/data", GuestPath: "/mnt/data"}}
+	if err := s.Save(m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Shares, m.Shares) {
+		t.Errorf("Load Shares = %v, want %v", got.Shares, m.Shares)
+	}
+}
+
 func TestStorePermissions(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no Unix modes on Windows")
@@ -133,6 +149,7 @@ func TestStoreCorruptConfig(t *testing.T) {
 		{"unknown driver", `{"ConfigVersion": 1, "Name": "dev", "DriverName": "hyperv"}`, `unknown driver "hyperv"`},
 		{"bad driver json", `{"ConfigVersion": 1, "Name": "dev", "DriverName": "fake", "Driver": {"SSHPort": "x"}}`, "read fake driver settings"},
 		{"other name", `{"ConfigVersion": 1, "Name": "prod", "DriverName": "fake"}`, `names machine "prod"`},
+		{"bad share", `{"ConfigVersion": 1, "Name": "dev", "DriverName": "fake", "Shares": [{"HostPath": "/src", "GuestPath": "/root"}]}`, `guest folder "/root"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

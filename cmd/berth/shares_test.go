@@ -126,6 +126,12 @@ func TestSharedFoldersOnQEMU(t *testing.T) {
 	share := t.TempDir()
 	root := qemuMachine(t, "shr", "--share", share)
 	checkShare(t, root, "shr", share)
+	// The share comes back at every boot.
+	mustBerth(t, root, "stop", "shr")
+	mustBerth(t, root, "start", "shr")
+	if got := inMachine(t, root, "shr", "cat "+filepath.Join(share, "sub", "file")); got != "edited on the host\n" {
+		t.Errorf("after a restart the guest read %q from the share, want %q", got, "edited on the host\n")
+	}
 }
 
 // TestSharedFoldersOnVirtualBox: a VirtualBox machine's --share, a
