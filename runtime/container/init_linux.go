@@ -14,7 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// initConfig is what the monitor hands the container init (as JSON on fd 3).
+// initConfig is what the monitor hands the container init (as JSON on fd
+// 3, a socket, after a message carrying its stdio descriptors).
 type initConfig struct {
 	Rootfs    string   // an empty folder to mount the root filesystem on
 	LowerDirs []string // top-most first
@@ -84,6 +85,11 @@ func runInit() {
 	}
 	var cfg initConfig
 	cf := os.NewFile(initConfigFd, "init-config")
+	if ok, err := receiveStdio(cf); err != nil {
+		fail(exitSetupFailed, err)
+	} else if !ok {
+		os.Exit(0) // a spare init that was not needed
+	}
 	if err := json.NewDecoder(cf).Decode(&cfg); err != nil {
 		fail(exitSetupFailed, fmt.Errorf("read init config: %w", err))
 	}

@@ -68,6 +68,7 @@ type monitor struct {
 	handlers  sync.WaitGroup
 	ports     *portProxy // the published ports of the current run
 	exitedRun chan struct{}
+	warm      *warmInit // an init cloned while this monitor was a spare
 }
 
 // runMonitor is the monitor's main: args are the container folder.
@@ -77,13 +78,19 @@ func runMonitor(args []string) int {
 		return 2
 	}
 	dir := args[0]
+	var warm *warmInit
 	if dir == spareArg {
+		warm = startWarmInit(initFlags)
 		var ok bool
 		if dir, ok = awaitAssignment(); !ok {
+			if p := warm.take(); p != nil {
+				p.discard()
+			}
 			return 0
 		}
 	}
-	m := &monitor{dir: dir, startReq: make(chan chan ctlReply, 1)}
+	m := &monitor{dir: dir, startReq: make(chan chan ctlReply, 1), warm: warm}
+	defer m.dropWarmInit()
 	if err := m.run(); err != nil {
 		fmt.Fprintf(os.Stderr, "monitor: %v\n", err)
 		return 1
@@ -309,65 +316,23 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cgfd, err := unix.Open(cgroup, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	p, err := m.takeInit(initFlags)
 	if err != nil {
 		removeCgroup(cgroup)
-		return nil, nil, fmt.Errorf("open cgroup: %w", err)
+		return nil, nil, err
 	}
-	defer unix.Close(cgfd)
+	cmd := p.cmd
+	fail := func(err error) (*exec.Cmd, chan struct{}, error) {
+		p.discard()
+		removeCgroup(cgroup)
+		return nil, nil, err
+	}
+	if err := p.joinCgroup(cgroup); err != nil {
+		return fail(err)
+	}
 	stdio, err := m.makeStdio()
 	if err != nil {
-		removeCgroup(cgroup)
-		return nil, nil, fmt.Errorf("make stdio: %w", err)
-	}
-	cfgR, cfgW, err := os.Pipe()
-	if err != nil {
-		return nil, nil, err
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		return nil, nil, err
-	}
-	extra := []*os.File{cfgR, errW}
-	var console, consoleChild *os.File
-	if m.spec.Tty {
-		if console, consoleChild, err = consolePair(); err != nil {
-			return nil, nil, err
-		}
-		defer console.Close()
-		// fd 5: fds 3 and 4 are the config and error pipes.
-		extra = append(extra, consoleChild)
-	}
-	self, err := sealedSelf()
-	if err != nil {
-		return nil, nil, err
-	}
-	cmd := &exec.Cmd{
-		Path:       self,
-		Args:       []string{"berth-agent", initCommand},
-		Env:        []string{},
-		Stdin:      stdio.child[0],
-		Stdout:     stdio.child[1],
-		Stderr:     stdio.child[2],
-		ExtraFiles: extra,
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags:  unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET,
-			UseCgroupFD: true,
-			CgroupFD:    cgfd,
-			Setsid:      true,
-		},
-	}
-	if err := cmd.Start(); err != nil {
-		removeCgroup(cgroup)
-		return nil, nil, fmt.Errorf("start container init: %w", err)
-	}
-	cfgR.Close()
-	errW.Close()
-	if consoleChild != nil {
-		consoleChild.Close()
-	}
-	for _, f := range stdio.closeAfter {
-		f.Close()
+		return fail(fmt.Errorf("make stdio: %w", err))
 	}
 	cfg := initConfig{
 		Rootfs:    filepath.Join(m.dir, "rootfs"),
@@ -387,10 +352,21 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		Mounts:          m.spec.Mounts,
 		ReadOnly:        m.spec.ReadonlyRootfs,
 	}
-	json.NewEncoder(cfgW).Encode(cfg)
-	cfgW.Close()
-	if console != nil {
-		if master, err := receiveConsole(console); err == nil {
+	err = p.configure(stdio.child, cfg)
+	for _, f := range stdio.closeAfter {
+		f.Close()
+	}
+	if err != nil {
+		for _, f := range stdio.outputs {
+			f.Close()
+		}
+		if stdio.stdinW != nil {
+			stdio.stdinW.Close()
+		}
+		return fail(err)
+	}
+	if m.spec.Tty {
+		if master, err := receiveConsole(p.console); err == nil {
 			stdio.outputs = []*os.File{master}
 			stdio.stdinW = master
 			m.mu.Lock()
@@ -398,8 +374,9 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 			m.mu.Unlock()
 		}
 	}
-	msg, _ := io.ReadAll(errR)
-	errR.Close()
+	p.console.Close()
+	msg, _ := io.ReadAll(p.errR)
+	p.errR.Close()
 
 	done := make(chan struct{})
 	var wg sync.WaitGroup
