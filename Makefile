@@ -73,6 +73,9 @@ bench: build iso
 	# Published ports: HTTP GETs (a new connection each) through the port
 	# proxy to busybox httpd in a container, req/s (needs root).
 	$(GO) test -run '^$$' -bench PublishedPortHTTP -benchtime 2s ./runtime/container
+	# The same from this computer: wrk on 127.0.0.1 through a published port
+	# of a QEMU machine (host forward -> agent proxy -> container), req/s.
+	scripts/bench-publish.sh
 	# Shared folders: dd write/read and a 10,000-file create and walk in a
 	# --share folder (virtio-9p) vs the machine's own disk, over berth ssh.
 	scripts/bench-shares.sh

@@ -11,8 +11,9 @@ build_pkgs=(ca-certificates git make)
 iso_pkgs=(cpio kmod xorriso zstd)
 vm_pkgs=(ovmf qemu-system-x86 qemu-utils)
 test_pkgs=(busybox-static curl debootstrap docker-registry docker.io dropbear-bin e2fsprogs openssh-client openssh-server skopeo)
-# The runtimes `make bench` compares berth's container start with.
-bench_pkgs=(crun runc)
+# The runtimes `make bench` compares berth's container start with, and the
+# HTTP load tool of scripts/bench-publish.sh.
+bench_pkgs=(crun runc wrk)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in

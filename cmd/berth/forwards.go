@@ -7,6 +7,7 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/moby/moby/client"
 	"github.com/urfave/cli/v2"
@@ -62,30 +63,34 @@ func containerForwards(ctx context.Context, api *client.Client, id string) ([]dr
 }
 
 // hostPortFree checks that f's port on the user's host is free, with an
-// error that says what to do when it is not.
+// error that names who holds it when the OS can tell and says what to do.
 func hostPortFree(f drivers.Forward) error {
-	addr := net.JoinHostPort(f.HostIP, strconv.Itoa(f.HostPort))
-	var err error
-	if f.Proto == "udp" {
-		var pc net.PacketConn
-		if pc, err = net.ListenPacket("udp", addr); err == nil {
-			pc.Close()
-		}
-	} else {
-		var ln net.Listener
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			ln.Close()
-		}
-	}
-	if err != nil {
+	if err := portFree(f); err != nil {
 		who := "another program or container"
 		if h, ok := portholder.Find(f.Proto, f.HostIP, f.HostPort); ok {
 			who = h.String()
 		}
 		return fmt.Errorf("host port %s/%s is taken by %s on this computer: publish on another one (-p OTHERPORT:CONTAINERPORT) or stop that program: %w",
-			addr, f.Proto, who, err)
+			net.JoinHostPort(f.HostIP, strconv.Itoa(f.HostPort)), f.Proto, who, err)
 	}
 	return nil
+}
+
+// portFree tries to listen on f's host port: nil when it is free.
+func portFree(f drivers.Forward) error {
+	addr := net.JoinHostPort(f.HostIP, strconv.Itoa(f.HostPort))
+	if f.Proto == "udp" {
+		pc, err := net.ListenPacket("udp", addr)
+		if err == nil {
+			pc.Close()
+		}
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		ln.Close()
+	}
+	return err
 }
 
 // addForwards adds fwds, or none of them: on a failure it removes those
@@ -95,10 +100,28 @@ func addForwards(ctx context.Context, pf drivers.PortForwarder, fwds []drivers.F
 		return nil
 	}
 	for i, f := range fwds {
-		if err := pf.AddForward(ctx, f); err != nil {
-			removeForwards(ctx, pf, fwds[:i])
+		err := pf.AddForward(ctx, f)
+		if err == nil {
+			err = listening(ctx, f)
+		}
+		if err != nil {
+			removeForwards(ctx, pf, fwds[:i+1])
 			return fmt.Errorf("forward host port %s:%d to the machine: %w", f.HostIP, f.HostPort, err)
 		}
+	}
+	return nil
+}
+
+// listening waits a little for the hypervisor to listen on f's host port
+// after AddForward: VirtualBox accepts a rule whose port it then fails to
+// listen on, and only says so in VBox.log.
+func listening(ctx context.Context, f drivers.Forward) error {
+	deadline := time.Now().Add(3 * time.Second)
+	for portFree(f) == nil {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("the forward was added but nothing listens on the host port (see the hypervisor's log)")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	return nil
 }

@@ -64,8 +64,17 @@ func syncForwards(ctx context.Context, api *client.Client, pf drivers.PortForwar
 	has := map[drivers.Forward]bool{}
 	var errs []error
 	for _, f := range have {
-		has[f] = true
 		if want[f] {
+			// A forward that nothing listens on is dead (VirtualBox keeps a
+			// rule whose port was taken when the VM started, without
+			// listening): it is made again below.
+			if portFree(f) != nil {
+				has[f] = true
+				continue
+			}
+			if err := pf.RemoveForward(context.WithoutCancel(ctx), f); err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		if err := pf.RemoveForward(context.WithoutCancel(ctx), f); err != nil {
@@ -82,8 +91,8 @@ func syncForwards(ctx context.Context, api *client.Client, pf drivers.PortForwar
 			errs = append(errs, err)
 			continue
 		}
-		if err := pf.AddForward(ctx, f); err != nil {
-			errs = append(errs, fmt.Errorf("forward host port %s:%d to the machine: %w", f.HostIP, f.HostPort, err))
+		if err := addForwards(ctx, pf, []drivers.Forward{f}); err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		added = append(added, f)

@@ -60,12 +60,23 @@ when the machine lacks it), starts it, streams its output and exits with
 its exit code, like ` + "`docker run`" + `. Ctrl-C and other signals go to the
 container's process.
 
+Published ports (-p, -P) listen on 127.0.0.1 of this computer unless -p
+names another address; the machine's driver forwards them to the machine
+(QEMU host forwards, VirtualBox NAT rules named berth-*; generic hosts
+publish on their own addresses). A host port another program holds is
+refused, naming that program when the OS can tell (Linux). Forwards follow
+the container: removed when it stops or is removed, added again when it
+starts, and by ` + "`berth start`/`berth restart`" + ` of the machine for the
+containers that come back (--restart always).
+
 EXAMPLES:
    berth run -m dev hello
    berth run --rm -it busybox sh
    berth run -d --name web --restart always busybox httpd -f
    berth run --rm -e NAME=x --memory 64m --pids-limit 50 busybox env
-   berth run -d -p 8080:80 nginx      # then open http://127.0.0.1:8080/`,
+   berth run -d -p 8080:80 nginx      # then open http://127.0.0.1:8080/
+   berth run -d -p 5353:53/udp --restart always my-dns
+   berth run -d --name web -p 80 busybox httpd -f   # a free host port: berth port web`,
 		Flags: append([]cli.Flag{machineFlag(),
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"},
 			&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},

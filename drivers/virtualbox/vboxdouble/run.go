@@ -88,7 +88,7 @@ func (e *env) boot(v *vm, front string) error {
 	if qemu == "" {
 		qemu = "qemu-system-x86_64"
 	}
-	vboxLog(v, e, append([]string{"Command line: " + qemu + " " + strings.Join(qargs, " ")}, v.missingShares()...)...)
+	vboxLog(v, e, append(append([]string{"Command line: " + qemu + " " + strings.Join(qargs, " ")}, v.missingShares()...), v.busyForwards()...)...)
 	errf, err := os.CreateTemp(e.home, "qemu-stderr-*")
 	if err != nil {
 		return err
@@ -217,7 +217,11 @@ func (e *env) qemuArgs(v *vm, front string) ([]string, error) {
 		}
 		netdev := fmt.Sprintf("user,id=net%d", i)
 		if n.Attachment == "nat" {
+			_, busy := busyRules(i, n)
 			for _, r := range n.Rules {
+				if busy[r] {
+					continue
+				}
 				netdev += fmt.Sprintf(",hostfwd=%s:%s:%d-%s:%d", r.Proto, r.HostIP, r.HostPort, r.GuestIP, r.GuestPort)
 			}
 		} else {
