@@ -27,7 +27,7 @@ func containerCommand() *cli.Command {
    berth container rm -f web
    berth container inspect --format '{{.State.Status}}' web`,
 		Subcommands: []*cli.Command{
-			runCommand(), psCommand(), logsCommand(), execCommand(), waitCommand(), portCommand(),
+			runCommand(), psCommand(), logsCommand(), execCommand(), waitCommand(), portCommand(), attachCommand(),
 			containerStartCommand(), containerStopCommand(), containerRestartCommand(),
 			containerKillCommand(), containerRmCommand(), containerInspectCommand(),
 		},

@@ -54,6 +54,7 @@ var commands = []func() *cli.Command{
 	execCommand,
 	waitCommand,
 	portCommand,
+	attachCommand,
 	containerCommand,
 	volumeCommand,
 }

@@ -15,6 +15,8 @@ import (
 // attachContainer streams a container's stdio over the hijacked
 // connection. On a container not started yet it answers at once and
 // connects when the container starts, so the client sees all the output.
+// With logs=1 the log so far is replayed first (Docker's order: log, then
+// the live stream; only the log with logs=1&stream=0).
 func (s *Server) attachContainer(w http.ResponseWriter, r *http.Request) error {
 	rt, info, err := s.getContainer(r)
 	if err != nil {
@@ -25,11 +27,27 @@ func (s *Server) attachContainer(w http.ResponseWriter, r *http.Request) error {
 		Stdout: boolParam(r, "stdout"),
 		Stderr: boolParam(r, "stderr"),
 	}
+	logs := boolParam(r, "logs")
+	stream := boolParam(r, "stream") || !logs
 	conn, stdin, err := Hijack(w, r, info.Spec.Tty)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	if logs && (opts.Stdout || opts.Stderr) {
+		lo := container.LogOptions{Stdout: opts.Stdout, Stderr: opts.Stderr, Tail: -1}
+		err := rt.Logs(r.Context(), info.Spec.ID, lo, func(e container.LogEntry) error {
+			return writeLogEntry(conn, info.Spec.Tty, false, e)
+		})
+		if err != nil {
+			s.log.Debug("attach: replay the log", "container", info.Spec.ID, "err", err)
+			return nil
+		}
+	}
+	if !stream {
+		CloseWrite(conn)
+		return nil
+	}
 	mon, err := rt.Attach(r.Context(), info.Spec.ID, opts)
 	if err != nil {
 		s.log.Debug("attach failed", "container", info.Spec.ID, "err", err)
@@ -95,25 +113,30 @@ func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request) error {
 	rc := http.NewResponseController(w)
 	rc.Flush()
 	return rt.Logs(r.Context(), info.Spec.ID, opts, func(e container.LogEntry) error {
-		line := e.Log
-		if stamps {
-			line = e.Time.UTC().Format(time.RFC3339Nano) + " " + line
-		}
-		var err error
-		if info.Spec.Tty {
-			_, err = io.WriteString(w, line)
-		} else {
-			id := byte(container.StreamStdout)
-			if e.Stream == "stderr" {
-				id = container.StreamStderr
-			}
-			err = container.WriteFrame(w, id, []byte(line))
-		}
+		err := writeLogEntry(w, info.Spec.Tty, stamps, e)
 		if opts.Follow {
 			rc.Flush()
 		}
 		return err
 	})
+}
+
+// writeLogEntry writes one log entry as the container's stream carries it:
+// raw with a TTY, else framed for its stream; stamps puts the time first.
+func writeLogEntry(w io.Writer, tty, stamps bool, e container.LogEntry) error {
+	line := e.Log
+	if stamps {
+		line = e.Time.UTC().Format(time.RFC3339Nano) + " " + line
+	}
+	if tty {
+		_, err := io.WriteString(w, line)
+		return err
+	}
+	id := byte(container.StreamStdout)
+	if e.Stream == "stderr" {
+		id = container.StreamStderr
+	}
+	return container.WriteFrame(w, id, []byte(line))
 }
 
 // parseUnixTime reads Docker's "seconds[.nanoseconds]" timestamps.

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAttachLogsAndFollow: after berth run -d, berth attach --logs
+// replays what the container wrote, then streams the rest and exits with
+// its code; berth logs -f follows a running container to its end; attach
+// refuses a stopped container.
+func TestAttachLogsAndFollow(t *testing.T) {
+	api, reg := registryAgent(t)
+	ctx := context.Background()
+	var out, errOut bytes.Buffer
+	script := `echo one; echo err >&2; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo two; exit 5`
+	if err := runContainer(ctx, api, runOptions{Image: reg + "/busybox", Detach: true, Name: "att", Args: []string{"sh", "-c", script}}, nil, &out, &errOut); err != nil {
+		t.Fatalf("run -d: %v %s", err, errOut.String())
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out.Reset()
+		containerLogs(ctx, api, logsOptions{Container: "att", Tail: "all"}, &out, &errOut)
+		if strings.Contains(out.String(), "one") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the container wrote nothing: %q", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	var aout, aerr, fout, ferr syncBuffer
+	attached, followed := make(chan error, 1), make(chan error, 1)
+	go func() {
+		attached <- attachContainer(ctx, api, attachOptions{Container: "att", Logs: true}, nil, &aout, &aerr)
+	}()
+	go func() {
+		followed <- containerLogs(ctx, api, logsOptions{Container: "att", Follow: true, Tail: "all"}, &fout, &ferr)
+	}()
+	for !strings.Contains(aout.String(), "one") || !strings.Contains(aerr.String(), "err") || !strings.Contains(fout.String(), "one") {
+		if time.Now().After(deadline) {
+			t.Fatalf("attach --logs replayed %q %q, logs -f %q; want the output so far", aout.String(), aerr.String(), fout.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Give the attach time to connect to the live stream before "two".
+	time.Sleep(300 * time.Millisecond)
+	if err := execInContainer(ctx, api, execOptions{Container: "att", Args: []string{"touch", "/tmp/go"}}, nil, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	for name, ch := range map[string]chan error{"attach": attached, "logs -f": followed} {
+		select {
+		case err := <-ch:
+			if name == "attach" && codeOf(err) != 5 {
+				t.Errorf("attach: %v, want exit 5", err)
+			}
+			if name == "logs -f" && err != nil {
+				t.Errorf("logs -f: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s did not end with the container", name)
+		}
+	}
+	if aout.String() != "one\ntwo\n" || aerr.String() != "err\n" {
+		t.Errorf("attach --logs: stdout %q stderr %q, want \"one\\ntwo\\n\" and \"err\\n\"", aout.String(), aerr.String())
+	}
+	if fout.String() != "one\ntwo\n" {
+		t.Errorf("logs -f: %q, want \"one\\ntwo\\n\"", fout.String())
+	}
+	if err := attachContainer(ctx, api, attachOptions{Container: "att"}, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "start it first") {
+		t.Errorf("attach to a stopped container: %v, want docker's refusal", err)
+	}
+}
