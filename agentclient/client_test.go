@@ -49,7 +49,8 @@ func serveAgent(t *testing.T) string {
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "agent.sock")
 	var logs bytes.Buffer
-	cmd := exec.Command(agentBin, "serve", "--socket", sock, "--state-dir", filepath.Join(dir, "state"))
+	// --bridge=false: the host's own network is not the test's to change.
+	cmd := exec.Command(agentBin, "serve", "--bridge=false", "--socket", sock, "--state-dir", filepath.Join(dir, "state"))
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 	"syscall"
 
+	"github.com/berthvm/berth/runtime/network"
 	"github.com/berthvm/berth/runtime/server"
 	"github.com/berthvm/berth/version"
 )
@@ -27,8 +29,18 @@ func serveCmd(args []string, stderr io.Writer) error {
 	pidFile := fs.String("pidfile", "", "file to write the agent's pid to (default: agent.pid next to the socket)")
 	logFile := fs.String("log-file", "", "file the agent also logs to (default: none; its supervisor keeps stderr)")
 	debug := fs.Bool("debug", false, "log every request")
+	bridge := fs.Bool("bridge", true, "set up the bridge network (bridge berth0, nftables table ip berth) for containers; false: containers get --network none or host")
+	subnet := fs.String("bridge-subnet", "", "IPv4 `CIDR` of the bridge network (default: the one chosen before, kept in STATE-DIR/network/network.json, else the first of 172.18-31.0.0/16, 10.89-99.0.0/16 clear of the machine's networks)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var bridgeSubnet netip.Prefix
+	if *subnet != "" {
+		p, err := network.ParseSubnet(*subnet)
+		if err != nil {
+			return fmt.Errorf("--bridge-subnet: %w", err)
+		}
+		bridgeSubnet = p
 	}
 	if *pidFile == "" {
 		*pidFile = filepath.Join(filepath.Dir(*socket), "agent.pid")
@@ -55,7 +67,7 @@ func serveCmd(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
-	srv := server.New(server.Options{Version: version.Version, StateDir: *stateDir, Log: log})
+	srv := server.New(server.Options{Version: version.Version, StateDir: *stateDir, Log: log, Bridge: *bridge, BridgeSubnet: bridgeSubnet})
 	ln, err := server.Listen(*socket)
 	if err != nil {
 		log.Error("berth-agent cannot start", "err", err)

@@ -45,6 +45,7 @@ type runOptions struct {
 	Volumes    []string // -v NAME:/path, /machine/path:/path[:ro] or /path (anonymous)
 	Tmpfs      []string // --tmpfs /path
 	ReadOnly   bool     // --read-only
+	Network    string   // --network bridge|host|none; "" is the agent's default (bridge)
 	// Forwarder adds the host forwards of published ports; nil when the
 	// machine needs none.
 	Forwarder drivers.PortForwarder
@@ -76,7 +77,9 @@ EXAMPLES:
    berth run --rm -e NAME=x --memory 64m --pids-limit 50 busybox env
    berth run -d -p 8080:80 nginx      # then open http://127.0.0.1:8080/
    berth run -d -p 5353:53/udp --restart always my-dns
-   berth run -d --name web -p 80 busybox httpd -f   # a free host port: berth port web`,
+   berth run -d --name web -p 80 busybox httpd -f   # a free host port: berth port web
+   berth run --rm busybox wget -qO- http://web/     # containers reach each other by name
+   berth run --rm --network host busybox ip addr    # the machine's own interfaces`,
 		Flags: append([]cli.Flag{machineFlag(),
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"},
 			&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
@@ -94,6 +97,7 @@ EXAMPLES:
 			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "mount a named volume or a machine folder (`NAME:/PATH`, /MACHINE/PATH:/PATH, :ro for read-only; /PATH alone: a new anonymous volume)"},
 			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs on `PATH`"},
 			&cli.BoolFlag{Name: "read-only", Usage: "make the container's root filesystem read-only"},
+			&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect the container to `NETWORK`: bridge (default: an address on the machine's bridge, outbound through NAT, other bridge containers by name), host (the machine's own network; -p is ignored) or none (loopback only)"},
 		}, limitFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
@@ -107,6 +111,7 @@ EXAMPLES:
 				Memory: c.String("memory"), CPUs: c.Float64("cpus"), PidsLimit: c.Int64("pids-limit"), Restart: c.String("restart"),
 				Publish: c.StringSlice("publish"), PublishAll: c.Bool("publish-all"),
 				Volumes: c.StringSlice("volume"), Tmpfs: c.StringSlice("tmpfs"), ReadOnly: c.Bool("read-only"),
+				Network: c.String("network"),
 			}
 			if c.IsSet("entrypoint") {
 				ep := c.String("entrypoint")
@@ -145,7 +150,14 @@ func containerConfig(opts runOptions, getenv func(string) (string, bool)) (*ctyp
 	}
 	// The agent removes a --rm container when it exits, also when this
 	// berth is gone by then (killed, or the connection lost).
-	hc := &ctypes.HostConfig{AutoRemove: opts.Remove, NetworkMode: "none", PublishAllPorts: opts.PublishAll}
+	hc := &ctypes.HostConfig{AutoRemove: opts.Remove, NetworkMode: "default", PublishAllPorts: opts.PublishAll}
+	switch opts.Network {
+	case "":
+	case "bridge", "host", "none":
+		hc.NetworkMode = ctypes.NetworkMode(opts.Network)
+	default:
+		return nil, nil, usagef("--network %q: use bridge, host or none", opts.Network)
+	}
 	exposed, bindings, err := portBindings(opts.Publish)
 	if err != nil {
 		return nil, nil, err
@@ -287,6 +299,9 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 	}
 	if err != nil {
 		return exitWith(125, stderr, err)
+	}
+	for _, w := range created.Warnings {
+		fmt.Fprintf(stderr, "WARNING: %s\n", w)
 	}
 	id := created.ID
 	fwds, err := publishOnHost(ctx, api, id, opts)

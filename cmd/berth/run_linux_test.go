@@ -58,7 +58,8 @@ func registryAgent(t *testing.T) (*client.Client, string) {
 		logs  bytes.Buffer
 	)
 	startAgent := func(bin string) {
-		agent = exec.Command(bin, "serve", "--socket", sock, "--state-dir", filepath.Join(dir, "state"))
+		// --bridge=false: the host's own network is not the test's to change.
+		agent = exec.Command(bin, "serve", "--bridge=false", "--socket", sock, "--state-dir", filepath.Join(dir, "state"))
 		agent.Stderr = &logs
 		if err := agent.Start(); err != nil {
 			t.Fatal(err)

@@ -236,6 +236,7 @@ func (m *monitor) runOnce(reply chan ctlReply) (State, error) {
 			s.ExitCode = code
 			s.Error = err.Error()
 			s.Pid = 0
+			s.Network = nil
 			s.FinishedAt = time.Now().UTC()
 		})
 		answer(ctlReply{Error: err.Error(), Code: code})
@@ -316,7 +317,7 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := m.takeInit(initFlags)
+	p, err := m.takeInit(initFlagsFor(m.spec.NetworkMode))
 	if err != nil {
 		removeCgroup(cgroup)
 		return nil, nil, err
@@ -333,6 +334,16 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 	stdio, err := m.makeStdio()
 	if err != nil {
 		return fail(fmt.Errorf("make stdio: %w", err))
+	}
+	att, err := m.attachNetwork(cmd.Process.Pid)
+	if err != nil {
+		for _, f := range append(stdio.closeAfter, stdio.outputs...) {
+			f.Close()
+		}
+		if stdio.stdinW != nil {
+			stdio.stdinW.Close()
+		}
+		return fail(err)
 	}
 	cfg := initConfig{
 		Rootfs:    filepath.Join(m.dir, "rootfs"),
@@ -400,6 +411,7 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 			stdio.stdinW.Close()
 		}
 		m.closeStdin()
+		m.detachNetwork()
 		removeCgroup(cgroup)
 		return nil, nil, &ie
 	}
@@ -419,6 +431,7 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		s.OOMKilled = false
 		s.Error = ""
 		s.ManualStop = false
+		s.Network = att
 	})
 	return cmd, done, nil
 }
@@ -522,6 +535,7 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 		m.ports.close()
 		m.ports = nil
 	}
+	m.detachNetwork()
 	code := 0
 	if werr != nil {
 		var ee *exec.ExitError
@@ -558,6 +572,7 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 		s.OOMKilled = oom
 		s.FinishedAt = time.Now().UTC()
 		s.ManualStop = stopping
+		s.Network = nil
 	})
 	m.notifyExit(st)
 	return st

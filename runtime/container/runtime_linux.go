@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/berthvm/berth/runtime/network"
 )
 
 // Runtime manages the containers kept in one folder. The agent holds one;
@@ -30,6 +32,15 @@ type Runtime struct {
 	// spare is a monitor started ahead of the next Start (see spareArg).
 	spare     *spareMonitor
 	refilling bool
+	net       *network.Network // the bridge network; nil when not set up
+}
+
+// Option configures a Runtime.
+type Option func(*Runtime)
+
+// WithNetwork gives bridge containers (NetworkMode "bridge") the network n.
+func WithNetwork(n *network.Network) Option {
+	return func(r *Runtime) { r.net = n }
 }
 
 // OnRemove sets fn to be called after each container is removed, also by
@@ -65,7 +76,7 @@ type Info struct {
 // New opens (and creates) the container folder dir, finds the containers
 // that survived an agent restart, reattaches to their monitors and applies
 // restart policies to those whose monitor is gone (a reboot).
-func New(ctx context.Context, dir string) (*Runtime, error) {
+func New(ctx context.Context, dir string, opts ...Option) (*Runtime, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create container folder: %w", err)
 	}
@@ -73,6 +84,9 @@ func New(ctx context.Context, dir string) (*Runtime, error) {
 		return nil, err
 	}
 	r := &Runtime{dir: dir, entries: map[string]*entry{}}
+	for _, o := range opts {
+		o(r)
+	}
 	des, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read container folder: %w", err)
@@ -106,6 +120,7 @@ func New(ctx context.Context, dir string) (*Runtime, error) {
 			}
 		}
 	}
+	r.pruneNetwork()
 	for _, id := range restart {
 		r.Start(ctx, id)
 	}
@@ -156,6 +171,9 @@ func (r *Runtime) lookup(ref string) (*entry, error) {
 func (r *Runtime) Create(ctx context.Context, spec Spec) (Info, error) {
 	if spec.ID == "" {
 		spec.ID = NewID()
+	}
+	if err := r.prepareNetwork(&spec); err != nil {
+		return Info{}, fmt.Errorf("create container: %w", err)
 	}
 	if spec.Hostname == "" {
 		spec.Hostname = spec.ID[:12]
@@ -218,14 +236,10 @@ func (r *Runtime) writeContainer(spec Spec) error {
 		}
 	}
 	os.Chmod(filepath.Join(dir, "upper"), 0o755)
-	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-	resolv, err := os.ReadFile("/etc/resolv.conf")
-	if err != nil {
-		resolv = []byte("nameserver 8.8.8.8\nnameserver 8.8.4.4\n")
-	}
+	hosts, resolv := networkFiles(spec.NetworkMode)
 	files := map[string]string{
 		"hostname":    spec.Hostname + "\n",
-		"hosts":       hosts,
+		"hosts":       string(hosts),
 		"resolv.conf": string(resolv),
 	}
 	for name, content := range files {
@@ -672,6 +686,7 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 	e.lastState = &final
 	hook := r.onRemove
 	r.mu.Unlock()
+	r.releaseNetwork(ctx, e.spec)
 	var errs []error
 	if root, err := CgroupRoot(); err == nil {
 		if err := removeCgroup(filepath.Join(root, cgroupParent, id)); err != nil {

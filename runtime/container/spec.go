@@ -82,4 +82,17 @@ type Spec struct {
 	Mounts []Mount `json:"Mounts,omitempty"`
 	// ReadonlyRootfs makes the root filesystem read-only (--read-only).
 	ReadonlyRootfs bool `json:"ReadonlyRootfs,omitempty"`
+	// NetworkMode is NetworkBridge, NetworkHost or NetworkNone (--network);
+	// Create makes an empty one NetworkNone.
+	NetworkMode string `json:"NetworkMode,omitempty"`
+	// NetworkDir is the bridge network's folder, set by Create: where
+	// the monitor attaches the container at each start.
+	NetworkDir string `json:"NetworkDir,omitempty"`
 }
+
+// Network modes (--network).
+const (
+	NetworkBridge = "bridge" // own namespace, an address on the agent's bridge
+	NetworkHost   = "host"   // the machine's network namespace
+	NetworkNone   = "none"   // own namespace with loopback only
+)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/berthvm/berth/runtime/network"
 )
 
 // Status is where a container is in its life.
@@ -35,6 +37,8 @@ type State struct {
 	RestartCount int       `json:"RestartCount"`
 	// ManualStop is set by stop: the restart policy does not apply.
 	ManualStop bool `json:"ManualStop,omitempty"`
+	// Network is the bridge address of the current run.
+	Network *network.Attachment `json:"Network,omitempty"`
 }
 
 // Running reports whether the container's process is alive (or about to be

@@ -12,6 +12,21 @@ const (
 	DefaultBridge = "berth0"
 )
 
+// Network is a bridge network whose state lives in a folder: its
+// configuration (network.json) and the endpoints of the running
+// containers (endpoints.json), both changed under the folder's flock by
+// the agent and the containers' monitors.
+type Network struct {
+	dir string
+	cfg Config
+}
+
+// Config returns the network's configuration.
+func (n *Network) Config() Config { return n.cfg }
+
+// Dir returns the network's folder (what Load takes).
+func (n *Network) Dir() string { return n.dir }
+
 // Config is a bridge network: its name (what --network and inspect say),
 // the Linux bridge, and the IPv4 subnet whose first address (the gateway)
 // the bridge holds.

@@ -12,21 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Network is a bridge network whose state lives in a folder: its
-// configuration (network.json) and the endpoints of the running
-// containers (endpoints.json), both changed under the folder's flock by
-// the agent and the containers' monitors.
-type Network struct {
-	dir string
-	cfg Config
-}
-
-// Config returns the network's configuration.
-func (n *Network) Config() Config { return n.cfg }
-
-// Dir returns the network's folder (what Load takes).
-func (n *Network) Dir() string { return n.dir }
-
 // Open sets up the bridge network kept in dir, for the agent at start:
 // the subnet is want.Subnet when given, else the one chosen earlier, else
 // the first of Candidates that collides with none of the machine's

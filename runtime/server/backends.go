@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"sync"
 
 	"github.com/berthvm/berth/runtime/image"
+	"github.com/berthvm/berth/runtime/network"
 	"github.com/berthvm/berth/runtime/volume"
 )
 
@@ -24,14 +26,54 @@ type backends struct {
 	// volMu orders the volume checks of container create and volume
 	// remove: a volume is not removed while a container is made on it.
 	volMu sync.Mutex
+	// bridge is set when the bridge network was asked for; netErr says
+	// why it could not be set up.
+	bridge *network.Network
+	netErr error
 }
 
-func openBackends(ctx context.Context, stateDir string) *backends {
+func openBackends(ctx context.Context, opts Options, log *slog.Logger) *backends {
 	b := &backends{}
-	b.images, b.imagesErr = image.Open(filepath.Join(stateDir, "images"), image.Options{})
-	b.volumes, b.volErr = volume.Open(filepath.Join(stateDir, VolumesDir))
-	b.containers, b.ctrErr = openContainers(ctx, filepath.Join(stateDir, "containers"), b.images, b.removedContainer)
+	b.images, b.imagesErr = image.Open(filepath.Join(opts.StateDir, "images"), image.Options{})
+	b.volumes, b.volErr = volume.Open(filepath.Join(opts.StateDir, VolumesDir))
+	if opts.Bridge {
+		b.bridge, b.netErr = openBridge(ctx, filepath.Join(opts.StateDir, "network"), opts.BridgeSubnet)
+		if b.netErr != nil {
+			log.Error("bridge network unavailable: containers get --network none or host only", "err", b.netErr)
+		} else {
+			cfg := b.bridge.Config()
+			log.Info("bridge network", "bridge", cfg.Bridge, "subnet", cfg.Subnet, "gateway", cfg.Gateway)
+		}
+	}
+	b.containers, b.ctrErr = openContainers(ctx, filepath.Join(opts.StateDir, "containers"), b.images, b.removedContainer, b.bridge)
 	return b
+}
+
+// networkMode is the container network mode for a create request's
+// HostConfig.NetworkMode: "default" (or empty) is bridge when the agent
+// was asked for the bridge network, else none; a bridge that failed to
+// come up is an error that says why.
+func (s *Server) networkMode(mode string) (string, error) {
+	switch mode {
+	case "", "default":
+		if !s.opts.Bridge {
+			return "none", nil
+		}
+		mode = "bridge"
+	}
+	switch mode {
+	case "bridge":
+		if s.back.netErr != nil {
+			return "", Errorf(http.StatusServiceUnavailable, "the bridge network is unavailable on this machine (%v): use --network none or host", s.back.netErr)
+		}
+		if s.back.bridge == nil {
+			return "", Errorf(http.StatusBadRequest, "network bridge not found: this agent runs without a bridge network (berth-agent serve --bridge=false): use --network none or host")
+		}
+	case "host", "none":
+	default:
+		return "", Errorf(http.StatusBadRequest, "network %s not found: use bridge, host or none", mode)
+	}
+	return mode, nil
 }
 
 // imageStore returns the image store or why it is unavailable.

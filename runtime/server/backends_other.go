@@ -5,15 +5,21 @@ package server
 import (
 	"context"
 	"errors"
+	"net/netip"
 
 	"github.com/berthvm/berth/runtime/container"
 	"github.com/berthvm/berth/runtime/image"
+	"github.com/berthvm/berth/runtime/network"
 )
 
 type containerRuntime = any
 
-func openContainers(ctx context.Context, dir string, images *image.Store, removed func(container.Spec)) (containerRuntime, error) {
+func openContainers(ctx context.Context, dir string, images *image.Store, removed func(container.Spec), bridge *network.Network) (containerRuntime, error) {
 	return nil, errors.New("containers run on Linux only")
+}
+
+func openBridge(ctx context.Context, dir string, subnet netip.Prefix) (*network.Network, error) {
+	return nil, errors.New("container networks are made on Linux only")
 }
 
 func (s *Server) containerRoutes() {}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/berthvm/berth/runtime/container"
 	"github.com/berthvm/berth/runtime/image"
+	berthnet "github.com/berthvm/berth/runtime/network"
 	"github.com/docker/go-units"
 	ctypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -22,10 +24,15 @@ import (
 
 type containerRuntime = *container.Runtime
 
-// openContainers opens the container runtime; removed containers (also
-// by --rm) release their image, then removed is called.
-func openContainers(ctx context.Context, dir string, images *image.Store, removed func(container.Spec)) (containerRuntime, error) {
-	rt, err := container.New(ctx, dir)
+// openContainers opens the container runtime, with the bridge network
+// when there is one; removed containers (also by --rm) release their
+// image, then removed is called.
+func openContainers(ctx context.Context, dir string, images *image.Store, removed func(container.Spec), bridge *berthnet.Network) (containerRuntime, error) {
+	var opts []container.Option
+	if bridge != nil {
+		opts = append(opts, container.WithNetwork(bridge))
+	}
+	rt, err := container.New(ctx, dir, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +108,10 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 	if err := checkHostConfig(hc); err != nil {
 		return err
 	}
+	mode, err := s.networkMode(string(hc.NetworkMode))
+	if err != nil {
+		return err
+	}
 	id := container.NewID()
 	img, err := images.Use(req.Config.Image, id)
 	if errors.Is(err, image.ErrNotFound) {
@@ -110,9 +121,14 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	spec, err := specFromRequest(id, r.URL.Query().Get("name"), req.Config, hc, img)
+	warnings := []string{}
 	s.back.volMu.Lock()
 	if err == nil {
 		spec.ReadonlyRootfs = hc.ReadonlyRootfs
+		spec.NetworkMode = mode
+		if mode == container.NetworkHost && len(spec.Ports) > 0 {
+			warnings = append(warnings, "Published ports are discarded when using host network mode")
+		}
 		spec.Mounts, err = s.mountsFromRequest(req.Config, hc)
 		if err == nil {
 			if _, err = rt.Create(r.Context(), spec); err != nil {
@@ -125,7 +141,7 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 		images.Release(img.ID, id)
 		return containerError(err)
 	}
-	return writeJSON(w, http.StatusCreated, ctypes.CreateResponse{ID: id, Warnings: []string{}})
+	return writeJSON(w, http.StatusCreated, ctypes.CreateResponse{ID: id, Warnings: warnings})
 }
 
 // checkHostConfig refuses what this runtime does not do yet, by name.
@@ -139,11 +155,6 @@ func checkHostConfig(hc *ctypes.HostConfig) error {
 	}
 	if len(hc.CapAdd) > 0 || len(hc.CapDrop) > 0 {
 		bad = append(bad, "--cap-add/--cap-drop")
-	}
-	switch hc.NetworkMode {
-	case "", "default", "none", "bridge":
-	default:
-		bad = append(bad, "--network "+string(hc.NetworkMode))
 	}
 	if len(bad) > 0 {
 		return Errorf(http.StatusBadRequest, "not supported by berth yet: %s", strings.Join(bad, ", "))
@@ -478,7 +489,8 @@ func summaryOf(c container.Info) ctypes.Summary {
 	if sum.Labels == nil {
 		sum.Labels = map[string]string{}
 	}
-	sum.HostConfig.NetworkMode = "none"
+	sum.HostConfig.NetworkMode = networkModeOf(c.Spec)
+	sum.NetworkSettings = &ctypes.NetworkSettingsSummary{Networks: endpointSettings(c)}
 	return sum
 }
 
@@ -533,7 +545,7 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 		Driver:       "overlay",
 		Platform:     "linux",
 		HostConfig: &ctypes.HostConfig{
-			NetworkMode:   "none",
+			NetworkMode:   ctypes.NetworkMode(networkModeOf(c.Spec)),
 			PortBindings:  portMap(c.Spec.Ports),
 			AutoRemove:    c.Spec.AutoRemove,
 			RestartPolicy: ctypes.RestartPolicy{Name: ctypes.RestartPolicyMode(c.Spec.RestartPolicy.Name), MaximumRetryCount: c.Spec.RestartPolicy.MaximumRetryCount},
@@ -544,7 +556,7 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 			},
 		},
 		Mounts:          mountPoints(c.Spec.Mounts),
-		NetworkSettings: &ctypes.NetworkSettings{Ports: network.PortMap{}},
+		NetworkSettings: &ctypes.NetworkSettings{Ports: network.PortMap{}, Networks: endpointSettings(c)},
 		Config: &ctypes.Config{
 			Hostname:   c.Spec.Hostname,
 			User:       c.Spec.Config.User,
@@ -567,5 +579,10 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 	}
 	resp.HostConfig.Binds, resp.HostConfig.Tmpfs = hostConfigMounts(c.Spec.Mounts)
 	resp.HostConfig.ReadonlyRootfs = c.Spec.ReadonlyRootfs
-	return writeJSON(w, http.StatusOK, resp)
+	return writeJSON(w, http.StatusOK, withLegacyAddress(resp, c))
+}
+
+// openBridge sets up the bridge network kept in dir.
+func openBridge(ctx context.Context, dir string, subnet netip.Prefix) (*berthnet.Network, error) {
+	return berthnet.Open(ctx, dir, berthnet.Config{Subnet: subnet})
 }

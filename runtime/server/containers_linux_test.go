@@ -84,7 +84,7 @@ type agent struct {
 	sock string
 }
 
-func startAgent(t *testing.T) *agent {
+func startAgent(t *testing.T, edit ...func(*Options)) *agent {
 	t.Helper()
 	testenv.NeedRoot(t)
 	testenv.NeedCommand(t, "docker")
@@ -112,7 +112,11 @@ func startAgent(t *testing.T) *agent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Options{StateDir: filepath.Join(dir, "state")})
+	opts := Options{StateDir: filepath.Join(dir, "state")}
+	for _, e := range edit {
+		e(&opts)
+	}
+	s := New(opts)
 	images, err := s.imageStore()
 	if err != nil {
 		t.Fatal(err)

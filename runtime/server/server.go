@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -48,6 +49,14 @@ type Options struct {
 	StateDir string
 	// Log receives debug logs of requests and errors; nil discards them.
 	Log *slog.Logger
+	// Bridge sets up the bridge network (bridge berth0 and the nftables
+	// table ip berth in the agent's network namespace) for containers of
+	// --network bridge, the default then. Without it the default is none.
+	Bridge bool
+	// BridgeSubnet is the bridge's IPv4 subnet; invalid (zero): the one
+	// chosen before, else the first candidate clear of the machine's
+	// networks (see package network).
+	BridgeSubnet netip.Prefix
 }
 
 // Server is the agent's API server. Make it with New.
@@ -72,7 +81,7 @@ func New(opts Options) *Server {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{opts: opts, log: log, mux: http.NewServeMux(), started: time.Now()}
-	s.back = openBackends(context.Background(), opts.StateDir)
+	s.back = openBackends(context.Background(), opts, log)
 	s.routes()
 	return s
 }

@@ -1,0 +1,124 @@
+package container
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berthvm/berth/hostport"
+	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testnetns"
+	"github.com/berthvm/berth/runtime/network"
+)
+
+// newNetworkRuntime is a runtime whose bridge network lives in the
+// test's private network namespace.
+func newNetworkRuntime(t *testing.T) (*Runtime, *network.Network) {
+	t.Helper()
+	testenv.NeedRoot(t)
+	dir := t.TempDir()
+	n, err := network.Open(context.Background(), filepath.Join(dir, "network"), network.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := New(context.Background(), filepath.Join(dir, "containers"), WithNetwork(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, c := range rt.List() {
+			rt.Remove(context.Background(), c.Spec.ID, true)
+		}
+	})
+	return rt, n
+}
+
+func withNetwork(mode string, more func(*Spec)) func(*Spec) {
+	return func(s *Spec) {
+		s.NetworkMode = mode
+		if more != nil {
+			more(s)
+		}
+	}
+}
+
+// TestBridgeContainers runs a web server in a bridge container, reaches
+// it by name from another one and through a published port, checks the
+// address shown while it runs and freed when it stops, and compares with
+// --network none and host.
+func TestBridgeContainers(t *testing.T) {
+	if testnetns.Reexec(t) {
+		return
+	}
+	rt, n := newNetworkRuntime(t)
+	port, err := hostport.Pick()
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := startDetached(t, rt, "mkdir -p /w && echo hello from web > /w/index.html && exec httpd -f -p 80 -h /w",
+		withNetwork(NetworkBridge, func(s *Spec) {
+			s.Name = "web"
+			s.Ports = []PortBinding{{Proto: "tcp", HostPort: port, ContainerPort: 80}}
+		}))
+	info, err := rt.Get(web)
+	if err != nil {
+		t.Fatal(err)
+	}
+	att := info.State.Network
+	if att == nil || att.IP.String() != "172.18.0.2" || att.Gateway.String() != "172.18.0.1" || att.Network != "bridge" || att.MAC != "02:42:ac:12:00:02" {
+		t.Fatalf("web's network = %+v, want 172.18.0.2 on bridge via 172.18.0.1", att)
+	}
+
+	res := runContainer(t, rt, ImageConfig{}, sh("wget -qO- http://web/ && wget -qO- http://"+web[:12]+"/ && cat /sys/class/net/eth0/address && ip route | grep default && hostname -i"),
+		withNetwork(NetworkBridge, nil))
+	want := "hello from web\nhello from web\n02:42:ac:12:00:03\ndefault via 172.18.0.1 dev eth0 \n172.18.0.3\n"
+	if res.startErr != nil || res.stdout != want || res.state.ExitCode != 0 {
+		t.Errorf("client: start %v, exit %d, stdout %q, stderr %q; want %q", res.startErr, res.state.ExitCode, res.stdout, res.stderr, want)
+	}
+	if res.state.Network != nil {
+		t.Errorf("an exited container shows a network: %+v", res.state.Network)
+	}
+
+	c := &http.Client{Timeout: 5 * time.Second}
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	var body string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r, err := c.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			body = string(b)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s through the published port: %v", url, err)
+		}
+	}
+	if body != "hello from web\n" {
+		t.Errorf("GET %s = %q", url, body)
+	}
+
+	none := runContainer(t, rt, ImageConfig{}, sh("ls /sys/class/net"), withNetwork(NetworkNone, nil))
+	if none.stdout != "lo\n" {
+		t.Errorf("--network none interfaces = %q, want lo only", none.stdout)
+	}
+	host := runContainer(t, rt, ImageConfig{}, sh("ls /sys/class/net"), withNetwork(NetworkHost, nil))
+	if !strings.Contains(host.stdout, "berth0") {
+		t.Errorf("--network host interfaces = %q, want the machine's (berth0 among them)", host.stdout)
+	}
+
+	if err := rt.Stop(context.Background(), web, 0, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if eps, err := n.Endpoints(); err != nil || len(eps) != 0 {
+		t.Errorf("endpoints after stop = %+v, %v; want none (freed at stop)", eps, err)
+	}
+	if info, _ := rt.Get(web); info.State.Network != nil {
+		t.Errorf("a stopped container shows a network: %+v", info.State.Network)
+	}
+}

@@ -1,0 +1,54 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/berthvm/berth/internal/testnetns"
+)
+
+// TestDockerCLINetworks runs the real docker CLI against an agent with
+// the bridge network (in the test's private network namespace): names
+// resolve between containers, inspect shows the address like Docker,
+// --network host and none, and the warning for -p with host.
+func TestDockerCLINetworks(t *testing.T) {
+	if testnetns.Reexec(t) {
+		return
+	}
+	a := startAgent(t, func(o *Options) { o.Bridge = true })
+	run := func(args ...string) (string, string, int) { return docker(t, a.sock, "", args...) }
+
+	if out, errOut, code := run("run", "-d", "--name", "web", "busybox", "sh", "-c", "mkdir /w && echo hello web > /w/index.html && exec httpd -f -p 80 -h /w"); code != 0 {
+		t.Fatalf("docker run -d web: exit %d: %s%s", code, out, errOut)
+	}
+	if out, errOut, code := run("run", "--rm", "busybox", "wget", "-qO-", "http://web/"); code != 0 || out != "hello web\n" {
+		t.Errorf("wget http://web/ from another container: exit %d, %q %q", code, out, errOut)
+	}
+	format := "{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}} {{.NetworkSettings.MacAddress}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}}/{{$v.IPPrefixLen}}{{end}}"
+	want := "bridge 172.18.0.2 172.18.0.1 02:42:ac:12:00:02 bridge=172.18.0.2/16\n"
+	if out, errOut, _ := run("inspect", "-f", format, "web"); out != want {
+		t.Errorf("inspect web = %q, want %q (%s)", out, want, errOut)
+	}
+	if out, _, _ := run("ps", "--format", "{{.Names}} {{.Networks}}"); out != "web bridge\n" {
+		t.Errorf("ps networks = %q", out)
+	}
+	if out, _, code := run("run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"); code != 0 || out != "lo\n" {
+		t.Errorf("--network none: exit %d, interfaces %q; want lo only", code, out)
+	}
+	out, errOut, code := run("run", "--rm", "--network", "host", "-p", "8080:80", "busybox", "ls", "/sys/class/net")
+	if code != 0 || !strings.Contains(out, "berth0") {
+		t.Errorf("--network host: exit %d, interfaces %q; want the machine's, berth0 among them", code, out)
+	}
+	if !strings.Contains(errOut, "Published ports are discarded when using host network mode") {
+		t.Errorf("--network host -p: stderr %q, want the discarded-ports warning", errOut)
+	}
+	if _, errOut, code := run("run", "--rm", "--network", "nosuch", "busybox", "true"); code == 0 || !strings.Contains(errOut, "network nosuch not found") {
+		t.Errorf("--network nosuch: exit %d, stderr %q", code, errOut)
+	}
+	if out, errOut, code := run("stop", "-t", "1", "web"); code != 0 {
+		t.Fatalf("stop: %s%s", out, errOut)
+	}
+	if out, _, _ := run("inspect", "-f", "{{.NetworkSettings.IPAddress}}|{{.NetworkSettings.Networks.bridge.IPAddress}}", "web"); out != "|invalid IP\n" && out != "|\n" {
+		t.Errorf("inspect of a stopped container = %q, want no address", out)
+	}
+}
