@@ -37,11 +37,13 @@ func TestParseUsernet(t *testing.T) {
 		"  Protocol[State]    FD  Source Address  Port   Dest. Address  Port RecvQ SendQ\r\n" +
 		"  TCP[HOST_FORWARD]  13       127.0.0.1 38745       10.0.2.15    22     0     0\r\n" +
 		"  UDP[HOST_FORWARD]  14         0.0.0.0  5353       10.0.2.15  5353     0     0\r\n" +
+		"  TCP[HOST_FORWARD]  21               * 29999       10.0.2.15 29999     0     0\r\n" + // hostfwd_add tcp:0.0.0.0:29999 (QEMU 7.2)
 		"  TCP[ESTABLISHED]   15       127.0.0.1 50000       10.0.2.15    22     0     0\r\n"
 	got := parseUsernet(out)
 	want := []drivers.Forward{
 		{Proto: "tcp", HostIP: "127.0.0.1", HostPort: 38745, GuestPort: 22},
 		{Proto: "udp", HostIP: "0.0.0.0", HostPort: 5353, GuestPort: 5353},
+		{Proto: "tcp", HostIP: "0.0.0.0", HostPort: 29999, GuestPort: 29999},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("parseUsernet = %+v, want %+v", got, want)

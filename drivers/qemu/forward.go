@@ -117,9 +117,13 @@ func parseUsernet(out string) []drivers.Forward {
 		if err1 != nil || err2 != nil {
 			continue
 		}
+		hostIP := fields[2]
+		if hostIP == "*" { // how QEMU shows a forward on 0.0.0.0
+			hostIP = "0.0.0.0"
+		}
 		fwds = append(fwds, drivers.Forward{
 			Proto:     strings.ToLower(strings.TrimSuffix(fields[0], "[HOST_FORWARD]")),
-			HostIP:    fields[2],
+			HostIP:    hostIP,
 			HostPort:  hostPort,
 			GuestPort: guestPort,
 		})
