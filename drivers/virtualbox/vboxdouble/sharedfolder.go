@@ -96,7 +96,7 @@ func (v *vm) virtfsArgs() []string {
 		if !isDir(f.HostPath) {
 			continue
 		}
-		arg := "local,path=" + qemuPath(f.HostPath) + ",mount_tag=" + f.Name + ",security_model=none,multidevs=remap"
+		arg := "local,path=" + qemuPath(f.HostPath) + ",mount_tag=" + qemuPath(f.Name) + ",security_model=none,multidevs=remap"
 		if f.ReadOnly {
 			arg += ",readonly=on"
 		}
