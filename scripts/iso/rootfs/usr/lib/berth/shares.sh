@@ -11,11 +11,15 @@
 # same): 9P2000.L, the largest message Linux's virtio transport takes, and
 # cache=mmap: no caching but of mmap'd pages, so host edits show at once.
 NINEP_OPTS=trans=virtio,version=9p2000.L,msize=512000,cache=mmap
+# Where mount errors go, and the device VirtualBox's guest driver makes
+# (both set otherwise only by tests of this script).
+SHARES_LOG=${SHARES_LOG:-/var/log/boot.log}
+VBOXGUEST_DEV=${VBOXGUEST_DEV:-/dev/vboxguest}
 
 # share_mount SOURCE TARGET TYPE [OPTIONS]
 share_mount() {
   local src="$1" dst="$2" type="$3" opts="$4"
-  if [ "$type" = vboxsf ] && [ ! -c /dev/vboxguest ]; then
+  if [ "$type" = vboxsf ] && [ ! -c "$VBOXGUEST_DEV" ]; then
     say "no VirtualBox guest device: mounting share $src over virtio-9p"
     type=9p opts=
   fi
@@ -25,7 +29,7 @@ share_mount() {
     vboxsf) modprobe -q vboxsf ;;
   esac
   mkdir -p "$dst" || return 1
-  mount -t "$type" ${opts:+-o "$opts"} "$src" "$dst" 2>>/var/log/boot.log || return 1
+  mount -t "$type" ${opts:+-o "$opts"} "$src" "$dst" 2>>"$SHARES_LOG" || return 1
   say "mounted $type share $src at $dst"
 }
 
@@ -36,6 +40,6 @@ shares_mount() {
   echo "$SEED_MOUNTS" | while read -r src dst type opts; do
     [ -n "$src" ] || continue
     share_mount "$src" "$dst" "$type" "$opts" ||
-      say "could not mount $type share $src at $dst (see /var/log/boot.log)"
+      say "could not mount $type share $src at $dst (see $SHARES_LOG)"
   done
 }
