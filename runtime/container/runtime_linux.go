@@ -124,7 +124,6 @@ func New(ctx context.Context, dir string, opts ...Option) (*Runtime, error) {
 	for _, id := range restart {
 		r.Start(ctx, id)
 	}
-	go r.refillSpare()
 	return r, nil
 }
 
@@ -445,12 +444,23 @@ func (r *Runtime) Start(ctx context.Context, ref string) error {
 }
 
 // spawnMonitor hands the container to a spare monitor and waits until it
-// listens.
+// listens. A spare that died while it waited is replaced once.
 func (r *Runtime) spawnMonitor(ctx context.Context, id string) error {
-	s, err := r.takeSpare()
+	s, fresh, err := r.takeSpare()
 	if err != nil {
 		return err
 	}
+	err = r.assign(ctx, s, id)
+	if errors.Is(err, errSpareGone) && !fresh {
+		if s, err = startSpare(); err != nil {
+			return err
+		}
+		err = r.assign(ctx, s, id)
+	}
+	return err
+}
+
+func (r *Runtime) assign(ctx context.Context, s *spareMonitor, id string) error {
 	done := make(chan error, 1)
 	go func() { done <- s.assign(r.cdir(id), 30*time.Second) }()
 	select {

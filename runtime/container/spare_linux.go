@@ -21,6 +21,9 @@ import (
 // and exits.
 const spareArg = "--spare"
 
+// errSpareGone is a spare monitor that ended before it was given work.
+var errSpareGone = errors.New("monitor is gone")
+
 // spareMonitor is a spare monitor process and our end of its socket.
 type spareMonitor struct {
 	cmd  *exec.Cmd
@@ -70,7 +73,7 @@ func (s *spareMonitor) assign(dir string, timeout time.Duration) error {
 	s.sock.SetDeadline(time.Now().Add(timeout))
 	if _, err := s.sock.WriteString(dir + "\n"); err != nil {
 		s.cmd.Process.Kill()
-		return fmt.Errorf("monitor is gone: %w", err)
+		return fmt.Errorf("%w: %w", errSpareGone, err)
 	}
 	b := make([]byte, 1)
 	if _, err := s.sock.Read(b); err != nil {
@@ -84,18 +87,21 @@ func (s *spareMonitor) assign(dir string, timeout time.Duration) error {
 	return nil
 }
 
-// takeSpare returns the waiting spare, or a new one when there is none,
-// and starts the next spare in the background.
-func (r *Runtime) takeSpare() (*spareMonitor, error) {
+// takeSpare returns the waiting spare, or a new (fresh) one when there is
+// none, and starts the next spare in the background. The first spare is
+// started by the first Start: a program that runs no container (or a test
+// binary that cannot be a monitor) never starts one.
+func (r *Runtime) takeSpare() (s *spareMonitor, fresh bool, err error) {
 	r.mu.Lock()
-	s := r.spare
+	s = r.spare
 	r.spare = nil
 	r.mu.Unlock()
 	go r.refillSpare()
 	if s != nil {
-		return s, nil
+		return s, false, nil
 	}
-	return startSpare()
+	s, err = startSpare()
+	return s, true, err
 }
 
 // refillSpare starts a spare when none is waiting.
