@@ -412,6 +412,7 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		}
 		m.closeStdin()
 		m.detachNetwork()
+		m.unplugNetwork(att)
 		removeCgroup(cgroup)
 		return nil, nil, &ie
 	}
@@ -535,6 +536,9 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 		m.ports.close()
 		m.ports = nil
 	}
+	m.mu.Lock()
+	att := m.state.Network
+	m.mu.Unlock()
 	m.detachNetwork()
 	code := 0
 	if werr != nil {
@@ -575,6 +579,7 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 		s.Network = nil
 	})
 	m.notifyExit(st)
+	m.unplugNetwork(att)
 	return st
 }
 

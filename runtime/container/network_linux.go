@@ -53,6 +53,17 @@ func (m *monitor) detachNetwork() {
 	}
 }
 
+// unplugNetwork deletes the veth pair of the run that ended, when the
+// kernel has not yet: after the exit is reported, as it is slow.
+func (m *monitor) unplugNetwork(att *network.Attachment) {
+	if att == nil {
+		return
+	}
+	if n, err := network.Load(m.spec.NetworkDir); err == nil {
+		n.Unplug(m.spec.ID, att.HostLink)
+	}
+}
+
 // prepareNetwork checks spec's network mode and fills what it implies:
 // the bridge's folder, or for host networking the machine's hostname and
 // no published ports (Docker discards them too).

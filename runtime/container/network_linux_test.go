@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +122,47 @@ func TestBridgeContainers(t *testing.T) {
 	}
 	if info, _ := rt.Get(web); info.State.Network != nil {
 		t.Errorf("a stopped container shows a network: %+v", info.State.Network)
+	}
+}
+
+// TestBenchNetworkModes measures what the bridge adds to a container's
+// start: start-to-exit of `true` with --network none, bridge and host,
+// taking turns (BERTH_BENCH=1; BERTH_BENCH_N runs each, default 30).
+func TestBenchNetworkModes(t *testing.T) {
+	if os.Getenv("BERTH_BENCH") != "1" {
+		t.Skip("benchmark: BERTH_BENCH=1 go test -run TestBenchNetworkModes -v ./runtime/container")
+	}
+	if testnetns.Reexec(t) {
+		return
+	}
+	n, _ := strconv.Atoi(os.Getenv("BERTH_BENCH_N"))
+	if n <= 0 {
+		n = 30
+	}
+	rt, _ := newNetworkRuntime(t)
+	rootfs := busyboxRootfs(t)
+	ctx := context.Background()
+	var runners []*benchRunner
+	for _, mode := range []string{NetworkNone, NetworkBridge, NetworkHost} {
+		runners = append(runners, &benchRunner{name: "--network " + mode, runs: n, fn: func() (time.Duration, error) {
+			start := time.Now()
+			spec := Spec{ID: NewID(), LowerDirs: []string{rootfs}, Args: []string{"true"}, Env: []string{"PATH=" + DefaultPath}, WorkingDir: "/", NetworkMode: mode}
+			info, err := rt.Create(ctx, spec)
+			if err != nil {
+				return 0, err
+			}
+			if err := rt.Start(ctx, info.Spec.ID); err != nil {
+				return 0, err
+			}
+			if _, err := rt.Wait(ctx, info.Spec.ID, WaitNotRunning); err != nil {
+				return 0, err
+			}
+			took := time.Since(start)
+			return took, rt.Remove(ctx, info.Spec.ID, true)
+		}})
+	}
+	runRounds(t, runners)
+	for _, r := range runners {
+		report(t, r.name, r.took)
 	}
 }

@@ -63,6 +63,9 @@ type Attachment struct {
 	PrefixLen int        `json:"PrefixLen"`
 	Gateway   netip.Addr `json:"Gateway"`
 	MAC       string     `json:"MAC"`
+	// HostLink is the interface index of the machine's end of the veth
+	// pair, for Unplug.
+	HostLink int `json:"-"`
 }
 
 // ShortID is the 12-character form of a container id.

@@ -109,6 +109,7 @@ func (n *Network) dropOutside() error {
 // a default route through the gateway. Then every hosts file on the
 // network is rewritten. A container attached already keeps its address.
 func (n *Network) Attach(ctx context.Context, ep Endpoint, pid int) (Attachment, error) {
+	var hostLink int
 	err := locked(n.dir, func() error {
 		eps, err := n.loadEndpoints()
 		if err != nil {
@@ -122,12 +123,12 @@ func (n *Network) Attach(ctx context.Context, ep Endpoint, pid int) (Attachment,
 			return err
 		}
 		ep.MAC = macFor(ep.IP)
-		if err := n.plug(ep, pid); err != nil {
+		if hostLink, err = n.plug(ep, pid); err != nil {
 			return err
 		}
 		eps.Endpoints[ep.ContainerID] = ep
 		if err := n.saveEndpoints(eps); err != nil {
-			n.unplug(ep.ContainerID)
+			n.unplug(ep.ContainerID, 0)
 			return err
 		}
 		n.writeHosts(eps)
@@ -136,15 +137,15 @@ func (n *Network) Attach(ctx context.Context, ep Endpoint, pid int) (Attachment,
 	if err != nil {
 		return Attachment{}, fmt.Errorf("attach container %s to network %s: %w", ep.Name, n.cfg.Name, err)
 	}
-	return Attachment{Network: n.cfg.Name, IP: ep.IP, PrefixLen: n.cfg.Subnet.Bits(), Gateway: n.cfg.Gateway, MAC: ep.MAC}, nil
+	return Attachment{Network: n.cfg.Name, IP: ep.IP, PrefixLen: n.cfg.Subnet.Bits(), Gateway: n.cfg.Gateway, MAC: ep.MAC, HostLink: hostLink}, nil
 }
 
-// Detach releases the container's address (Docker frees it at stop too),
-// removes its veth pair and rewrites the other hosts files. Detaching a
-// container that is not attached does nothing.
+// Detach releases the container's address (Docker frees it at stop too)
+// and rewrites the other hosts files. Detaching a container that is not
+// attached does nothing. The veth pair goes with the container's network
+// namespace, or with Unplug.
 func (n *Network) Detach(ctx context.Context, containerID string) error {
 	err := locked(n.dir, func() error {
-		n.unplug(containerID)
 		eps, err := n.loadEndpoints()
 		if err != nil {
 			return err
@@ -176,7 +177,7 @@ func (n *Network) Prune(running func(containerID string) bool) error {
 		changed := false
 		for id := range eps.Endpoints {
 			if !running(id) {
-				n.unplug(id)
+				n.unplug(id, 0)
 				delete(eps.Endpoints, id)
 				changed = true
 			}
@@ -210,7 +211,7 @@ func (n *Network) Endpoints() ([]Endpoint, error) {
 func (n *Network) dropStale(eps *endpoints) {
 	for id, e := range eps.Endpoints {
 		if _, err := os.Stat(e.HostsFile); errors.Is(err, os.ErrNotExist) {
-			n.unplug(id)
+			n.unplug(id, 0)
 			delete(eps.Endpoints, id)
 		}
 	}

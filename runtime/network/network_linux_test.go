@@ -132,13 +132,13 @@ func TestBridgeNetwork(t *testing.T) {
 
 	web, _ := inNewNetns(t, "httpd", "-f", "-p", "80", "-h", webRoot(t, "hello from web\n"))
 	webEP := endpoint(t, "aaaaaaaaaaaa1111", "web")
-	att, err := n.Attach(ctx, webEP, web.Process.Pid)
+	webAtt, err := n.Attach(ctx, webEP, web.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Attachment{Network: "bridge", IP: netip.MustParseAddr("172.18.0.2"), PrefixLen: 16, Gateway: cfg.Gateway, MAC: "02:42:ac:12:00:02"}
-	if att != want {
-		t.Errorf("attachment = %+v, want %+v", att, want)
+	want := Attachment{Network: "bridge", IP: netip.MustParseAddr("172.18.0.2"), PrefixLen: 16, Gateway: cfg.Gateway, MAC: "02:42:ac:12:00:02", HostLink: webAtt.HostLink}
+	if webAtt != want || webAtt.HostLink == 0 {
+		t.Errorf("attachment = %+v, want %+v", webAtt, want)
 	}
 	if body, err := get("http://172.18.0.2/", 5*time.Second); err != nil || body != "hello from web\n" {
 		t.Errorf("GET web from the machine = %q, %v", body, err)
@@ -185,8 +185,13 @@ func TestBridgeNetwork(t *testing.T) {
 	if err := m.Detach(ctx, webEP.ContainerID); err != nil {
 		t.Fatal(err)
 	}
+	m.Unplug(webEP.ContainerID, webAtt.HostLink+1000)
+	if _, err := netlink.LinkByName(hostVeth(webEP.ContainerID)); err != nil {
+		t.Errorf("Unplug with another run's link index removed %s: %v", hostVeth(webEP.ContainerID), err)
+	}
+	m.Unplug(webEP.ContainerID, webAtt.HostLink)
 	if _, err := netlink.LinkByName(hostVeth(webEP.ContainerID)); err == nil {
-		t.Errorf("%s is left after detach", hostVeth(webEP.ContainerID))
+		t.Errorf("%s is left after Unplug", hostVeth(webEP.ContainerID))
 	}
 	hosts, _ = os.ReadFile(clientEP.HostsFile)
 	if strings.Contains(string(hosts), "web") {
@@ -194,7 +199,7 @@ func TestBridgeNetwork(t *testing.T) {
 	}
 	// The freed address is the next one given.
 	again, _ := inNewNetns(t, "sleep", "30")
-	att, err = m.Attach(ctx, endpoint(t, "cccccccccccc3333", "again"), again.Process.Pid)
+	att, err := m.Attach(ctx, endpoint(t, "cccccccccccc3333", "again"), again.Process.Pid)
 	if err != nil || att.IP.String() != "172.18.0.2" {
 		t.Errorf("attach after detach = %s, %v; want the freed 172.18.0.2", att.IP, err)
 	}

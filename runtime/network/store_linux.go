@@ -48,7 +48,10 @@ func readStore(path string, v any) error {
 	return nil
 }
 
-// writeStore replaces path atomically: temp file, fsync, rename.
+// writeStore replaces path atomically: temp file, rename. There is no
+// fsync: after a power loss no container runs any more and the agent's
+// Prune at start forgets their addresses anyway; it would cost every
+// container start and stop milliseconds.
 func writeStore(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -59,9 +62,6 @@ func writeStore(path string, v any) error {
 		return err
 	}
 	_, err = tmp.Write(append(b, '\n'))
-	if err == nil {
-		err = tmp.Sync()
-	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"errors"
 	"fmt"
 	"net"
 
@@ -20,16 +19,17 @@ func hostVeth(containerID string) string {
 
 // plug creates the veth pair with its peer made directly as eth0 in the
 // network namespace of pid, gives it ep's address and MAC and a default
-// route via the gateway, and brings both ends up.
-func (n *Network) plug(ep Endpoint, pid int) error {
+// route via the gateway, and brings both ends up. It returns the index
+// of the machine's end.
+func (n *Network) plug(ep Endpoint, pid int) (int, error) {
 	br, err := ensureBridge(n.cfg)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	n.unplug(ep.ContainerID) // a pair left by an earlier run
+	n.unplug(ep.ContainerID, 0) // a pair left by an earlier run
 	mac, err := net.ParseMAC(ep.MAC)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	la := netlink.NewLinkAttrs()
 	la.Name = hostVeth(ep.ContainerID)
@@ -37,17 +37,17 @@ func (n *Network) plug(ep Endpoint, pid int) error {
 	la.MTU = br.Attrs().MTU
 	veth := &netlink.Veth{LinkAttrs: la, PeerName: "eth0", PeerHardwareAddr: mac, PeerNamespace: netlink.NsPid(pid)}
 	if err := netlink.LinkAdd(veth); err != nil {
-		return fmt.Errorf("create veth pair %s: %w", la.Name, err)
+		return 0, fmt.Errorf("create veth pair %s: %w", la.Name, err)
 	}
 	if err := n.configurePeer(ep, pid); err != nil {
-		n.unplug(ep.ContainerID)
-		return err
+		n.unplug(ep.ContainerID, 0)
+		return 0, err
 	}
 	if err := netlink.LinkSetUp(veth); err != nil {
-		n.unplug(ep.ContainerID)
-		return fmt.Errorf("bring %s up: %w", la.Name, err)
+		n.unplug(ep.ContainerID, 0)
+		return 0, fmt.Errorf("bring %s up: %w", la.Name, err)
 	}
-	return nil
+	return veth.Attrs().Index, nil
 }
 
 func (n *Network) configurePeer(ep Endpoint, pid int) error {
@@ -78,12 +78,25 @@ func (n *Network) configurePeer(ep Endpoint, pid int) error {
 	return nil
 }
 
-// unplug deletes the machine's end of the container's veth pair (which
-// takes the peer with it); a missing one is fine.
-func (n *Network) unplug(containerID string) {
+// Unplug deletes the machine's end of a container's veth pair, which
+// takes the peer with it, when it is still there: the kernel removes the
+// pair by itself once the container's network namespace is gone, but
+// does so later. hostLink is Attachment.HostLink: a pair made since by
+// another run of the container is left alone. It takes tens of
+// milliseconds (the kernel waits for an RCU grace period), so monitors
+// call it after reporting the exit.
+func (n *Network) Unplug(containerID string, hostLink int) {
+	n.unplug(containerID, hostLink)
+}
+
+// unplug deletes the link named for containerID, when its index is
+// hostLink (0: whatever its index).
+func (n *Network) unplug(containerID string, hostLink int) {
 	l, err := netlink.LinkByName(hostVeth(containerID))
-	var notFound netlink.LinkNotFoundError
-	if err != nil || errors.As(err, &notFound) {
+	if err != nil {
+		return // gone already (or never made)
+	}
+	if hostLink != 0 && l.Attrs().Index != hostLink {
 		return
 	}
 	netlink.LinkDel(l)
