@@ -6,6 +6,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // hostVeth is the machine's end of a container's veth pair.
@@ -56,7 +57,9 @@ func (n *Network) configurePeer(ep Endpoint, pid int) error {
 		return fmt.Errorf("open network namespace of process %d: %w", pid, err)
 	}
 	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns)
+	// Route netlink only: by default the handle opens xfrm and netfilter
+	// sockets too, which a kernel without xfrm_user (berth-os) refuses.
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("enter network namespace of process %d: %w", pid, err)
 	}
