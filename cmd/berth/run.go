@@ -46,6 +46,7 @@ type runOptions struct {
 	Tmpfs      []string // --tmpfs /path
 	ReadOnly   bool     // --read-only
 	Network    string   // --network bridge|host|none; "" is the agent's default (bridge)
+	Security   []string // --security-opt: no-new-privileges, seccomp=unconfined
 	// Forwarder adds the host forwards of published ports; nil when the
 	// machine needs none.
 	Forwarder drivers.PortForwarder
@@ -98,6 +99,7 @@ EXAMPLES:
 			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs on `PATH`"},
 			&cli.BoolFlag{Name: "read-only", Usage: "make the container's root filesystem read-only"},
 			&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect the container to `NETWORK`: bridge (default: an address on the machine's bridge, outbound through NAT, other bridge containers by name), host (the machine's own network; -p is ignored) or none (loopback only)"},
+			&cli.StringSliceFlag{Name: "security-opt", Usage: "`OPTION`: no-new-privileges, or seccomp=unconfined to run without Docker's default seccomp profile"},
 		}, limitFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
@@ -111,7 +113,8 @@ EXAMPLES:
 				Memory: c.String("memory"), CPUs: c.Float64("cpus"), PidsLimit: c.Int64("pids-limit"), Restart: c.String("restart"),
 				Publish: c.StringSlice("publish"), PublishAll: c.Bool("publish-all"),
 				Volumes: c.StringSlice("volume"), Tmpfs: c.StringSlice("tmpfs"), ReadOnly: c.Bool("read-only"),
-				Network: c.String("network"),
+				Network:  c.String("network"),
+				Security: c.StringSlice("security-opt"),
 			}
 			if c.IsSet("entrypoint") {
 				ep := c.String("entrypoint")
@@ -165,7 +168,7 @@ func containerConfig(opts runOptions, getenv func(string) (string, bool)) (*ctyp
 	if len(bindings) > 0 {
 		cfg.ExposedPorts, hc.PortBindings = exposed, bindings
 	}
-	hc.ReadonlyRootfs = opts.ReadOnly
+	hc.ReadonlyRootfs, hc.SecurityOpt = opts.ReadOnly, opts.Security
 	for _, v := range opts.Volumes {
 		if strings.HasPrefix(v, "/") && !strings.Contains(v, ":") {
 			// -v /PATH: a new anonymous volume, as docker run sends it.

@@ -18,6 +18,7 @@ type execConfig struct {
 	Cwd             string
 	User            string
 	NoNewPrivileges bool
+	Seccomp         []byte // the container's seccomp filter; nil: unconfined
 	Tty             bool
 	ConsoleSize     [2]uint // the terminal's initial [height, width]
 }
@@ -63,7 +64,7 @@ func runExecHelper() {
 	if err != nil {
 		fail(code, err)
 	}
-	if err := dropPrivileges(u, cfg.NoNewPrivileges); err != nil {
+	if err := confine(u, cfg.NoNewPrivileges, cfg.Seccomp); err != nil {
 		fail(exitSetupFailed, err)
 	}
 	err = execve(argv0, cfg.Args, env)

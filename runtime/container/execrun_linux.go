@@ -135,7 +135,13 @@ func (r *Runtime) ExecStart(ctx context.Context, id string, stdin io.Reader, out
 		finish(exitSetupFailed)
 		return 0, fmt.Errorf("%w: container %s is not running", ErrNotRunning, info.Spec.Name)
 	}
+	filter, err := seccompFilter(info.Spec)
+	if err != nil {
+		finish(exitSetupFailed)
+		return 0, err
+	}
 	cfg := execConfig{
+		Seccomp:         filter,
 		Pid:             info.State.Pid,
 		Args:            spec.Args,
 		Env:             MergeEnv(info.Spec.Env, spec.Env),

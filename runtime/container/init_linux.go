@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/berthvm/berth/runtime/seccomp"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,6 +32,7 @@ type initConfig struct {
 	User            string
 	Hostname        string
 	NoNewPrivileges bool
+	Seccomp         []byte  // the seccomp filter to install (seccomp.Compile); nil: unconfined
 	Tty             bool    // make a terminal in the container, send it on fd 5
 	ConsoleSize     [2]uint // its initial [height, width]; zero: unset
 }
@@ -120,11 +122,30 @@ func runInit() {
 	if err != nil {
 		fail(code, err)
 	}
-	if err := dropPrivileges(u, cfg.NoNewPrivileges); err != nil {
+	if err := confine(u, cfg.NoNewPrivileges, cfg.Seccomp); err != nil {
 		fail(exitSetupFailed, err)
 	}
 	err = execve(argv0, cfg.Args, env)
 	fail(execErrorCode(err), fmt.Errorf("exec: %q: %w", cfg.Args[0], err))
+}
+
+// confine drops privileges (see dropPrivileges) and installs the seccomp
+// filter, when there is one, in runc's order: without no_new_privs
+// installing takes CAP_SYS_ADMIN, so before the drop; with it as late as
+// can be, after.
+func confine(u ExecUser, noNewPrivs bool, filter []byte) error {
+	if filter != nil && !noNewPrivs {
+		if err := seccomp.Install(filter); err != nil {
+			return err
+		}
+	}
+	if err := dropPrivileges(u, noNewPrivs); err != nil {
+		return err
+	}
+	if filter != nil && noNewPrivs {
+		return seccomp.Install(filter)
+	}
+	return nil
 }
 
 // dropPrivileges leaves the calling thread with Docker's default

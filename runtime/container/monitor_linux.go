@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berthvm/berth/runtime/seccomp"
 	"golang.org/x/sys/unix"
 )
 
@@ -81,6 +82,7 @@ func runMonitor(args []string) int {
 	var warm *warmInit
 	if dir == spareArg {
 		warm = startWarmInit(initFlags)
+		go seccomp.DefaultFilter() // compiled while the spare waits
 		var ok bool
 		if dir, ok = awaitAssignment(); !ok {
 			if p := warm.take(); p != nil {
@@ -331,6 +333,10 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 	if err := p.joinCgroup(cgroup); err != nil {
 		return fail(err)
 	}
+	filter, err := seccompFilter(m.spec)
+	if err != nil {
+		return fail(err)
+	}
 	stdio, err := m.makeStdio()
 	if err != nil {
 		return fail(fmt.Errorf("make stdio: %w", err))
@@ -346,6 +352,7 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		return fail(err)
 	}
 	cfg := initConfig{
+		Seccomp:   filter,
 		Rootfs:    filepath.Join(m.dir, "rootfs"),
 		LowerDirs: m.spec.LowerDirs,
 		UpperDir:  filepath.Join(m.dir, "upper"),

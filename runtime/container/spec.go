@@ -71,11 +71,14 @@ type Spec struct {
 	OpenStdin   bool    `json:"OpenStdin"`
 	StdinOnce   bool    `json:"StdinOnce"`
 
-	NoNewPrivileges bool              `json:"NoNewPrivileges,omitempty"`
-	Resources       Resources         `json:"Resources"`
-	RestartPolicy   RestartPolicy     `json:"RestartPolicy"`
-	AutoRemove      bool              `json:"AutoRemove"`
-	Labels          map[string]string `json:"Labels,omitempty"`
+	NoNewPrivileges bool `json:"NoNewPrivileges,omitempty"`
+	// SeccompUnconfined runs the container without Docker's default
+	// seccomp profile (--security-opt seccomp=unconfined).
+	SeccompUnconfined bool              `json:"SeccompUnconfined,omitempty"`
+	Resources         Resources         `json:"Resources"`
+	RestartPolicy     RestartPolicy     `json:"RestartPolicy"`
+	AutoRemove        bool              `json:"AutoRemove"`
+	Labels            map[string]string `json:"Labels,omitempty"`
 	// Ports are the published ports (-p).
 	Ports []PortBinding `json:"Ports,omitempty"`
 	// Mounts are volumes, bind mounts and tmpfs mounts (-v, --tmpfs).

@@ -198,10 +198,8 @@ func specFromRequest(id, name string, cfg *ctypes.Config, hc *ctypes.HostConfig,
 	if hc.PidsLimit != nil && *hc.PidsLimit > 0 {
 		spec.Resources.PidsLimit = *hc.PidsLimit
 	}
-	for _, o := range hc.SecurityOpt {
-		if o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true" {
-			spec.NoNewPrivileges = true
-		}
+	if err := applySecurityOpts(&spec, hc.SecurityOpt); err != nil {
+		return spec, err
 	}
 	for i := len(img.LayerDirs) - 1; i >= 0; i-- {
 		spec.LowerDirs = append(spec.LowerDirs, img.LayerDirs[i])
@@ -574,9 +572,7 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 	if st.Running() {
 		resp.NetworkSettings.Ports = portMap(c.Spec.Ports)
 	}
-	if c.Spec.NoNewPrivileges {
-		resp.HostConfig.SecurityOpt = []string{"no-new-privileges"}
-	}
+	resp.HostConfig.SecurityOpt = securityOpts(c.Spec)
 	resp.HostConfig.Binds, resp.HostConfig.Tmpfs = hostConfigMounts(c.Spec.Mounts)
 	resp.HostConfig.ReadonlyRootfs = c.Spec.ReadonlyRootfs
 	return writeJSON(w, http.StatusOK, withLegacyAddress(resp, c))

@@ -1,0 +1,44 @@
+package server
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestDockerCLISeccomp: containers run under Docker's default seccomp
+// profile, exec'd processes too, unless --security-opt
+// seccomp=unconfined. unshare(CLONE_NEWUSER) needs no capability, so
+// only the profile refuses it. The expected outputs are the machine's
+// Docker Engine's for the same commands.
+func TestDockerCLISeccomp(t *testing.T) {
+	a := startAgent(t)
+	const refused = "unshare: unshare(0x10000000): Operation not permitted\n"
+	tests := []struct {
+		name     string
+		args     []string
+		want     string
+		wantCode int
+	}{
+		{"default profile refuses", []string{"run", "--rm", "busybox", "unshare", "-U", "id", "-u"}, refused, 1},
+		{"unconfined allows", []string{"run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "unshare", "-U", "id", "-u"}, "65534\n", 0},
+		{"no-new-privileges with the profile", []string{"run", "--rm", "--security-opt", "no-new-privileges", "busybox", "unshare", "-U", "id", "-u"}, refused, 1},
+		{"custom profile refused", []string{"run", "--rm", "--security-opt", `seccomp={"defaultAction":"SCMP_ACT_ALLOW"}`, "busybox", "true"}, "", 125},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := docker(t, a.sock, "", tc.args...)
+			if out+errOut != tc.want && !(tc.want == "" && code == tc.wantCode) || code != tc.wantCode {
+				t.Errorf("docker %s = %q %q (exit %d), want %q (exit %d)", strings.Join(tc.args, " "), out, errOut, code, tc.want, tc.wantCode)
+			}
+		})
+	}
+	if _, errOut, code := docker(t, a.sock, "", "run", "-d", "--name", "sc", "busybox", "sleep", "300"); code != 0 {
+		t.Fatalf("run -d: %s", errOut)
+	}
+	if out, errOut, code := docker(t, a.sock, "", "exec", "sc", "unshare", "-U", "id", "-u"); out+errOut != refused || code != 1 {
+		t.Errorf("exec under the profile: %q %q (exit %d), want %q (exit 1)", out, errOut, code, refused)
+	}
+	if out, _, _ := docker(t, a.sock, "", "inspect", "-f", "{{.HostConfig.SecurityOpt}}", "sc"); out != "[]\n" {
+		t.Errorf("SecurityOpt of a default container = %q, want []", out)
+	}
+}
