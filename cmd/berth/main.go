@@ -57,6 +57,7 @@ var commands = []func() *cli.Command{
 	attachCommand,
 	containerCommand,
 	volumeCommand,
+	networkCommand,
 }
 
 // The exit codes, documented in `berth --help`.

@@ -26,6 +26,8 @@ func (s *Server) containerRoutes() {}
 
 func (s *Server) volumeRoutes() {}
 
+func (s *Server) networkRoutes() {}
+
 func (b *backends) removedContainer(container.Spec) {}
 
 func (b *backends) removeAnonymousVolumesLocked(container.Spec) {}

@@ -1,7 +1,16 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	ctypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -23,7 +32,7 @@ func networkModeOf(s container.Spec) string {
 // network by name, with its address while it runs.
 func endpointSettings(c container.Info) map[string]*network.EndpointSettings {
 	mode := networkModeOf(c.Spec)
-	ep := &network.EndpointSettings{NetworkID: mode}
+	ep := &network.EndpointSettings{NetworkID: networkID(mode)}
 	if att := c.State.Network; att != nil && c.State.Running() {
 		ep.IPAddress = att.IP
 		ep.Gateway = att.Gateway
@@ -72,4 +81,127 @@ func withLegacyAddress(resp ctypes.InspectResponse, c container.Info) inspectJSO
 		ns.MacAddress = net.HardwareAddr(ep.MacAddress).String()
 	}
 	return inspectJSON{InspectResponse: resp, NetworkSettings: ns}
+}
+
+// networkRoutes are Docker's network endpoints, read-only: the agent has
+// the networks bridge (when set up), host and none, and makes no others.
+func (s *Server) networkRoutes() {
+	s.handle("GET /networks", s.listNetworks)
+	s.handle("GET /networks/{id}", s.inspectNetwork)
+}
+
+// networkID is a network's stable id (Docker's are random; these need not
+// be, and stay the same across agent restarts).
+func networkID(name string) string {
+	sum := sha256.Sum256([]byte("berth network " + name))
+	return hex.EncodeToString(sum[:])
+}
+
+// networks are the agent's networks, bridge first when there is one.
+func (s *Server) networks() []network.Inspect {
+	var out []network.Inspect
+	mk := func(name, driver string) network.Inspect {
+		return network.Inspect{
+			Network: network.Network{
+				Name: name, ID: networkID(name), Created: s.started.UTC(), Scope: "local", Driver: driver,
+				EnableIPv4: name == container.NetworkBridge,
+				IPAM:       network.IPAM{Driver: "default", Options: map[string]string{}, Config: []network.IPAMConfig{}},
+				Options:    map[string]string{}, Labels: map[string]string{},
+			},
+			Containers: map[string]network.EndpointResource{},
+		}
+	}
+	if b := s.back.bridge; b != nil {
+		cfg := b.Config()
+		n := mk(container.NetworkBridge, "bridge")
+		n.IPAM.Config = []network.IPAMConfig{{Subnet: cfg.Subnet, Gateway: cfg.Gateway}}
+		n.Options["com.docker.network.bridge.name"] = cfg.Bridge
+		n.Options["com.docker.network.bridge.enable_ip_masquerade"] = "true"
+		if fi, err := os.Stat(filepath.Join(b.Dir(), "network.json")); err == nil {
+			n.Created = fi.ModTime().UTC()
+		}
+		out = append(out, n)
+	}
+	out = append(out, mk(container.NetworkHost, "host"), mk(container.NetworkNone, "null"))
+	return out
+}
+
+func (s *Server) listNetworks(w http.ResponseWriter, r *http.Request) error {
+	filters, err := parseNetworkFilters(r.URL.Query().Get("filters"))
+	if err != nil {
+		return err
+	}
+	out := []network.Summary{}
+	for _, n := range s.networks() {
+		if matchNetwork(n.Network, filters) {
+			out = append(out, network.Summary{Network: n.Network})
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// parseNetworkFilters reads the filters `docker network ls` sends.
+func parseNetworkFilters(s string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if s == "" {
+		return out, nil
+	}
+	var raw map[string]map[string]bool
+	if err := json.Unmarshal([]byte(s), &raw); err != nil {
+		return nil, Errorf(http.StatusBadRequest, "invalid filters: %v", err)
+	}
+	for k, set := range raw {
+		switch k {
+		case "name", "id", "driver", "scope", "type":
+		default:
+			return nil, Errorf(http.StatusBadRequest, "invalid filter %q", k)
+		}
+		for v := range set {
+			out[k] = append(out[k], v)
+		}
+	}
+	return out, nil
+}
+
+func matchNetwork(n network.Network, f map[string][]string) bool {
+	ok := func(key string, match func(string) bool) bool {
+		return len(f[key]) == 0 || slices.ContainsFunc(f[key], match)
+	}
+	return ok("name", func(v string) bool { return strings.Contains(n.Name, v) }) &&
+		ok("id", func(v string) bool { return strings.HasPrefix(n.ID, v) }) &&
+		ok("driver", func(v string) bool { return n.Driver == v }) &&
+		ok("scope", func(v string) bool { return n.Scope == v }) &&
+		ok("type", func(v string) bool { return v == "builtin" })
+}
+
+func (s *Server) inspectNetwork(w http.ResponseWriter, r *http.Request) error {
+	ref := r.PathValue("id")
+	var found *network.Inspect
+	for _, n := range s.networks() {
+		if n.Name == ref || n.ID == ref || (len(ref) >= 3 && strings.HasPrefix(n.ID, ref)) {
+			found = &n
+			break
+		}
+	}
+	if found == nil {
+		return Errorf(http.StatusNotFound, "network %s not found", ref)
+	}
+	rt, err := s.containerRuntime()
+	if err != nil {
+		return err
+	}
+	for _, c := range rt.List() {
+		if networkModeOf(c.Spec) != found.Name || !c.State.Running() {
+			continue
+		}
+		ep := network.EndpointResource{Name: c.Spec.Name, EndpointID: c.Spec.ID}
+		if att := c.State.Network; att != nil {
+			ep.IPv4Address = netip.PrefixFrom(att.IP, att.PrefixLen)
+			if mac, err := net.ParseMAC(att.MAC); err == nil {
+				ep.MacAddress = network.HardwareAddr(mac)
+			}
+		}
+		found.Containers[c.Spec.ID] = ep
+	}
+	return writeJSON(w, http.StatusOK, found)
 }

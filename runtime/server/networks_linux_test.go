@@ -32,6 +32,16 @@ func TestDockerCLINetworks(t *testing.T) {
 	if out, _, _ := run("ps", "--format", "{{.Names}} {{.Networks}}"); out != "web bridge\n" {
 		t.Errorf("ps networks = %q", out)
 	}
+	if out, errOut, _ := run("network", "ls", "--format", "{{.Name}} {{.Driver}} {{.Scope}}"); out != "bridge bridge local\nhost host local\nnone null local\n" {
+		t.Errorf("network ls = %q (%s)", out, errOut)
+	}
+	nfmt := "{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{range .Containers}}{{.Name}} {{.IPv4Address}} {{.MacAddress}}{{end}}"
+	if out, errOut, _ := run("network", "inspect", "-f", nfmt, "bridge"); out != "172.18.0.0/16 172.18.0.1 web 172.18.0.2/16 02:42:ac:12:00:02\n" {
+		t.Errorf("network inspect bridge = %q (%s)", out, errOut)
+	}
+	if _, errOut, code := run("network", "inspect", "nosuch"); code == 0 || !strings.Contains(errOut, "nosuch") {
+		t.Errorf("network inspect nosuch: exit %d, %q", code, errOut)
+	}
 	if out, _, code := run("run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"); code != 0 || out != "lo\n" {
 		t.Errorf("--network none: exit %d, interfaces %q; want lo only", code, out)
 	}

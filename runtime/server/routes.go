@@ -16,6 +16,7 @@ func (s *Server) routes() {
 	s.containerRoutes()
 	s.imageRoutes()
 	s.volumeRoutes()
+	s.networkRoutes()
 }
 
 // handlerFunc is a route's handler. It returns the error to answer with
