@@ -166,3 +166,30 @@ func TestBenchNetworkModes(t *testing.T) {
 		report(t, r.name, r.took)
 	}
 }
+
+// TestBenchBridgeRequests times 200 HTTP requests (busybox wget, a
+// process and a connection each) from one bridge container to another by
+// name, and the same inside the server's container over loopback, so the
+// difference is what the bridge and the veth pairs cost (BERTH_BENCH=1).
+func TestBenchBridgeRequests(t *testing.T) {
+	if os.Getenv("BERTH_BENCH") != "1" {
+		t.Skip("benchmark: BERTH_BENCH=1 go test -run TestBenchBridgeRequests -v ./runtime/container")
+	}
+	if testnetns.Reexec(t) {
+		return
+	}
+	rt, _ := newNetworkRuntime(t)
+	web := startDetached(t, rt, "mkdir -p /w && echo hello > /w/index.html && exec httpd -f -p 80 -h /w",
+		withNetwork(NetworkBridge, func(s *Spec) { s.Name = "web" }))
+	const loop = "wget -qO- http://%s/ >/dev/null && time sh -c 'i=0; while [ $i -lt 200 ]; do wget -qO- http://%s/ >/dev/null || exit 1; i=$((i+1)); done'"
+	res := runContainer(t, rt, ImageConfig{}, sh(fmt.Sprintf(loop, "web", "web")), withNetwork(NetworkBridge, nil))
+	if res.state.ExitCode != 0 {
+		t.Fatalf("client: exit %d: %s", res.state.ExitCode, res.stderr)
+	}
+	t.Logf("BENCH 200 requests container->container by name over the bridge: %s", strings.Join(strings.Fields(res.stderr), " "))
+	out, code := execOutput(t, rt, web, ExecSpec{Args: []string{"sh", "-c", fmt.Sprintf(loop, "127.0.0.1", "127.0.0.1") + " 2>&1"}})
+	if code != 0 {
+		t.Fatalf("loopback loop: exit %d: %s", code, out)
+	}
+	t.Logf("BENCH 200 requests inside the container over loopback:        %s", strings.Join(strings.Fields(out), " "))
+}
