@@ -80,7 +80,7 @@ EXAMPLES:
    berth run -d -p 5353:53/udp --restart always my-dns
    berth run -d --name web -p 80 busybox httpd -f   # a free host port: berth port web
    berth run --rm busybox wget -qO- http://web/     # containers reach each other by name
-   berth run --rm --network host busybox ip addr    # the machine's own interfaces`,
+   berth run --rm --network host busybox ls /sys/class/net   # the machine's interfaces`,
 		Flags: append([]cli.Flag{machineFlag(),
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"},
 			&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},

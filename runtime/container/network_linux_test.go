@@ -76,9 +76,10 @@ func TestBridgeContainers(t *testing.T) {
 		t.Fatalf("web's network = %+v, want 172.18.0.2 on bridge via 172.18.0.1", att)
 	}
 
-	res := runContainer(t, rt, ImageConfig{}, sh("wget -qO- http://web/ && wget -qO- http://"+web[:12]+"/ && cat /sys/class/net/eth0/address && ip route | grep default && hostname -i"),
+	res := runContainer(t, rt, ImageConfig{}, sh("wget -qO- http://web/ && wget -qO- http://"+web[:12]+"/ && cat /sys/class/net/eth0/address && awk '$2==\"00000000\" {print $1, $3}' /proc/net/route && hostname -i"),
 		withNetwork(NetworkBridge, nil))
-	want := "hello from web\nhello from web\n02:42:ac:12:00:03\ndefault via 172.18.0.1 dev eth0 \n172.18.0.3\n"
+	// The default route: eth0 via 172.18.0.1 (little-endian hex).
+	want := "hello from web\nhello from web\n02:42:ac:12:00:03\neth0 010012AC\n172.18.0.3\n"
 	if res.startErr != nil || res.stdout != want || res.state.ExitCode != 0 {
 		t.Errorf("client: start %v, exit %d, stdout %q, stderr %q; want %q", res.startErr, res.state.ExitCode, res.stdout, res.stderr, want)
 	}
@@ -103,6 +104,33 @@ func TestBridgeContainers(t *testing.T) {
 	}
 	if body != "hello from web\n" {
 		t.Errorf("GET %s = %q", url, body)
+	}
+
+	// A container that joins later appears in web's /etc/hosts (a bind
+	// mount of a file rewritten in place).
+	db := startDetached(t, rt, "exec sleep 60", withNetwork(NetworkBridge, func(s *Spec) { s.Name = "db" }))
+	if out, code := execOutput(t, rt, web, ExecSpec{Args: []string{"sh", "-c", "grep -w db /etc/hosts"}}); code != 0 || !strings.HasPrefix(out, "172.18.0.3\t") {
+		t.Errorf("web's /etc/hosts line for db = %q (exit %d), want 172.18.0.3", out, code)
+	}
+
+	// An agent restart: a new runtime on the same folders keeps the
+	// addresses of running containers and gives the next one a new one.
+	rt2, err := New(context.Background(), rt.dir, WithNetwork(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eps, _ := n.Endpoints(); len(eps) != 2 {
+		t.Errorf("endpoints after a restart = %+v, want web's and db's", eps)
+	}
+	if info, _ := rt2.Get(db); info.State.Network == nil || info.State.Network.IP.String() != "172.18.0.3" {
+		t.Errorf("db after a restart: network %+v", info.State.Network)
+	}
+	after := runContainer(t, rt2, ImageConfig{}, sh("hostname -i"), withNetwork(NetworkBridge, nil))
+	if after.stdout != "172.18.0.4\n" {
+		t.Errorf("a container started after the restart got %q, want 172.18.0.4", after.stdout)
+	}
+	if err := rt2.Remove(context.Background(), db, true); err != nil {
+		t.Fatal(err)
 	}
 
 	none := runContainer(t, rt, ImageConfig{}, sh("ls /sys/class/net"), withNetwork(NetworkNone, nil))
