@@ -52,7 +52,10 @@ func Run(t *testing.T, o Options) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	base := drivers.Base{MachineName: "conformance", Dir: dir, CacheDir: o.CacheDir, SSHPublicKey: SSHPublicKey}
+	// Every machine gets a shared folder: drivers with the SharedFolders
+	// role must create and start it with the share, the others ignore it.
+	base := drivers.Base{MachineName: "conformance", Dir: dir, CacheDir: o.CacheDir, SSHPublicKey: SSHPublicKey,
+		Shares: []drivers.Share{{HostPath: t.TempDir(), GuestPath: "/conformance-share"}}}
 	d := o.New(t, base)
 	s := &suite{o: o, d: d, base: base}
 	lc, hasLifecycle := d.(drivers.Lifecycle)
@@ -138,7 +141,10 @@ func (s *suite) capabilities(t *testing.T) {
 	c := s.d.Capabilities()
 	_, lc := s.d.(drivers.Lifecycle)
 	_, pf := s.d.(drivers.PortForwarder)
-	_, sf := s.d.(drivers.SharedFolders)
+	folders, sf := s.d.(drivers.SharedFolders)
+	if sf && !reflect.DeepEqual(folders.Shares(), s.base.Shares) {
+		t.Errorf("Shares() = %v, want the base's %v", folders.Shares(), s.base.Shares)
+	}
 	for _, r := range []struct {
 		role       string
 		says, does bool
