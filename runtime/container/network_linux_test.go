@@ -221,3 +221,36 @@ func TestBenchBridgeRequests(t *testing.T) {
 	}
 	t.Logf("BENCH 200 requests inside the container over loopback:        %s", strings.Join(strings.Fields(out), " "))
 }
+
+// TestBridgeRestartPolicy: each run of an on-failure container is plugged
+// in again (the pair of the run before is gone or removed first) and
+// has an address and a route; the address is free once it has ended.
+func TestBridgeRestartPolicy(t *testing.T) {
+	if testnetns.Reexec(t) {
+		return
+	}
+	rt, n := newNetworkRuntime(t)
+	id := startDetached(t, rt, "hostname -i; wget -qO- http://172.18.0.1:9/ 2>&1 | grep -q refused && echo routed; exit 3",
+		withNetwork(NetworkBridge, func(s *Spec) { s.RestartPolicy = RestartPolicy{Name: "on-failure", MaximumRetryCount: 2} }))
+	var st State
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if st, _ = rt.state(id); st.Status == StatusExited && st.RestartCount == 2 {
+			break
+		}
+	}
+	rt.waitMonitorGone(rt.entries[id], 10*time.Second)
+	if st.RestartCount != 2 || st.ExitCode != 3 {
+		t.Fatalf("on-failure:2 ended as %+v", st)
+	}
+	var out strings.Builder
+	rt.Logs(context.Background(), id, LogOptions{Stdout: true, Stderr: true, Tail: -1}, func(e LogEntry) error {
+		out.WriteString(e.Log)
+		return nil
+	})
+	if want := strings.Repeat("172.18.0.2\nrouted\n", 3); out.String() != want {
+		t.Errorf("the three runs printed %q, want %q", out.String(), want)
+	}
+	if eps, err := n.Endpoints(); err != nil || len(eps) != 0 {
+		t.Errorf("endpoints after the last run = %+v, %v; want none", eps, err)
+	}
+}
