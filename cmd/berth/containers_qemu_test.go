@@ -14,7 +14,8 @@ import (
 
 // TestContainersOnQEMU runs containers through the CLI on a berth-os
 // machine in QEMU: run (greeting, exit code, capabilities, OOM kill under
-// the machine's cgroup v2), run -d, ps, exec, logs, stop and rm.
+// the machine's cgroup v2), run -d, ps, exec, logs, stop and rm, named
+// volumes, Docker's seccomp profile.
 func TestContainersOnQEMU(t *testing.T) {
 	root := qemuMachine(t, "ctr")
 
@@ -52,6 +53,16 @@ func TestContainersOnQEMU(t *testing.T) {
 		{[]string{"container", "stop", "-m", "ctr", "-t", "1", "svc"}, "svc\n", 0},
 		{[]string{"container", "rm", "-m", "ctr", "svc"}, "svc\n", 0},
 		{[]string{"ps", "-a", "-q", "-m", "ctr"}, "", 0},
+		// Named volumes outlive their containers.
+		{[]string{"volume", "create", "-m", "ctr", "data"}, "data\n", 0},
+		{[]string{"run", "-m", "ctr", "--rm", "-v", "data:/d", "busybox", "sh", "-c", "echo kept > /d/f"}, "", 0},
+		{[]string{"run", "-m", "ctr", "--rm", "-v", "data:/d", "busybox", "cat", "/d/f"}, "kept\n", 0},
+		{[]string{"volume", "ls", "-m", "ctr", "-q"}, "data\n", 0},
+		{[]string{"volume", "rm", "-m", "ctr", "data"}, "data\n", 0},
+		// Docker's seccomp profile refuses unshare(CLONE_NEWUSER), which
+		// needs no capability, under the machine's kernel.
+		{[]string{"run", "-m", "ctr", "--rm", "busybox", "unshare", "-U", "id", "-u"}, "", 1},
+		{[]string{"run", "-m", "ctr", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "unshare", "-U", "id", "-u"}, "65534\n", 0},
 	}
 	for _, s := range steps2 {
 		r := berth(t, root, "", s.args...)
