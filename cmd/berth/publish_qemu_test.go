@@ -134,8 +134,8 @@ func httpd(page string) []string {
 // TestPublishOnQEMU publishes container ports of a berth-os machine in
 // QEMU on this computer through the CLI, on one machine: busybox httpd
 // with run -d -p fetched from 127.0.0.1, ps and port, a taken host port
-// refused naming its holder, UDP, the forward gone after rm -f and stop
-// and back after container start, forwards of containers that exited on
+// refused naming its holder, UDP, the forward gone after rm -f, stop and
+// kill and back after container start and restart, forwards of containers that exited on
 // their own (and of a --rm one) cleaned up by the next run, and a
 // --restart always container answering again after `berth restart`.
 func TestPublishOnQEMU(t *testing.T) {
@@ -224,6 +224,12 @@ func TestPublishOnQEMU(t *testing.T) {
 	mustBerth(t, root, append([]string{"run", "-m", "pub", "-d", "--name", "again", "-p", fmt.Sprintf("%d:80", again), "busybox"}, httpd("again")...)...)
 	if body, err := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", again), time.Minute); err != nil || body != "again\n" {
 		t.Errorf("GET of a container started after others exited = %q, %v", body, err)
+	}
+	mustBerth(t, root, "container", "kill", "-m", "pub", "again")
+	wantRefused(t, again, "after container kill")
+	mustBerth(t, root, "container", "restart", "-m", "pub", "-t", "1", "again")
+	if body, err := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", again), time.Minute); err != nil || body != "again\n" {
+		t.Errorf("GET after container restart of a killed container = %q, %v", body, err)
 	}
 
 	// After a restart of the machine the --restart always container

@@ -245,7 +245,7 @@ func (m *monitor) runOnce(reply chan ctlReply) (State, error) {
 		m.notifyExit(st)
 		return st, err
 	}
-	if err := px.serve(cmd.Process.Pid); err != nil {
+	if err := px.serve(cmd.Process.Pid); err != nil && !errors.Is(err, errProcessGone) {
 		cmd.Process.Kill()
 		m.ports = px
 		st := m.waitProcess(cmd, done)

@@ -75,12 +75,20 @@ func listenPorts(ports []PortBinding) (*portProxy, error) {
 	return p, nil
 }
 
+// errProcessGone is serve's answer when the process already exited (a
+// container running `true`): there is nothing to forward to, and the start
+// itself succeeded.
+var errProcessGone = errors.New("the container's process already exited")
+
 // serve starts forwarding into the network namespace of process pid.
 func (p *portProxy) serve(pid int) error {
 	if len(p.tcp)+len(p.udp) == 0 {
 		return nil
 	}
 	ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if errors.Is(err, os.ErrNotExist) {
+		return errProcessGone
+	}
 	if err != nil {
 		return fmt.Errorf("open the container's network namespace: %w", err)
 	}

@@ -145,3 +145,38 @@ func TestPublishedPortTaken(t *testing.T) {
 		t.Errorf("start with a taken port: %v, want an error naming machine port %d", err, port)
 	}
 }
+
+// TestPublishedPortQuickExit: a container with a published port whose
+// process exits at once (`true`) starts, exits 0 and frees the port, even
+// when it is gone before the proxy reaches its network namespace.
+func TestPublishedPortQuickExit(t *testing.T) {
+	rt := newTestRuntime(t)
+	ctx := context.Background()
+	for i := range 5 {
+		port, err := hostport.Pick()
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := Spec{ID: NewID(), Image: "busybox", LowerDirs: []string{busyboxRootfs(t)},
+			Ports: []PortBinding{{Proto: "tcp", HostPort: port, ContainerPort: 80}}}
+		if err := spec.ApplyConfig(ImageConfig{}, Overrides{Cmd: []string{"true"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rt.Create(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Start(ctx, spec.ID); err != nil {
+			t.Fatalf("start %d of a published `true`: %v", i, err)
+		}
+		st, err := rt.Wait(ctx, spec.ID, WaitNotRunning)
+		if err != nil || st.ExitCode != 0 {
+			t.Fatalf("wait %d = %+v, %v; want exit 0", i, st, err)
+		}
+		for deadline := time.Now().Add(5 * time.Second); !hostport.Free(port); {
+			if time.Now().After(deadline) {
+				t.Fatalf("machine port %d still taken after the container exited", port)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
