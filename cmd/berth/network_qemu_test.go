@@ -56,6 +56,13 @@ func TestNetworksOnQEMU(t *testing.T) {
 		t.Errorf("outbound from a container to this computer = %q", out)
 	}
 
+	// Names other than containers' go to the machine's resolvers (QEMU's
+	// 10.0.2.3, reached through NAT).
+	machine := mustBerth(t, root, "ssh", "net", "--", "grep", "^nameserver", "/etc/resolv.conf")
+	if out := mustBerth(t, root, "run", "-m", "net", "--rm", "busybox", "grep", "^nameserver", "/etc/resolv.conf"); out != machine || !strings.Contains(out, "10.0.2.3") {
+		t.Errorf("a container's nameservers = %q, want the machine's %q (10.0.2.3)", out, machine)
+	}
+
 	if out := mustBerth(t, root, "run", "-m", "net", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"); out != "lo\n" {
 		t.Errorf("--network none interfaces = %q, want lo only", out)
 	}

@@ -210,6 +210,28 @@ func TestBridgeNetwork(t *testing.T) {
 	if eps, _ := m.Endpoints(); len(eps) != 1 || eps[0].Name != "client" {
 		t.Errorf("endpoints after prune = %+v, want only client", eps)
 	}
+
+	// A configured subnet (--bridge-subnet) replaces the chosen one: the
+	// bridge's address moves, addresses of the old subnet are forgotten,
+	// and a later Open without one keeps it.
+	sub := netip.MustParsePrefix("10.123.4.0/24")
+	for i, want := range []netip.Prefix{sub, {}} {
+		n, err := Open(ctx, dir, Config{Subnet: want})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Config().Subnet != sub || n.Config().Gateway.String() != "10.123.4.1" {
+			t.Errorf("Open %d: config %+v, want %s via 10.123.4.1", i, n.Config(), sub)
+		}
+	}
+	addrs, _ = netlink.AddrList(br, netlink.FAMILY_V4)
+	if len(addrs) != 1 || addrs[0].IPNet.String() != "10.123.4.1/24" {
+		t.Errorf("berth0 addresses after the subnet changed = %v, want 10.123.4.1/24 only", addrs)
+	}
+	if eps, _ := m.Endpoints(); len(eps) != 0 {
+		t.Errorf("endpoints of the old subnet kept: %+v", eps)
+	}
+	checkNAT(t, 1)
 }
 
 // checkNAT checks that table ip berth has one chain with want rules.
