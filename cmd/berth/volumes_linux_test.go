@@ -79,4 +79,11 @@ func TestVolumeCommands(t *testing.T) {
 	step("ls after run --rm", listVolumes(ctx, api, volumeLsOptions{Quiet: true}, &out), "data\n")
 	step("rm", removeVolumes(ctx, api, []string{"data"}, false, &out), "data\n")
 	step("ls after rm", listVolumes(ctx, api, volumeLsOptions{Quiet: true}, &out), "")
+
+	step("create named", createVolume(ctx, api, volumeCreateOptions{Name: "named"}, &out), "named\n")
+	step("create anonymous", createVolume(ctx, api, volumeCreateOptions{Name: "anon1", Labels: []string{"com.docker.volume.anonymous="}}, &out), "anon1\n")
+	step("prune", pruneVolumes(ctx, api, volumePruneOptions{Force: true}, nil, &out), "Deleted Volumes:\nanon1\n\nTotal reclaimed space: 0B\n")
+	step("prune asks", pruneVolumes(ctx, api, volumePruneOptions{All: true}, strings.NewReader("n\n"), &out),
+		"WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ")
+	step("prune --all", pruneVolumes(ctx, api, volumePruneOptions{All: true, Force: true}, nil, &out), "Deleted Volumes:\nnamed\n\nTotal reclaimed space: 0B\n")
 }

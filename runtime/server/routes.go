@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -69,6 +70,7 @@ func (s *Server) common(mux *http.ServeMux) http.Handler {
 			}
 			r.URL.Path = m[2]
 			r.URL.RawPath = ""
+			r = r.WithContext(context.WithValue(r.Context(), apiVersionKey{}, v))
 		}
 		if _, pattern := mux.Handler(r); pattern == "" {
 			writeError(rw, Errorf(http.StatusNotFound, "page not found"))
@@ -76,6 +78,17 @@ func (s *Server) common(mux *http.ServeMux) http.Handler {
 		}
 		mux.ServeHTTP(rw, r)
 	})
+}
+
+type apiVersionKey struct{}
+
+// requestVersion is the API version the client asked for in the path
+// (/v1.41/...), or APIVersion when it gave none.
+func requestVersion(r *http.Request) string {
+	if v, ok := r.Context().Value(apiVersionKey{}).(string); ok {
+		return v
+	}
+	return APIVersion
 }
 
 // checkVersion refuses API versions outside [MinAPIVersion, APIVersion],

@@ -186,7 +186,8 @@ func (s *Server) removeVolume(w http.ResponseWriter, r *http.Request) error {
 }
 
 // pruneVolumes removes the volumes no container uses: anonymous ones only,
-// unless the filter all=true (Docker's rule since API 1.42).
+// unless the filter all=true (Docker's rule since API 1.42; older clients
+// get every unused volume removed, as before).
 func (s *Server) pruneVolumes(w http.ResponseWriter, r *http.Request) error {
 	vols, err := s.volumeStore()
 	if err != nil {
@@ -196,7 +197,8 @@ func (s *Server) pruneVolumes(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	all := slices.ContainsFunc(filters["all"], func(x string) bool { return x == "1" || strings.EqualFold(x, "true") })
+	all := slices.ContainsFunc(filters["all"], func(x string) bool { return x == "1" || strings.EqualFold(x, "true") }) ||
+		compareVersions(requestVersion(r), "1.42") < 0
 	s.back.volMu.Lock()
 	defer s.back.volMu.Unlock()
 	list, err := vols.List()

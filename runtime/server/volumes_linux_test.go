@@ -1,6 +1,9 @@
 package server
 
 import (
+	"context"
+	"net"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -52,4 +55,29 @@ func TestDockerCLIVolumeCommands(t *testing.T) {
 		t.Errorf("inspect of a removed volume: exit %d, stderr %q; want exit 1, no such volume", code, errOut)
 	}
 	must("", "volume", "ls", "-q")
+
+	// Prune removes the unused anonymous volumes; clients of API 1.41 and
+	// older get every unused volume removed (Docker's rule).
+	must("keep1\n", "volume", "create", "keep1")
+	must("*", "run", "-d", "--name", "user2", "-v", "used:/d", "-v", "/anon", "busybox", "sleep", "300")
+	must("*", "run", "--name", "gone", "-v", "/anon", "busybox", "true")
+	must("gone\n", "rm", "gone") // leaves its anonymous volume
+	if out, _, _ := run("volume", "ls", "-q"); len(strings.Fields(out)) != 4 {
+		t.Fatalf("volume ls -q = %q, want keep1, used and two anonymous volumes", out)
+	}
+	must("*", "volume", "prune", "-f")
+	if out, _, _ := run("volume", "ls", "-q"); len(strings.Fields(out)) != 3 || !strings.Contains(out, "keep1\n") {
+		t.Errorf("after prune: %q, want keep1, used and user2's anonymous volume", out)
+	}
+	hc := http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", a.sock)
+	}}}
+	resp, err := hc.Post("http://agent/v1.41/volumes/prune", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if out, _, _ := run("volume", "ls", "-q"); len(strings.Fields(out)) != 2 || strings.Contains(out, "keep1") {
+		t.Errorf("after an API 1.41 prune: %q, want only used and user2's anonymous volume", out)
+	}
 }
