@@ -448,7 +448,7 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
 
 // parseFilters reads the filters of GET /containers/json.
 func parseFilters(s string) (map[string][]string, error) {
-	return parseFilterJSON(s, "status", "name", "id", "label", "ancestor")
+	return parseFilterJSON(s, "status", "name", "id", "label", "ancestor", "network")
 }
 
 func matchFilters(c container.Info, f map[string][]string) bool {
@@ -463,6 +463,7 @@ func matchFilters(c container.Info, f map[string][]string) bool {
 		any("name", func(v string) bool { return strings.Contains(c.Spec.Name, strings.TrimPrefix(v, "/")) }) &&
 		any("id", func(v string) bool { return strings.HasPrefix(c.Spec.ID, v) }) &&
 		any("ancestor", func(v string) bool { return c.Spec.Image == v || c.Spec.ImageID == v }) &&
+		any("network", func(v string) bool { m := networkModeOf(c.Spec); return v == m || v == networkID(m) }) &&
 		any("label", func(v string) bool {
 			k, want, hasVal := strings.Cut(v, "=")
 			got, ok := c.Spec.Labels[k]

@@ -32,6 +32,12 @@ func TestDockerCLINetworks(t *testing.T) {
 	if out, _, _ := run("ps", "--format", "{{.Names}} {{.Networks}}"); out != "web bridge\n" {
 		t.Errorf("ps networks = %q", out)
 	}
+	if out, _, _ := run("ps", "-a", "--filter", "network=host", "--format", "{{.Names}}"); out != "" {
+		t.Errorf("ps --filter network=host = %q, want none", out)
+	}
+	if out, _, _ := run("ps", "--filter", "network=bridge", "--format", "{{.Names}}"); out != "web\n" {
+		t.Errorf("ps --filter network=bridge = %q, want web", out)
+	}
 	if out, errOut, _ := run("network", "ls", "--format", "{{.Name}} {{.Driver}} {{.Scope}}"); out != "bridge bridge local\nhost host local\nnone null local\n" {
 		t.Errorf("network ls = %q (%s)", out, errOut)
 	}
