@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
@@ -99,7 +101,7 @@ EXAMPLES:
 			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs on `PATH`"},
 			&cli.BoolFlag{Name: "read-only", Usage: "make the container's root filesystem read-only"},
 			&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect the container to `NETWORK`: bridge (default: an address on the machine's bridge, outbound through NAT, other bridge containers by name), host (the machine's own network; -p is ignored) or none (loopback only)"},
-			&cli.StringSliceFlag{Name: "security-opt", Usage: "`OPTION`: no-new-privileges, or seccomp=unconfined to run without Docker's default seccomp profile"},
+			&cli.StringSliceFlag{Name: "security-opt", Usage: "`OPTION`: no-new-privileges; seccomp=unconfined to run without Docker's default seccomp profile, or seccomp=FILE for a profile of your own (Docker's JSON format)"},
 		}, limitFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
@@ -168,7 +170,10 @@ func containerConfig(opts runOptions, getenv func(string) (string, bool)) (*ctyp
 	if len(bindings) > 0 {
 		cfg.ExposedPorts, hc.PortBindings = exposed, bindings
 	}
-	hc.ReadonlyRootfs, hc.SecurityOpt = opts.ReadOnly, opts.Security
+	hc.ReadonlyRootfs = opts.ReadOnly
+	if hc.SecurityOpt, err = securityOpts(opts.Security); err != nil {
+		return nil, nil, err
+	}
 	for _, v := range opts.Volumes {
 		if strings.HasPrefix(v, "/") && !strings.Contains(v, ":") {
 			// -v /PATH: a new anonymous volume, as docker run sends it.
@@ -217,6 +222,27 @@ func containerConfig(opts runOptions, getenv func(string) (string, bool)) (*ctyp
 		return nil, nil, usagef("--rm and --restart %s conflict", policy)
 	}
 	return cfg, hc, nil
+}
+
+// securityOpts are the --security-opt values as the API takes them: like
+// the docker CLI, seccomp=FILE sends the profile's JSON, compacted.
+func securityOpts(opts []string) ([]string, error) {
+	var out []string
+	for _, o := range opts {
+		if file, ok := strings.CutPrefix(o, "seccomp="); ok && file != "unconfined" {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return nil, usagef("--security-opt seccomp: read the profile: %v", err)
+			}
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, b); err != nil {
+				return nil, usagef("--security-opt seccomp: %s is not JSON: %v", file, err)
+			}
+			o = "seccomp=" + buf.String()
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // readEnv merges --env-file files then -e values; NAME alone takes this

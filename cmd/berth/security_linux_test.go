@@ -3,14 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
 // TestRunSecurityOpt: berth run applies Docker's default seccomp profile
 // (unshare(CLONE_NEWUSER) needs no capability: only the profile refuses
-// it) and --security-opt seccomp=unconfined lifts it, as docker run does.
+// it); --security-opt seccomp=unconfined lifts it and seccomp=FILE
+// replaces it, as with docker run.
 func TestRunSecurityOpt(t *testing.T) {
 	api, reg := registryAgent(t)
+	profile := filepath.Join(t.TempDir(), "allow.json")
+	if err := os.WriteFile(profile, []byte("{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		security []string
@@ -19,6 +26,7 @@ func TestRunSecurityOpt(t *testing.T) {
 	}{
 		{"default profile", nil, "", 1},
 		{"unconfined", []string{"seccomp=unconfined"}, "65534\n", 0},
+		{"own profile", []string{"seccomp=" + profile}, "65534\n", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -74,11 +74,14 @@ type Spec struct {
 	NoNewPrivileges bool `json:"NoNewPrivileges,omitempty"`
 	// SeccompUnconfined runs the container without Docker's default
 	// seccomp profile (--security-opt seccomp=unconfined).
-	SeccompUnconfined bool              `json:"SeccompUnconfined,omitempty"`
-	Resources         Resources         `json:"Resources"`
-	RestartPolicy     RestartPolicy     `json:"RestartPolicy"`
-	AutoRemove        bool              `json:"AutoRemove"`
-	Labels            map[string]string `json:"Labels,omitempty"`
+	SeccompUnconfined bool `json:"SeccompUnconfined,omitempty"`
+	// SeccompProfile is a profile in Docker's JSON format used instead of
+	// the default one (--security-opt seccomp=FILE).
+	SeccompProfile string            `json:"SeccompProfile,omitempty"`
+	Resources      Resources         `json:"Resources"`
+	RestartPolicy  RestartPolicy     `json:"RestartPolicy"`
+	AutoRemove     bool              `json:"AutoRemove"`
+	Labels         map[string]string `json:"Labels,omitempty"`
 	// Ports are the published ports (-p).
 	Ports []PortBinding `json:"Ports,omitempty"`
 	// Mounts are volumes, bind mounts and tmpfs mounts (-v, --tmpfs).

@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -216,16 +217,39 @@ func Compile(policy *bpfseccomp.Policy) ([]byte, error) {
 }
 
 var defaultFilter = sync.OnceValues(func() ([]byte, error) {
-	env := Env{Arch: runtime.GOARCH, Caps: DefaultCaps}
-	if k, err := kernelVersion(); err == nil {
-		env.Kernel = k
-	}
-	p, err := Policy(profiles.DefaultProfile(), env)
+	p, err := Policy(profiles.DefaultProfile(), defaultEnv())
 	if err != nil {
 		return nil, err
 	}
 	return Compile(p)
 })
+
+// CompileProfile compiles a profile in Docker's JSON format (what
+// `--security-opt seccomp=FILE` sends) for this machine and a container
+// with Docker's default capabilities.
+func CompileProfile(profileJSON []byte) ([]byte, error) {
+	var prof profiles.Seccomp
+	if err := json.Unmarshal(profileJSON, &prof); err != nil {
+		return nil, fmt.Errorf("read seccomp profile: %w", err)
+	}
+	p, err := Policy(&prof, defaultEnv())
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Syscalls) == 0 {
+		// go-seccomp-bpf refuses a policy of the default action alone.
+		p.Syscalls = []bpfseccomp.SyscallGroup{{Names: []string{"exit_group"}, Action: p.DefaultAction}}
+	}
+	return Compile(p)
+}
+
+func defaultEnv() Env {
+	env := Env{Arch: runtime.GOARCH, Caps: DefaultCaps}
+	if k, err := kernelVersion(); err == nil {
+		env.Kernel = k
+	}
+	return env
+}
 
 // DefaultFilter is Docker's default profile compiled for this machine and
 // a container with Docker's default capabilities. It is computed once.

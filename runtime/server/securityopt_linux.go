@@ -5,10 +5,12 @@ import (
 	"strings"
 
 	"github.com/berthvm/berth/runtime/container"
+	"github.com/berthvm/berth/runtime/seccomp"
 )
 
 // applySecurityOpts reads --security-opt values into spec:
-// no-new-privileges[=true|:true] and seccomp=unconfined. AppArmor and
+// no-new-privileges[=true|:true], seccomp=unconfined and seccomp=PROFILE
+// (the JSON the docker CLI reads from the file it is given). AppArmor and
 // SELinux options are accepted and have no effect (berth-os has neither).
 func applySecurityOpts(spec *container.Spec, opts []string) error {
 	for _, o := range opts {
@@ -24,10 +26,13 @@ func applySecurityOpts(spec *container.Spec, opts []string) error {
 		case k == "seccomp" && v == "unconfined":
 			spec.SeccompUnconfined = true
 		case k == "seccomp":
-			return Errorf(http.StatusBadRequest, "custom seccomp profiles are not supported by berth yet: leave out --security-opt seccomp to get Docker's default profile, or use seccomp=unconfined")
+			if _, err := seccomp.CompileProfile([]byte(v)); err != nil {
+				return Errorf(http.StatusBadRequest, "invalid --security-opt seccomp: %v", err)
+			}
+			spec.SeccompProfile = v
 		case k == "apparmor", k == "label":
 		default:
-			return Errorf(http.StatusBadRequest, "invalid --security-opt %q: berth takes no-new-privileges and seccomp=unconfined", o)
+			return Errorf(http.StatusBadRequest, "invalid --security-opt %q: berth takes no-new-privileges and seccomp=unconfined|PROFILE", o)
 		}
 	}
 	return nil
@@ -42,6 +47,9 @@ func securityOpts(spec container.Spec) []string {
 	}
 	if spec.SeccompUnconfined {
 		out = append(out, "seccomp=unconfined")
+	}
+	if spec.SeccompProfile != "" {
+		out = append(out, "seccomp="+spec.SeccompProfile)
 	}
 	return out
 }
