@@ -8,7 +8,9 @@ import (
 	"io"
 	"slices"
 	"text/template"
+	"time"
 
+	ctypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/urfave/cli/v2"
 
@@ -97,6 +99,9 @@ func startPublishing(ctx context.Context, api *client.Client, pf drivers.PortFor
 	return nil
 }
 
+// killSettle bounds the wait, after kill, for the container to end.
+const killSettle = 3 * time.Second
+
 func timeoutFlag() cli.Flag {
 	return &cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: 10, Usage: "`SECONDS` to wait for the container to stop before killing it"}
 }
@@ -155,9 +160,23 @@ func containerKillCommand() *cli.Command {
 		Description: "EXAMPLES:\n   berth container kill -m dev web\n   berth container kill -s HUP web",
 		Flags:       []cli.Flag{machineFlag(), &cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "`SIGNAL` to send"}},
 		Action: func(c *cli.Context) error {
-			return eachContainerForwarding(c, "kill", func(ctx context.Context, api *client.Client, _ drivers.PortForwarder, n string) error {
-				_, err := api.ContainerKill(ctx, n, client.ContainerKillOptions{Signal: c.String("signal")})
-				return err
+			return eachContainerForwarding(c, "kill", func(ctx context.Context, api *client.Client, pf drivers.PortForwarder, n string) error {
+				if _, err := api.ContainerKill(ctx, n, client.ContainerKillOptions{Signal: c.String("signal")}); err != nil {
+					return err
+				}
+				if pf != nil {
+					// The signal is sent, not yet acted on: give the container
+					// a moment to end so that its forwards go with it. One
+					// that handles the signal and runs on keeps them.
+					wctx, cancel := context.WithTimeout(ctx, killSettle)
+					defer cancel()
+					w := api.ContainerWait(wctx, n, client.ContainerWaitOptions{Condition: ctypes.WaitConditionNotRunning})
+					select {
+					case <-w.Result:
+					case <-w.Error:
+					}
+				}
+				return nil
 			})
 		},
 	}
