@@ -334,6 +334,11 @@ func mountUser(root int, m Mount) error {
 		}
 		return mountInRoot(root, "tmpfs", m.Target, "tmpfs", flags, "mode=1777", true)
 	}
+	if m.Name != "" {
+		if err := copyUp(root, m); err != nil {
+			return err
+		}
+	}
 	st, err := os.Stat(m.Source)
 	if err != nil {
 		return fmt.Errorf("bind mount source %s: %w", m.Source, err)

@@ -129,7 +129,7 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 		if mode == container.NetworkHost && len(spec.Ports) > 0 {
 			warnings = append(warnings, "Published ports are discarded when using host network mode")
 		}
-		spec.Mounts, err = s.mountsFromRequest(req.Config, hc)
+		spec.Mounts, err = s.mountsFromRequest(req.Config, hc, img.Config.Config.Volumes)
 		if err == nil {
 			if _, err = rt.Create(r.Context(), spec); err != nil {
 				s.back.removeAnonymousVolumesLocked(spec)

@@ -19,10 +19,13 @@ const VolumesDir = "volumes"
 // mountsFromRequest turns -v (Binds and, for `-v /path`, Config.Volumes)
 // and --tmpfs into the container's mounts. A -v source without a leading
 // slash names a volume, created when missing, whose data outlives the
-// container; `-v /path` gets a new anonymous volume. On error the
+// container; `-v /path` and each of the image's volumes (VOLUME) not
+// mounted otherwise get a new anonymous volume. An empty volume is filled
+// with what the image holds at its target when the container starts
+// (copyUp in the container's init). On error the
 // anonymous volumes made so far are removed again. The caller holds
 // s.back.volMu.
-func (s *Server) mountsFromRequest(cfg *ctypes.Config, hc *ctypes.HostConfig) (out []container.Mount, err error) {
+func (s *Server) mountsFromRequest(cfg *ctypes.Config, hc *ctypes.HostConfig, imageVolumes map[string]struct{}) (out []container.Mount, err error) {
 	vols, err := s.volumeStore()
 	if err != nil {
 		return nil, err
@@ -66,10 +69,24 @@ func (s *Server) mountsFromRequest(cfg *ctypes.Config, hc *ctypes.HostConfig) (o
 		}
 		anon = append(anon, path.Clean(target))
 	}
+	for target := range imageVolumes {
+		if path.IsAbs(target) {
+			anon = append(anon, path.Clean(target))
+		}
+	}
 	slices.Sort(anon)
+	anon = slices.Compact(anon)
+	tmpfs := func(target string) bool {
+		for t := range hc.Tmpfs {
+			if path.Clean(t) == target {
+				return true
+			}
+		}
+		return false
+	}
 	for _, target := range anon {
-		if slices.ContainsFunc(out, func(m container.Mount) bool { return m.Target == target }) {
-			continue // a -v SOURCE:/PATH wins over -v /PATH, as in Docker
+		if tmpfs(target) || slices.ContainsFunc(out, func(m container.Mount) bool { return m.Target == target }) {
+			continue // a -v SOURCE:/PATH or --tmpfs wins over -v /PATH or VOLUME, as in Docker
 		}
 		v, err := vols.Create(container.NewID(), map[string]string{volume.AnonymousLabel: ""})
 		if err != nil {
