@@ -33,7 +33,8 @@ now() { date +%s%N | cut -c1-13; }
 # rps URL: wrk's requests/s against URL.
 rps() { wrk -t1 -c"$conns" -d"${secs}s" "$1" | awk '/^Requests\/sec:/ {printf "%.0f", $2}'; }
 
-echo "bench-publish: store $BERTH_HOME, accel $BERTH_QEMU_ACCEL, wrk $conns connections for ${secs}s"
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench-publish: store $BERTH_HOME, accel $BERTH_QEMU_ACCEL, wrk $conns connections for ${secs}s, load average $load"
 "$berth" create -q -d qemu --qemu-cpus "${BENCH_CPUS:-1}" --qemu-memory "${BENCH_MEMORY:-768}" \
   --qemu-disk-size 2000 --no-share "$name"
 go run ./internal/testimages/cmd/testimages save "$work" busybox >/dev/null
@@ -52,6 +53,14 @@ echo "bench-publish: run -d -p took $((t1 - t0)) ms, first answer on 127.0.0.1:$
 through=$(rps "$url")
 echo "bench-publish: through the published port: $through req/s"
 
+# Where the time goes, inside the machine: 50 sequential wget GETs in the
+# container straight to httpd, and in the machine through the agent's port
+# proxy (times from /proc/uptime, 10 ms steps).
+loop='read s _ </proc/uptime; i=0; while [ $i -lt 50 ]; do wget -q -O /dev/null "$1"; i=$((i+1)); done; read e _ </proc/uptime; echo "$s $e" | awk "{printf \"%.1f\", (\$2 - \$1) * 1000 / 50}"'
+in_ctr=$("$berth" exec -m "$name" web sh -c "$loop" sh http://127.0.0.1:80/)
+in_vm=$("$berth" ssh "$name" -- sh -c "'$loop'" sh "http://127.0.0.1:$hostport/")
+echo "bench-publish: per GET in the container: $in_ctr ms; in the machine through the port proxy: $in_vm ms"
+
 mkdir -p "$work/w" && echo hello > "$work/w/index.html"
 busybox=$(command -v busybox)
 nport=$(( $(od -An -N2 -tu2 /dev/urandom) % 10000 + 40000 ))
@@ -67,7 +76,8 @@ section=$(cat <<MD
 
 Measured by \`make bench\` (scripts/bench-publish.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'):
 $(uname -sr), $(nproc) cores ($cpu), $(qemu-system-x86_64 --version | head -1),
-accelerator $BERTH_QEMU_ACCEL, a machine of ${BENCH_CPUS:-1} CPU and ${BENCH_MEMORY:-768} MB.
+accelerator $BERTH_QEMU_ACCEL, a machine of ${BENCH_CPUS:-1} CPU and ${BENCH_MEMORY:-768} MB,
+host load average $load at the start.
 \`wrk -t1 -c$conns -d${secs}s\` on this computer against busybox httpd, which
 closes every connection (so each request is a new connection).
 
@@ -77,6 +87,8 @@ closes every connection (so each request is a new connection).
 | from \`run\` to the first answer on 127.0.0.1:$hostport | $((t2 - t0)) ms |
 | HTTP req/s through the published port (host -> QEMU user-net -> agent proxy -> container) | $through |
 | HTTP req/s, the same busybox httpd natively on the host | $direct |
+| one wget GET in the container, straight to httpd (mean of 50, sequential) | $in_ctr ms |
+| one wget GET in the machine through the agent's port proxy (mean of 50) | $in_vm ms |
 <!-- end publish -->
 MD
 )
