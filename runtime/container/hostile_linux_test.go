@@ -74,3 +74,46 @@ func TestAgentBinarySealed(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestCopyUpStaysInRoot: filling an empty volume from the image neither
+// follows the image's symlinks out of its root (the target itself, or an
+// entry under it) nor copies host files through them.
+func TestCopyUpStaysInRoot(t *testing.T) {
+	rt := newTestRuntime(t)
+	hostDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(hostDir, "secret"), []byte("host\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	layer := t.TempDir()
+	os.MkdirAll(filepath.Join(layer, "data"), 0o755)
+	os.WriteFile(filepath.Join(layer, "data", "seed"), []byte("image\n"), 0o644)
+	if err := os.Symlink(hostDir, filepath.Join(layer, "data", "escape")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(hostDir, filepath.Join(layer, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	vol1, vol2 := t.TempDir(), t.TempDir()
+	res := runContainer(t, rt, ImageConfig{}, sh("cat /data/seed; ls /linked | wc -l"), func(s *Spec) {
+		s.LowerDirs = []string{layer, busyboxRootfs(t)}
+		s.Mounts = []Mount{
+			{Type: "bind", Source: vol1, Target: "/data", Name: "vol1"},
+			{Type: "bind", Source: vol2, Target: "/linked", Name: "vol2"},
+		}
+	})
+	if res.startErr != nil {
+		t.Fatalf("start: %v", res.startErr)
+	}
+	if res.stdout != "image\n0\n" {
+		t.Errorf("container saw %q, want the image's seed and an empty /linked", res.stdout)
+	}
+	if fi, err := os.Lstat(filepath.Join(vol1, "escape")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the image's symlink in the volume: %v, %v; want a symlink", fi, err)
+	}
+	if des, _ := os.ReadDir(vol2); len(des) != 0 {
+		t.Errorf("the volume on a symlink out of the root got %d entries, want none", len(des))
+	}
+	if b, _ := os.ReadFile(filepath.Join(hostDir, "secret")); string(b) != "host\n" {
+		t.Errorf("the host file now holds %q", b)
+	}
+}
