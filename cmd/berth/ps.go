@@ -30,7 +30,7 @@ func psCommand() *cli.Command {
 		Description: `Lists running containers (all with -a) as docker ps does:
 CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES.
 --format takes a Go template with .ID .Image .Command .CreatedAt
-.RunningFor .Status .State .Ports .Names.
+.RunningFor .Status .State .Ports .Names .Mounts.
 
 EXAMPLES:
    berth ps -m dev
@@ -56,6 +56,9 @@ EXAMPLES:
 // psRow is one container as ps shows it (the --format fields).
 type psRow struct {
 	ID, Image, Command, CreatedAt, RunningFor, Status, State, Ports, Names string
+	// Mounts are the volume names and bind sources, each cut at 15
+	// characters with "…" as docker ps does.
+	Mounts string
 }
 
 func rowOf(s ctypes.Summary, now time.Time) psRow {
@@ -73,8 +76,24 @@ func rowOf(s ctypes.Summary, now time.Time) psRow {
 		CreatedAt:  created.Format("2006-01-02 15:04:05 -0700 MST"),
 		RunningFor: units.HumanDuration(now.Sub(created)) + " ago",
 		Status:     s.Status, State: string(s.State), Names: strings.Join(names, ","),
-		Ports: portsText(s.Ports),
+		Ports: portsText(s.Ports), Mounts: mountsText(s.Mounts),
 	}
+}
+
+// mountsText is the .Mounts of ps --format: "data,/srv/site".
+func mountsText(mounts []ctypes.MountPoint) string {
+	var out []string
+	for _, m := range mounts {
+		name := m.Name
+		if name == "" {
+			name = m.Source
+		}
+		if r := []rune(name); len(r) > 15 {
+			name = string(r[:14]) + "…"
+		}
+		out = append(out, name)
+	}
+	return strings.Join(out, ",")
 }
 
 // portsText is the PORTS column: "127.0.0.1:8080->80/tcp, 53/udp".

@@ -69,6 +69,10 @@ func TestVolumeCommands(t *testing.T) {
 	if !strings.Contains(m, "volume:/d") || !strings.Contains(m, "volume:/anon") {
 		t.Errorf("container Mounts = %q, want volume:/d and volume:/anon", m)
 	}
+	m = step("ps .Mounts", listContainers(ctx, api, psOptions{Format: "{{.Mounts}}"}, &out), "*")
+	if !strings.HasPrefix(m, "data,") && !strings.HasSuffix(m, ",data\n") || !strings.Contains(m, "…") {
+		t.Errorf("ps --format {{.Mounts}} = %q, want data and the anonymous volume's name cut with …", m)
+	}
 	step("dangling", listVolumes(ctx, api, volumeLsOptions{Quiet: true, Filters: []string{"dangling=true"}}, &out), "")
 	if _, err := api.ContainerRemove(ctx, "user", client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
 		t.Fatal(err)
