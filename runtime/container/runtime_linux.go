@@ -490,16 +490,46 @@ type AttachOptions struct {
 // stdin, CloseWrite ends stdin. On a container that is not running it
 // waits until the next Start.
 func (r *Runtime) Attach(ctx context.Context, ref string, opts AttachOptions) (net.Conn, error) {
+	a, err := r.RequestAttach(ref, opts)
+	if err != nil {
+		return nil, err
+	}
+	return a.Conn(ctx)
+}
+
+// AttachRequest is an attach registered with the runtime: a Start from
+// then on connects it before the container's command runs. A server
+// registers it before it answers the client, which may start the
+// container as soon as it has the answer.
+type AttachRequest struct {
+	r       *Runtime
+	e       *entry
+	req     ctlRequest
+	pending *pendingAttach // nil: the container was running; dial it
+}
+
+// RequestAttach registers an attach to the container (see Attach).
+func (r *Runtime) RequestAttach(ref string, opts AttachOptions) (*AttachRequest, error) {
 	e, err := r.lookup(ref)
 	if err != nil {
 		return nil, err
 	}
-	req := ctlRequest{Op: "attach", Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}
+	a := &AttachRequest{r: r, e: e, req: ctlRequest{Op: "attach", Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}}
 	r.mu.Lock()
-	st, _ := r.state(e.spec.ID)
-	if st.Running() && !e.starting {
-		r.mu.Unlock()
-		c, _, rep, err := r.dialMonitor(ctx, e.spec.ID, req)
+	defer r.mu.Unlock()
+	if st, _ := r.state(e.spec.ID); st.Running() && !e.starting {
+		return a, nil
+	}
+	a.pending = &pendingAttach{req: a.req, conn: make(chan net.Conn, 1)}
+	e.pending = append(e.pending, a.pending)
+	return a, nil
+}
+
+// Conn waits for the stream: at once for a running container, else at
+// its next Start. Cancelling ctx withdraws the request.
+func (a *AttachRequest) Conn(ctx context.Context) (net.Conn, error) {
+	if a.pending == nil {
+		c, _, rep, err := a.r.dialMonitor(ctx, a.e.spec.ID, a.req)
 		if err != nil {
 			return nil, err
 		}
@@ -509,24 +539,37 @@ func (r *Runtime) Attach(ctx context.Context, ref string, opts AttachOptions) (n
 		}
 		return c, nil
 	}
-	p := &pendingAttach{req: req, conn: make(chan net.Conn, 1)}
-	e.pending = append(e.pending, p)
-	r.mu.Unlock()
 	select {
-	case c, ok := <-p.conn:
+	case c, ok := <-a.pending.conn:
 		if !ok {
-			return nil, fmt.Errorf("attach to %s: the container did not start", e.spec.Name)
+			return nil, fmt.Errorf("attach to %s: the container did not start", a.e.spec.Name)
 		}
 		return c, nil
 	case <-ctx.Done():
-		r.mu.Lock()
-		for i, x := range e.pending {
-			if x == p {
-				e.pending = append(e.pending[:i], e.pending[i+1:]...)
-			}
-		}
-		r.mu.Unlock()
+		a.Cancel()
 		return nil, ctx.Err()
+	}
+}
+
+// Cancel withdraws a request whose stream is not wanted any more.
+func (a *AttachRequest) Cancel() {
+	if a.pending == nil {
+		return
+	}
+	a.r.mu.Lock()
+	for i, x := range a.e.pending {
+		if x == a.pending {
+			a.e.pending = append(a.e.pending[:i], a.e.pending[i+1:]...)
+			break
+		}
+	}
+	a.r.mu.Unlock()
+	select {
+	case c, ok := <-a.pending.conn:
+		if ok {
+			c.Close()
+		}
+	default:
 	}
 }
 

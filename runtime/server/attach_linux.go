@@ -29,8 +29,19 @@ func (s *Server) attachContainer(w http.ResponseWriter, r *http.Request) error {
 	}
 	logs := boolParam(r, "logs")
 	stream := boolParam(r, "stream") || !logs
+	// Registered before the answer: the client may start the container as
+	// soon as it has it, and a start connects only registered attaches.
+	var att *container.AttachRequest
+	if stream {
+		if att, err = rt.RequestAttach(info.Spec.ID, opts); err != nil {
+			return err
+		}
+	}
 	conn, stdin, err := Hijack(w, r, info.Spec.Tty)
 	if err != nil {
+		if att != nil {
+			att.Cancel()
+		}
 		return err
 	}
 	defer conn.Close()
@@ -41,6 +52,9 @@ func (s *Server) attachContainer(w http.ResponseWriter, r *http.Request) error {
 		})
 		if err != nil {
 			s.log.Debug("attach: replay the log", "container", info.Spec.ID, "err", err)
+			if att != nil {
+				att.Cancel()
+			}
 			return nil
 		}
 	}
@@ -48,7 +62,7 @@ func (s *Server) attachContainer(w http.ResponseWriter, r *http.Request) error {
 		CloseWrite(conn)
 		return nil
 	}
-	mon, err := rt.Attach(r.Context(), info.Spec.ID, opts)
+	mon, err := att.Conn(r.Context())
 	if err != nil {
 		s.log.Debug("attach failed", "container", info.Spec.ID, "err", err)
 		return nil
