@@ -41,9 +41,13 @@ func syncForwards(ctx context.Context, api *client.Client, pf drivers.PortForwar
 		return nil, nil, fmt.Errorf("list containers: %w", err)
 	}
 	want := map[drivers.Forward]bool{}
+	// Forwards of containers just created are kept but not added: another
+	// berth run may have added them and be about to start the container.
+	keep := map[drivers.Forward]bool{}
 	var wanted []drivers.Forward
 	for _, c := range list.Items {
-		if len(c.Ports) == 0 || !publishing(c.State) {
+		created := c.State == ctypes.StateCreated
+		if len(c.Ports) == 0 || (!publishing(c.State) && !created) {
 			continue
 		}
 		fwds, err := containerForwards(ctx, api, c.ID)
@@ -51,7 +55,9 @@ func syncForwards(ctx context.Context, api *client.Client, pf drivers.PortForwar
 			return nil, nil, fmt.Errorf("published ports of container %s: %w", c.ID[:12], err)
 		}
 		for _, f := range fwds {
-			if !want[f] {
+			if created {
+				keep[f] = true
+			} else if !want[f] {
 				want[f] = true
 				wanted = append(wanted, f)
 			}
@@ -64,6 +70,9 @@ func syncForwards(ctx context.Context, api *client.Client, pf drivers.PortForwar
 	has := map[drivers.Forward]bool{}
 	var errs []error
 	for _, f := range have {
+		if keep[f] && !want[f] {
+			continue
+		}
 		if want[f] {
 			// A forward that nothing listens on is dead (VirtualBox keeps a
 			// rule whose port was taken when the VM started, without
