@@ -16,6 +16,11 @@ import (
 func TestMain(m *testing.M) {
 	// As a child of TestCreateInterrupt, be berth itself.
 	if os.Getenv("BERTH_TEST_AS_MAIN") == "1" {
+		if os.Getenv("BERTH_TEST_WAIT_SSH") == "1" {
+			// Create waits for SSH as the real one does, so it is still
+			// in progress when the test interrupts it after QEMU starts.
+			createSteps.WaitSSH = wiredSteps.WaitSSH
+		}
 		main()
 		os.Exit(0)
 	}

@@ -160,7 +160,7 @@ func TestQEMUCreateKilled(t *testing.T) {
 	defer cancel()
 	// The test binary is berth itself in a child (see TestMain).
 	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"-s", root}, qemuCreateArgs(iso, name)...)...)
-	cmd.Env = append(os.Environ(), "BERTH_TEST_AS_MAIN=1")
+	cmd.Env = append(os.Environ(), "BERTH_TEST_AS_MAIN=1", "BERTH_TEST_WAIT_SSH=1")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestQEMUCreateInterrupted(t *testing.T) {
 	const name = "interrupted"
 	killOnCleanup(t, root, name)
 	cmd := exec.Command(os.Args[0], append([]string{"-s", root}, qemuCreateArgs(iso, name)...)...)
-	cmd.Env = append(os.Environ(), "BERTH_TEST_AS_MAIN=1")
+	cmd.Env = append(os.Environ(), "BERTH_TEST_AS_MAIN=1", "BERTH_TEST_WAIT_SSH=1")
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
