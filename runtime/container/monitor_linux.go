@@ -546,7 +546,6 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 	m.mu.Lock()
 	att := m.state.Network
 	m.mu.Unlock()
-	m.detachNetwork()
 	code := 0
 	if werr != nil {
 		var ee *exec.ExitError
@@ -586,6 +585,10 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 		s.Network = nil
 	})
 	m.notifyExit(st)
+	// The network is released after the exit is known (clients that
+	// wait for it, such as a kill followed by a check of the published
+	// ports, are not kept waiting), before a restart runs again.
+	m.detachNetwork()
 	m.unplugNetwork(att)
 	return st
 }
