@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -175,11 +177,18 @@ func socketPair(name string) (ours, theirs *os.File, err error) {
 // initFlags are the namespaces a container's init is cloned into.
 const initFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET
 
+// warmIdle is how long a spare monitor keeps its warm init: an init holds
+// a copy of the machine's mounts, which keeps a share from being mounted
+// again while it lives.
+const warmIdle = 30 * time.Second
+
 // warmInit is an init being cloned ahead of need, by a spare monitor while
 // it waits for its container.
 type warmInit struct {
 	ready chan struct{}
+	mu    sync.Mutex
 	p     *initProc
+	taken bool
 }
 
 func startWarmInit(flags uintptr) *warmInit {
@@ -191,10 +200,24 @@ func startWarmInit(flags uintptr) *warmInit {
 	return w
 }
 
-// take waits for the clone and returns the init, nil when it failed.
+// take waits for the clone and returns the init, nil when it failed or
+// was taken (or expired) before.
 func (w *warmInit) take() *initProc {
 	<-w.ready
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.taken {
+		return nil
+	}
+	w.taken = true
 	return w.p
+}
+
+// expire ends the init if nobody took it.
+func (w *warmInit) expire() {
+	if p := w.take(); p != nil {
+		p.discard()
+	}
 }
 
 // takeInit returns the monitor's warm init when it can run this container,
@@ -216,8 +239,6 @@ func (m *monitor) takeInit(flags uintptr) (*initProc, error) {
 func (m *monitor) dropWarmInit() {
 	if w := m.warm; w != nil {
 		m.warm = nil
-		if p := w.take(); p != nil {
-			p.discard()
-		}
+		w.expire()
 	}
 }

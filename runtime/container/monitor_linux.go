@@ -83,11 +83,12 @@ func runMonitor(args []string) int {
 	if dir == spareArg {
 		warm = startWarmInit(initFlags)
 		go seccomp.DefaultFilter() // compiled while the spare waits
+		idle := time.AfterFunc(warmIdle, warm.expire)
 		var ok bool
-		if dir, ok = awaitAssignment(); !ok {
-			if p := warm.take(); p != nil {
-				p.discard()
-			}
+		dir, ok = awaitAssignment()
+		idle.Stop()
+		if !ok {
+			warm.expire()
 			return 0
 		}
 	}
