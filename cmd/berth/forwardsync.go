@@ -33,6 +33,15 @@ import (
 // left alone; a missing forward whose host port another program holds is
 // an error naming that program, after the other forwards were made.
 func syncForwards(ctx context.Context, api *client.Client, pf drivers.PortForwarder) (added, removed []drivers.Forward, err error) {
+	return syncForwardsRenew(ctx, api, pf, false)
+}
+
+// syncForwardsRenew is syncForwards that, with renew, also makes again
+// the forwards that are already right: after a VM starts, a VirtualBox rule
+// kept in its settings may not listen (its port was taken at power-up) or
+// its port may be held by another program; made again, it listens, or the
+// error names who holds the port.
+func syncForwardsRenew(ctx context.Context, api *client.Client, pf drivers.PortForwarder, renew bool) (added, removed []drivers.Forward, err error) {
 	if pf == nil {
 		return nil, nil, nil
 	}
@@ -77,7 +86,7 @@ func syncForwards(ctx context.Context, api *client.Client, pf drivers.PortForwar
 			// A forward that nothing listens on is dead (VirtualBox keeps a
 			// rule whose port was taken when the VM started, without
 			// listening): it is made again below.
-			if portFree(f) != nil {
+			if !renew && portFree(f) != nil {
 				has[f] = true
 				continue
 			}
@@ -126,7 +135,7 @@ const agentStartTimeout = 2 * time.Minute
 // restoreForwards brings the forwards of machine m, which just started,
 // in line with its containers once its agent answers: QEMU lost every
 // forward with its process, VirtualBox kept those of containers that may
-// not have come back. Containers with --restart always or unless-stopped
+// not have come back, and kept ones are made again (see syncForwardsRenew). Containers with --restart always or unless-stopped
 // are running again by the time the agent answers. A machine without an
 // agent, or whose driver needs no forwards, is left alone.
 func (d *deps) restoreForwards(ctx context.Context, m *machine.Machine) (added, removed []drivers.Forward, err error) {
@@ -140,7 +149,7 @@ func (d *deps) restoreForwards(ctx context.Context, m *machine.Machine) (added, 
 		ac, err := agentclient.ForLoaded(ctx, m)
 		if err == nil {
 			if _, err = ac.Health(ctx); err == nil {
-				added, removed, err = syncForwards(ctx, ac.Client, pf)
+				added, removed, err = syncForwardsRenew(ctx, ac.Client, pf, true)
 				ac.Close()
 				if err != nil {
 					return added, removed, fmt.Errorf("restore the host forwards of machine %q: %w", m.Name, err)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -17,7 +19,8 @@ import (
 // this computer's 127.0.0.1:PORT answered by the container, the NAT rule
 // in showvminfo, ps and port, the rule and forward gone after rm -f, and
 // after `berth restart` the kept rule of a --restart always container
-// answering while that of a container that did not come back is removed.
+// answering while that of a container that did not come back is removed,
+// and a kept rule whose port another program took named at start.
 func TestPublishOnVirtualBox(t *testing.T) {
 	dbl := vboxEnv(t)
 	iso := testenv.ISO(t)
@@ -67,8 +70,13 @@ func TestPublishOnVirtualBox(t *testing.T) {
 	mustBerth(t, root, append([]string{"run", "-m", "vpub", "-d", "--name", "always", "--restart", "always", "-p", fmt.Sprintf("%d:80", always), "busybox"}, httpd("always")...)...)
 	mustBerth(t, root, append([]string{"run", "-m", "vpub", "-d", "--name", "once", "-p", fmt.Sprintf("%d:80", once), "busybox"}, httpd("once")...)...)
 	out := mustBerth(t, root, "restart", "vpub")
-	if want := fmt.Sprintf("Removed forwards to vpub of stopped containers: 127.0.0.1:%d/tcp", once); !strings.Contains(out, want) || strings.Contains(out, "again") {
-		t.Errorf("restart printed %q; want only %q", out, want)
+	for _, want := range []string{
+		fmt.Sprintf("Removed forwards to vpub of stopped containers: 127.0.0.1:%d/tcp", once),
+		fmt.Sprintf("Forwarded to vpub again: 127.0.0.1:%d/tcp", always), // the kept rule, made again
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("restart printed %q; want %q", out, want)
+		}
 	}
 	if body, err := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", always), 30*time.Second); err != nil || body != "always\n" {
 		t.Errorf("GET of the --restart always container after berth restart = %q, %v", body, err)
@@ -76,6 +84,25 @@ func TestPublishOnVirtualBox(t *testing.T) {
 	wantRefused(t, once, "after berth restart, for a container without a restart policy")
 	if got := grepLines(showVMInfo(t), "berth-"); got != fmt.Sprintf(`Forwarding(1)="berth-tcp-127.0.0.1-%d,tcp,127.0.0.1,%d,,%d"`, always, always, always) {
 		t.Errorf("berth's NAT rules after restart:\n%s", got)
+	}
+
+	// The kept rule's port taken by another program while the machine is
+	// stopped: start says who holds it; once freed, start forwards it.
+	mustBerth(t, root, "stop", "vpub")
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", always))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := berth(t, root, "", "start", "vpub")
+	ln.Close()
+	if want := fmt.Sprintf("host port 127.0.0.1:%d/tcp is taken by %s (pid %d)", always, testComm(), os.Getpid()); r.code == 0 || !strings.Contains(r.stderr, want) {
+		t.Errorf("start with the port of a kept rule taken: exit %d, stderr %q; want %q", r.code, r.stderr, want)
+	}
+	if out := mustBerth(t, root, "start", "vpub"); !strings.Contains(out, fmt.Sprintf("Forwarded to vpub again: 127.0.0.1:%d/tcp", always)) {
+		t.Errorf("start once the port is free printed %q", out)
+	}
+	if body, err := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", always), 30*time.Second); err != nil || body != "always\n" {
+		t.Errorf("GET once the port is free again = %q, %v", body, err)
 	}
 }
 
