@@ -23,6 +23,9 @@ var sealed struct {
 // to the agent's binary (CVE-2019-5736), and upgrading the agent's file does
 // not touch running containers.
 func sealedSelf() (string, error) {
+	if !runsHidden {
+		return "", errNoHidden
+	}
 	sealed.once.Do(func() {
 		if target, err := os.Readlink("/proc/self/exe"); err == nil && strings.HasPrefix(target, "/memfd:") {
 			sealed.path = "/proc/self/exe"
