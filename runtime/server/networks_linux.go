@@ -88,6 +88,15 @@ func withLegacyAddress(resp ctypes.InspectResponse, c container.Info) inspectJSO
 func (s *Server) networkRoutes() {
 	s.handle("GET /networks", s.listNetworks)
 	s.handle("GET /networks/{id}", s.inspectNetwork)
+	for _, p := range []string{"POST /networks/create", "DELETE /networks/{id}", "POST /networks/{id}/connect", "POST /networks/{id}/disconnect", "POST /networks/prune"} {
+		s.handle(p, noNetworkChanges)
+	}
+}
+
+// noNetworkChanges answers the endpoints that make, remove or change
+// networks, which berth has not got (docker compose's project networks).
+func noNetworkChanges(w http.ResponseWriter, r *http.Request) error {
+	return Errorf(http.StatusNotImplemented, "berth has only the networks bridge, host and none: user-defined networks are not supported yet (leave out networks: in compose files, or use --network bridge|host|none)")
 }
 
 // networkID is a network's stable id (Docker's are random; these need not
