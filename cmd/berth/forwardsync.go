@@ -135,10 +135,11 @@ const agentStartTimeout = 2 * time.Minute
 // restoreForwards brings the forwards of machine m, which just started,
 // in line with its containers once its agent answers: QEMU lost every
 // forward with its process, VirtualBox kept those of containers that may
-// not have come back, and kept ones are made again (see syncForwardsRenew). Containers with --restart always or unless-stopped
+// not have come back, and when booted (the VM was not running before) kept
+// ones are made again (see syncForwardsRenew). Containers with --restart always or unless-stopped
 // are running again by the time the agent answers. A machine without an
 // agent, or whose driver needs no forwards, is left alone.
-func (d *deps) restoreForwards(ctx context.Context, m *machine.Machine) (added, removed []drivers.Forward, err error) {
+func (d *deps) restoreForwards(ctx context.Context, m *machine.Machine, booted bool) (added, removed []drivers.Forward, err error) {
 	pf, ok := m.Driver.(drivers.PortForwarder)
 	if !ok || d.steps.AgentHealthy == nil {
 		return nil, nil, nil
@@ -149,7 +150,7 @@ func (d *deps) restoreForwards(ctx context.Context, m *machine.Machine) (added, 
 		ac, err := agentclient.ForLoaded(ctx, m)
 		if err == nil {
 			if _, err = ac.Health(ctx); err == nil {
-				added, removed, err = syncForwardsRenew(ctx, ac.Client, pf, true)
+				added, removed, err = syncForwardsRenew(ctx, ac.Client, pf, booted)
 				ac.Close()
 				if err != nil {
 					return added, removed, fmt.Errorf("restore the host forwards of machine %q: %w", m.Name, err)

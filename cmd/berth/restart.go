@@ -48,7 +48,7 @@ func runRestart(ctx context.Context, opts restartOptions, d *deps) error {
 			return err
 		}
 		fmt.Fprintf(d.stdout, "Restarted %s\n", m.Name)
-		added, removed, err := d.restoreForwards(ctx, m)
+		added, removed, err := d.restoreForwards(ctx, m, true)
 		reportForwards(d.stdout, m.Name, added, removed)
 		return err
 	})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/machine"
 )
 
@@ -46,11 +47,12 @@ EXAMPLES:
 
 func runStart(ctx context.Context, opts startOptions, d *deps) error {
 	return d.eachMachine(ctx, opts.Names, true, func(ctx context.Context, m *machine.Machine) error {
+		st, _ := m.Driver.State(ctx)
 		if err := d.startMachine(ctx, m); err != nil {
 			return err
 		}
 		fmt.Fprintf(d.stdout, "Started %s\n", m.Name)
-		added, removed, err := d.restoreForwards(ctx, m)
+		added, removed, err := d.restoreForwards(ctx, m, st != drivers.StateRunning)
 		reportForwards(d.stdout, m.Name, added, removed)
 		return err
 	})
