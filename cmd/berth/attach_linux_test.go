@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
 )
 
 // TestAttachLogsAndFollow: after berth run -d, berth attach --logs
@@ -73,5 +76,17 @@ func TestAttachLogsAndFollow(t *testing.T) {
 	}
 	if err := attachContainer(ctx, api, attachOptions{Container: "att"}, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "start it first") {
 		t.Errorf("attach to a stopped container: %v, want docker's refusal", err)
+	}
+	// The API's logs=1&stream=0 (docker compose's replay) answers the log
+	// of a stopped container and ends.
+	res, err := api.ContainerAttach(ctx, "att", client.ContainerAttachOptions{Logs: true, Stdout: true, Stderr: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rout, rerr bytes.Buffer
+	_, err = stdcopy.StdCopy(&rout, &rerr, res.Reader)
+	res.Close()
+	if err != nil || rout.String() != "one\ntwo\n" || rerr.String() != "err\n" {
+		t.Errorf("attach logs=1 stream=0: %q %q (%v), want the whole log", rout.String(), rerr.String(), err)
 	}
 }
