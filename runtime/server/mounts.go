@@ -100,6 +100,11 @@ func (s *Server) mountsFromRequest(cfg *ctypes.Config, hc *ctypes.HostConfig, im
 		}
 		out = append(out, container.Mount{Type: "tmpfs", Target: path.Clean(target), ReadOnly: strings.Contains(","+opts+",", ",ro,")})
 	}
+	// A mount on /a goes before one on /a/b, which would be hidden
+	// otherwise (Docker sorts them the same way).
+	slices.SortStableFunc(out, func(a, b container.Mount) int {
+		return strings.Count(a.Target, "/") - strings.Count(b.Target, "/")
+	})
 	return out, nil
 }
 

@@ -81,3 +81,14 @@ func TestDockerCLIVolumeCommands(t *testing.T) {
 		t.Errorf("after an API 1.41 prune: %q, want only used and user2's anonymous volume", out)
 	}
 }
+
+// TestDockerCLINestedMounts: a mount inside another one's target is
+// mounted after it, whatever the order of the flags.
+func TestDockerCLINestedMounts(t *testing.T) {
+	a := startAgent(t)
+	out, errOut, code := docker(t, a.sock, "", "run", "--rm", "-v", "inner:/outer/inner", "--tmpfs", "/outer", "busybox",
+		"sh", "-c", "grep -c ' /outer' /proc/mounts; touch /outer/inner/f && ls /outer/inner")
+	if out != "2\nf\n" || code != 0 {
+		t.Errorf("nested mounts: %q (exit %d, stderr %q), want both mounted and the inner one visible", out, code, errOut)
+	}
+}
