@@ -199,7 +199,11 @@ func conditions(args []specs.LinuxSeccompArg) (bpfseccomp.ArgumentConditions, bo
 // Compile assembles policy into the raw filter Install takes, for the
 // running architecture (go-seccomp-bpf knows no other).
 func Compile(policy *bpfseccomp.Policy) ([]byte, error) {
-	insts, err := policy.Assemble()
+	info, err := archInfo(runtime.GOARCH)
+	if err != nil {
+		return nil, err
+	}
+	insts, err := assemble(policy, info)
 	if err != nil {
 		return nil, fmt.Errorf("assemble seccomp policy: %w", err)
 	}

@@ -156,9 +156,30 @@ func installedChild() {
 	check("unshare(CLONE_NEWUSER)", unix.Unshare(unix.CLONE_NEWUSER), unix.EPERM)
 	_, _, e := unix.Syscall(unix.SYS_CLONE3, 0, 0, 0)
 	check("clone3", e, unix.ENOSYS)
+	for _, s := range []struct {
+		what              string
+		family, typ, prot int
+	}{
+		{"socket(AF_INET6)", unix.AF_INET6, unix.SOCK_DGRAM, 0},
+		{"socket(AF_NETLINK)", unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE},
+		{"socket(AF_UNIX)", unix.AF_UNIX, unix.SOCK_STREAM, 0},
+	} {
+		fd, err := unix.Socket(s.family, s.typ|unix.SOCK_CLOEXEC, s.prot)
+		check(s.what, err, nil)
+		unix.Close(fd)
+	}
+	_, _, e = unix.Syscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
+	check("personality(query)", errOrNil(e), nil)
 	check("getpid", nil, nil)
 	time.Sleep(time.Millisecond) // the runtime's own calls still work
 	os.Exit(0)
+}
+
+func errOrNil(e unix.Errno) error {
+	if e == 0 {
+		return nil
+	}
+	return e
 }
 
 // BenchmarkCompileDefault is the cost of building the default filter, paid
