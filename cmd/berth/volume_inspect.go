@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -33,13 +34,16 @@ func volumeInspectCommand() *cli.Command {
 }
 
 // inspectVolumes prints the volumes as a JSON array, or each through
-// format, like docker volume inspect.
+// format, like docker volume inspect: the ones found, then an error for
+// each missing one.
 func inspectVolumes(ctx context.Context, api *client.Client, names []string, format string, out io.Writer) error {
-	var all []json.RawMessage
+	all := []json.RawMessage{}
+	var errs []error
 	for _, n := range names {
 		res, err := api.VolumeInspect(ctx, n, client.VolumeInspectOptions{})
 		if err != nil {
-			return fmt.Errorf("inspect volume %s: %w", n, err)
+			errs = append(errs, fmt.Errorf("inspect volume %s: %w", n, err))
+			continue
 		}
 		if format != "" {
 			tmpl, _, err := parseFormat("volume inspect", format)
@@ -54,13 +58,12 @@ func inspectVolumes(ctx context.Context, api *client.Client, names []string, for
 		}
 		all = append(all, res.Raw)
 	}
-	if format != "" {
-		return nil
+	if format == "" {
+		b, err := json.MarshalIndent(all, "", "    ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, string(b))
 	}
-	b, err := json.MarshalIndent(all, "", "    ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(out, string(b))
-	return err
+	return errors.Join(errs...)
 }

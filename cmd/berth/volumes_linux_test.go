@@ -55,6 +55,10 @@ func TestVolumeCommands(t *testing.T) {
 	step("create", createVolume(ctx, api, volumeCreateOptions{Name: "data", Labels: []string{"app=web"}}, &out), "data\n")
 	step("ls", listVolumes(ctx, api, volumeLsOptions{}, &out), "DRIVER    VOLUME NAME\nlocal     data\n")
 	step("inspect", inspectVolumes(ctx, api, []string{"data"}, "{{.Name}} {{.Driver}} {{.Labels}}", &out), "data local map[app:web]\n")
+	if err := inspectVolumes(ctx, api, []string{"nope", "data"}, "{{.Name}}", &out); err == nil || !strings.Contains(err.Error(), "nope") || out.String() != "data\n" {
+		t.Errorf("inspect nope data: %q, %v; want data printed and an error for nope", out.String(), err)
+	}
+	out.Reset()
 
 	step("write", runContainer(ctx, api, runOptions{Image: reg + "/busybox", Remove: true,
 		Volumes: []string{"data:/d"}, Args: []string{"sh", "-c", "echo kept > /d/f"}}, nil, &out, &errOut), "")
