@@ -11,6 +11,10 @@ import (
 
 // Offsets in the kernel's struct seccomp_data; the archs berth runs on
 // (amd64, arm64) are little-endian, so an argument's low word comes first.
+// maxRun is how many syscall checks share one return instruction (a
+// jump reaches 255 instructions at most).
+const maxRun = 250
+
 const (
 	offNr   = 0
 	offArch = 4
@@ -39,12 +43,21 @@ func assemble(p *bpfseccomp.Policy, info *arch.Info) ([]bpf.Instruction, error) 
 	}
 	for _, g := range p.Syscalls {
 		act := retValue(g.Action)
-		for _, name := range g.Names {
-			nr, ok := info.SyscallNames[name]
-			if !ok {
-				return nil, fmt.Errorf("seccomp: no syscall %q on %s", name, info.Name)
+		// Unconditional names in runs that share one return: each check
+		// jumps over the rest of its run to it.
+		for start := 0; start < len(g.Names); start += maxRun {
+			run := g.Names[start:min(start+maxRun, len(g.Names))]
+			for i, name := range run {
+				nr, ok := info.SyscallNames[name]
+				if !ok {
+					return nil, fmt.Errorf("seccomp: no syscall %q on %s", name, info.Name)
+				}
+				j := bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(nr | info.SeccompMask), SkipTrue: uint8(len(run) - 1 - i)}
+				if i == len(run)-1 {
+					j.SkipFalse = 1 // over the return
+				}
+				a.emit(j)
 			}
-			a.emit(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(nr | info.SeccompMask), SkipFalse: 1})
 			a.emit(bpf.RetConstant{Val: act})
 		}
 		// One block per name: its condition sets are alternatives (OR).
