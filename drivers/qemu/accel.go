@@ -59,10 +59,12 @@ func resolveAccel(ctx context.Context, sys runner, requested string) string {
 }
 
 // probeArgs is the command line of the test boot of accel with the boot
-// sector in image.
+// sector in image. It asks for the CPU model machines get with a
+// hypervisor (-cpu host): a nested KVM can run the default model and yet
+// fail to set up the host's ("failed to set MSR 0x10a").
 func probeArgs(accel, image string) []string {
 	return []string{
-		"-accel", accel, "-machine", "pc", "-m", "16",
+		"-accel", accel, "-machine", "pc", "-cpu", "host", "-m", "16",
 		"-nodefaults", "-no-user-config", "-display", "none",
 		"-drive", "file=" + esc(image) + ",format=raw,if=ide",
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",

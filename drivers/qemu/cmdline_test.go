@@ -55,7 +55,7 @@ func TestArgs(t *testing.T) {
 
 func TestProbeArgs(t *testing.T) {
 	got := strings.Join(probeArgs("kvm", "/tmp/p,1.img"), " ")
-	want := "-accel kvm -machine pc -m 16 -nodefaults -no-user-config -display none -drive file=/tmp/p,,1.img,format=raw,if=ide -device isa-debug-exit,iobase=0xf4,iosize=0x04"
+	want := "-accel kvm -machine pc -cpu host -m 16 -nodefaults -no-user-config -display none -drive file=/tmp/p,,1.img,format=raw,if=ide -device isa-debug-exit,iobase=0xf4,iosize=0x04"
 	if got != want {
 		t.Errorf("probeArgs:\ngot  %s\nwant %s", got, want)
 	}
