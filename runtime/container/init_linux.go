@@ -311,13 +311,21 @@ func mountSpecial(cfg *initConfig) error {
 			return err
 		}
 	}
-	for _, b := range cfg.Binds {
-		if err := mountInRoot(root, b.Source, b.Target, "", unix.MS_BIND, "", false); err != nil {
-			return err
-		}
-	}
+	// The user's mounts first, so that a volume on /etc still gets the
+	// container's hosts, hostname and resolv.conf; one of the user's on
+	// the same file replaces berth's, as in Docker.
+	mine := map[string]bool{}
 	for _, m := range cfg.Mounts {
 		if err := mountUser(root, m); err != nil {
+			return err
+		}
+		mine[path.Clean(m.Target)] = true
+	}
+	for _, b := range cfg.Binds {
+		if mine[b.Target] {
+			continue
+		}
+		if err := mountInRoot(root, b.Source, b.Target, "", unix.MS_BIND, "", false); err != nil {
 			return err
 		}
 	}

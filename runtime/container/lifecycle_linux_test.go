@@ -56,6 +56,14 @@ func execOutput(t *testing.T, rt *Runtime, id string, spec ExecSpec) (string, in
 func TestExec(t *testing.T) {
 	rt := newTestRuntime(t)
 	id := startDetached(t, rt, "echo started; exec sleep 1000", func(s *Spec) { s.Env = append(s.Env, "FROMRUN=1") })
+	// The shell execs sleep a moment after the start returns.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if out, _ := execOutput(t, rt, id, ExecSpec{Args: []string{"cat", "/proc/1/comm"}}); out == "sleep\n" {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the container's PID 1 is %q, not sleep, 10 s after its start", out)
+		}
+	}
 	tests := []struct {
 		name     string
 		spec     ExecSpec
