@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -53,7 +52,7 @@ func qemuPID(root, name string) int {
 }
 
 func alive(pid int) bool {
-	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+	if pid <= 0 || !processExists(pid) {
 		return false
 	}
 	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
@@ -64,7 +63,7 @@ func alive(pid int) bool {
 func killOnCleanup(t *testing.T, root, name string) {
 	t.Cleanup(func() {
 		if pid := qemuPID(root, name); alive(pid) {
-			syscall.Kill(pid, syscall.SIGKILL)
+			killProcess(pid)
 		}
 	})
 }
@@ -118,7 +117,7 @@ func TestQEMULifecycleCommandsBare(t *testing.T) {
 
 	// Killed from outside: Stopped, and start brings it back.
 	pid = qemuPID(root, "bare")
-	syscall.Kill(pid, syscall.SIGKILL)
+	killProcess(pid)
 	waitDead(t, pid)
 	status("Stopped")
 	mustBerth(t, root, "start", "bare")

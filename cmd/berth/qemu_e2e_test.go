@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -108,7 +107,7 @@ func TestQEMUEndToEnd(t *testing.T) {
 
 	// Killed from outside: Stopped, and start brings it back with its data.
 	pid := qemuPID(root, name)
-	syscall.Kill(pid, syscall.SIGKILL)
+	killProcess(pid)
 	waitDead(t, pid)
 	wantStatus(t, root, name, "Stopped")
 	mustBerth(t, root, "start", name)

@@ -59,16 +59,19 @@ func resolveAccel(ctx context.Context, sys runner, requested string) string {
 }
 
 // probeArgs is the command line of the test boot of accel with the boot
-// sector in image. It asks for the CPU model machines get with a
-// hypervisor (-cpu host): a nested KVM can run the default model and yet
+// sector in image. With a hypervisor it asks for the CPU model machines
+// get (-cpu host): a nested KVM can run the default model and yet
 // fail to set up the host's ("failed to set MSR 0x10a").
 func probeArgs(accel, image string) []string {
-	return []string{
-		"-accel", accel, "-machine", "pc", "-cpu", "host", "-m", "16",
-		"-nodefaults", "-no-user-config", "-display", "none",
-		"-drive", "file=" + esc(image) + ",format=raw,if=ide",
-		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+	args := []string{"-accel", accel, "-machine", "pc"}
+	if accel != "tcg" {
+		args = append(args, "-cpu", "host")
 	}
+	return append(args, "-m", "16",
+		"-nodefaults", "-no-user-config", "-display", "none",
+		"-drive", "file="+esc(image)+",format=raw,if=ide",
+		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+	)
 }
 
 // probeAccel boots a one-sector guest with accel and reports whether it

@@ -104,7 +104,11 @@ func TestRealQEMUKilledFromOutside(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := d.runningPID()
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)

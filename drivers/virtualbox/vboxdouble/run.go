@@ -370,12 +370,12 @@ func (v *vm) kill() {
 		v.PID = 0
 		return
 	}
-	syscall.Kill(v.PID, syscall.SIGTERM)
+	signal(v.PID, syscall.SIGTERM)
 	for i := 0; i < 50 && alive(v.PID); i++ {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if alive(v.PID) {
-		syscall.Kill(v.PID, syscall.SIGKILL)
+		signal(v.PID, syscall.SIGKILL)
 		for i := 0; i < 50 && alive(v.PID); i++ {
 			time.Sleep(100 * time.Millisecond)
 		}
