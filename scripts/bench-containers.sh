@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Container start-to-exit latency of `true` in busybox: berth's runtime
-# (natively, as root) vs `runc run` and `crun run` on the same unpacked
-# rootfs vs `docker run --rm` of the same image on the machine's Docker
-# Engine, taking turns run by run; then 50 containers started at once
+# (natively, as root; with Docker's seccomp profile and unconfined) vs
+# `runc run` and `crun run` (without and with Docker's seccomp profile) on
+# the same unpacked rootfs, taking turns run by run, then `docker run --rm`
+# of the same image on the machine's Docker Engine; then 50 containers started at once
 # (total time, agent and monitor memory). crun refuses this host's hybrid
 # cgroup layout, so it runs in a private mount namespace with cgroup2 at
 # /sys/fs/cgroup and no cgroup manager (see crunScript in
