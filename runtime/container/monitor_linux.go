@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -246,7 +247,13 @@ func (m *monitor) runOnce(reply chan ctlReply) (State, error) {
 		m.notifyExit(st)
 		return st, err
 	}
-	if err := px.serve(cmd.Process.Pid); err != nil && !errors.Is(err, errProcessGone) {
+	var addr netip.Addr
+	m.mu.Lock()
+	if att := m.state.Network; att != nil {
+		addr = att.IP
+	}
+	m.mu.Unlock()
+	if err := px.serve(cmd.Process.Pid, addr); err != nil && !errors.Is(err, errProcessGone) {
 		cmd.Process.Kill()
 		m.ports = px
 		st := m.waitProcess(cmd, done)

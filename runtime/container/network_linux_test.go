@@ -254,3 +254,42 @@ func TestBridgeRestartPolicy(t *testing.T) {
 		t.Errorf("endpoints after the last run = %+v, %v; want none", eps, err)
 	}
 }
+
+// TestPublishedPortBoundAddress: a published port reaches a server bound
+// to the container's bridge address alone (as Docker's proxy does) and one
+// bound to 127.0.0.1 alone (as berth's proxy also does).
+func TestPublishedPortBoundAddress(t *testing.T) {
+	if testnetns.Reexec(t) {
+		return
+	}
+	rt, _ := newNetworkRuntime(t)
+	for _, bind := range []string{"$(hostname -i)", "127.0.0.1"} {
+		port, err := hostport.Pick()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := startDetached(t, rt, "mkdir -p /w && echo bound to "+bind+" > /w/index.html && exec httpd -f -p "+bind+":80 -h /w",
+			withNetwork(NetworkBridge, func(s *Spec) {
+				s.Ports = []PortBinding{{Proto: "tcp", HostPort: port, ContainerPort: 80}}
+			}))
+		c := &http.Client{Timeout: 5 * time.Second}
+		url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			r, err := c.Get(url)
+			if err == nil {
+				b, _ := io.ReadAll(r.Body)
+				r.Body.Close()
+				if !strings.HasPrefix(string(b), "bound to ") {
+					t.Errorf("server bound to %s: GET %s = %q", bind, url, b)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("server bound to %s: GET %s: %v", bind, url, err)
+			}
+		}
+		if err := rt.Remove(context.Background(), id, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"runtime"
 	"strconv"
@@ -19,17 +20,22 @@ const udpIdle = 2 * time.Minute
 
 // portProxy forwards the machine's published ports into one run of a
 // container: it listens in the machine's network namespace and connects
-// to 127.0.0.1:ContainerPort from a thread that sits in the container's.
+// from a thread that sits in the container's, to the container's bridge
+// address as Docker does (a server bound to it alone is reached), and to
+// 127.0.0.1 when that refuses or the container has no address.
 type portProxy struct {
 	tcp  []tcpPort
 	udp  []udpPort
 	dial chan dialRequest
 	wg   sync.WaitGroup
+	// addr is the container's bridge address; invalid without one.
+	addr netip.Addr
 }
 
 type tcpPort struct {
 	ln     net.Listener
 	target string
+	port   int
 }
 
 type udpPort struct {
@@ -64,7 +70,7 @@ func listenPorts(ports []PortBinding) (*portProxy, error) {
 		default:
 			var ln net.Listener
 			if ln, err = net.Listen("tcp", addr); err == nil {
-				p.tcp = append(p.tcp, tcpPort{ln: ln, target: target})
+				p.tcp = append(p.tcp, tcpPort{ln: ln, target: target, port: b.ContainerPort})
 			}
 		}
 		if err != nil {
@@ -80,8 +86,10 @@ func listenPorts(ports []PortBinding) (*portProxy, error) {
 // itself succeeded.
 var errProcessGone = errors.New("the container's process already exited")
 
-// serve starts forwarding into the network namespace of process pid.
-func (p *portProxy) serve(pid int) error {
+// serve starts forwarding into the network namespace of process pid,
+// whose bridge address is addr (invalid: none).
+func (p *portProxy) serve(pid int, addr netip.Addr) error {
+	p.addr = addr
 	if len(p.tcp)+len(p.udp) == 0 {
 		return nil
 	}
@@ -142,13 +150,25 @@ func (p *portProxy) acceptTCP(t tcpPort) {
 		}
 		// Dialled here, not in pipeTCP: close waits for this loop, and
 		// after it no dial may be asked for.
-		in, err := p.dialContainer("tcp", t.target)
+		in, err := p.dialTCP(t)
 		if err != nil {
 			c.Close()
 			continue
 		}
 		go pipeTCP(c, in)
 	}
+}
+
+// dialTCP connects to the container's port on its bridge address, then on
+// 127.0.0.1 when that is refused.
+func (p *portProxy) dialTCP(t tcpPort) (net.Conn, error) {
+	if p.addr.IsValid() {
+		c, err := p.dialContainer("tcp", netip.AddrPortFrom(p.addr, uint16(t.port)).String())
+		if !errors.Is(err, unix.ECONNREFUSED) {
+			return c, err
+		}
+	}
+	return p.dialContainer("tcp", t.target)
 }
 
 // pipeTCP copies both ways, passing on half-closes.
