@@ -1,38 +1,10 @@
 package machine
 
-import (
-	"fmt"
-	"os"
-	"path/filepath"
-)
+import "github.com/berthvm/berth/atomicfile"
 
 // writeFileAtomic writes data to path through a temporary file in the same
-// folder and a rename, so that readers see the old or the new content,
-// never a part. os.CreateTemp makes the file with mode 0600.
+// folder, flushed to disk, and a rename, so that readers see the old or
+// the new content, never a part; the file's mode is 0600.
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, data, atomicfile.Sync())
 }

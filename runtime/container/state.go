@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/berthvm/berth/atomicfile"
 	"github.com/berthvm/berth/runtime/network"
 )
 
@@ -65,32 +65,6 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// writeJSON replaces path atomically (temp file + rename).
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
-}
+// writeJSON replaces path atomically (temp file + rename, no fsync: a
+// reboot ends every container anyway).
+func writeJSON(path string, v any) error { return atomicfile.WriteJSON(path, v) }

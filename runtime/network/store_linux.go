@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berthvm/berth/atomicfile"
 )
 
 // Files in a network's folder.
@@ -52,28 +54,7 @@ func readStore(path string, v any) error {
 // fsync: after a power loss no container runs any more and the agent's
 // Prune at start forgets their addresses anyway; it would cost every
 // container start and stop milliseconds.
-func writeStore(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(append(b, '\n'))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
+func writeStore(path string, v any) error { return atomicfile.WriteJSON(path, v) }
 
 func (n *Network) loadEndpoints() (endpoints, error) {
 	eps := endpoints{Endpoints: map[string]Endpoint{}}

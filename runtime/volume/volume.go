@@ -13,6 +13,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/berthvm/berth/atomicfile"
 )
 
 // ErrNotFound is returned for a volume that does not exist.
@@ -169,20 +171,4 @@ func (s *Store) Remove(name string) error {
 }
 
 // writeFile replaces path atomically (temp file + rename), mode 0600.
-func writeFile(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
-}
+func writeFile(path string, b []byte) error { return atomicfile.Write(path, b) }
