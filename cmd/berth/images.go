@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/docker/go-units"
@@ -135,29 +134,6 @@ func listImages(ctx context.Context, cli *client.Client, opts imagesOptions, out
 	if format == "" {
 		format = imagesTable
 	}
-	tmpl, table, err := parseFormat("images", format)
-	if err != nil {
-		return err
-	}
-	w := out
-	var tw *tabwriter.Writer
-	if table {
-		tw = tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
-		w = tw
-		header := imageRow{Repository: "REPOSITORY", Tag: "TAG", ID: "IMAGE ID", Digest: "DIGEST", CreatedSince: "CREATED", CreatedAt: "CREATED AT", Size: "SIZE"}
-		if err := execFormat(tmpl, w, header); err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
-	}
-	for _, r := range rows {
-		if err := execFormat(tmpl, w, r); err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
-	}
-	if tw != nil {
-		return tw.Flush()
-	}
-	return nil
+	header := imageRow{Repository: "REPOSITORY", Tag: "TAG", ID: "IMAGE ID", Digest: "DIGEST", CreatedSince: "CREATED", CreatedAt: "CREATED AT", Size: "SIZE"}
+	return printRows(out, "images", format, header, rows)
 }

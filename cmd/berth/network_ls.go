@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"text/tabwriter"
 
 	"github.com/moby/moby/client"
 	"github.com/urfave/cli/v2"
@@ -79,28 +78,9 @@ func listNetworks(ctx context.Context, api *client.Client, opts networkLsOptions
 	if format == "" {
 		format = networksTable
 	}
-	tmpl, table, err := parseFormat("network ls", format)
-	if err != nil {
-		return err
-	}
-	w := out
-	var tw *tabwriter.Writer
-	if table {
-		tw = tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)
-		w = tw
-		if err := execFormat(tmpl, w, networkRow{ID: "NETWORK ID", Name: "NAME", Driver: "DRIVER", Scope: "SCOPE"}); err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
-	}
+	rows := make([]networkRow, 0, len(res.Items))
 	for _, n := range res.Items {
-		if err := execFormat(tmpl, w, networkRow{ID: short(n.ID), Name: n.Name, Driver: n.Driver, Scope: n.Scope}); err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
+		rows = append(rows, networkRow{ID: short(n.ID), Name: n.Name, Driver: n.Driver, Scope: n.Scope})
 	}
-	if tw != nil {
-		return tw.Flush()
-	}
-	return nil
+	return printRows(out, "network ls", format, networkRow{ID: "NETWORK ID", Name: "NAME", Driver: "DRIVER", Scope: "SCOPE"}, rows)
 }

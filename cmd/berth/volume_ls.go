@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/moby/moby/client"
 	"github.com/urfave/cli/v2"
@@ -88,35 +87,14 @@ func listVolumes(ctx context.Context, api *client.Client, opts volumeLsOptions, 
 	if format == "" {
 		format = volumesTable
 	}
-	tmpl, table, err := parseFormat("volume ls", format)
-	if err != nil {
-		return err
-	}
-	w := out
-	var tw *tabwriter.Writer
-	if table {
-		// docker's table writer: columns at least 10 wide, 3 apart.
-		tw = tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)
-		w = tw
-		header := volumeRow{Name: "VOLUME NAME", Driver: "DRIVER", Scope: "SCOPE", Mountpoint: "MOUNTPOINT", Labels: "LABELS", CreatedAt: "CREATED"}
-		if err := execFormat(tmpl, w, header); err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
-	}
+	rows := make([]volumeRow, 0, len(res.Items))
 	for _, v := range res.Items {
 		var labels []string
 		for k, val := range v.Labels {
 			labels = append(labels, k+"="+val)
 		}
-		r := volumeRow{Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint, Labels: strings.Join(labels, ","), CreatedAt: v.CreatedAt}
-		if err := execFormat(tmpl, w, r); err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
+		rows = append(rows, volumeRow{Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint, Labels: strings.Join(labels, ","), CreatedAt: v.CreatedAt})
 	}
-	if tw != nil {
-		return tw.Flush()
-	}
-	return nil
+	header := volumeRow{Name: "VOLUME NAME", Driver: "DRIVER", Scope: "SCOPE", Mountpoint: "MOUNTPOINT", Labels: "LABELS", CreatedAt: "CREATED"}
+	return printRows(out, "volume ls", format, header, rows)
 }
