@@ -728,6 +728,9 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 		}
 		r.call(ctx, id, ctlRequest{Op: "stop", Signal: int(syscall.SIGKILL)})
 		r.waitMonitorGone(e, 10*time.Second)
+	} else {
+		// A monitor whose container just exited may still be finishing.
+		r.waitMonitorGone(e, 5*time.Second)
 	}
 	r.mu.Lock()
 	if _, ok := r.entries[id]; !ok {
