@@ -11,7 +11,6 @@ import (
 	"github.com/berthvm/berth/internal/testimages"
 	"github.com/berthvm/berth/internal/testregistry"
 	"github.com/berthvm/berth/runtime/server"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // TestImageCommandsOnQEMU runs the image commands through the CLI against
@@ -48,20 +47,7 @@ func TestImageCommandsOnQEMU(t *testing.T) {
 		t.Errorf("pull printed:\n%s", out)
 	}
 
-	bb, err := testimages.Busybox()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tarball := filepath.Join(t.TempDir(), "busybox.tar")
-	f, err := os.Create(tarball)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testimages.WriteDockerArchive(f, map[string]v1.Image{"busybox:latest": bb}); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if out := mustBerth(t, root, "load", "-m", "img", "-i", tarball); !strings.Contains(out, "Loaded image: busybox:latest") {
+	if out := loadBusybox(t, root, "img"); !strings.Contains(out, "Loaded image: busybox:latest") {
 		t.Errorf("load printed:\n%s", out)
 	}
 	mustBerth(t, root, "tag", "-m", "img", "busybox", "mybox:1")

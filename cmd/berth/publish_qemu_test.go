@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,27 +15,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/berthvm/berth/hostport"
+	"github.com/berthvm/berth/internal/testhttp"
 	"github.com/berthvm/berth/internal/testimages"
 )
-
-// httpGet fetches url, retrying while nothing answers yet.
-func httpGet(t testing.TB, url string, within time.Duration) (string, error) {
-	t.Helper()
-	c := &http.Client{Timeout: 10 * time.Second}
-	deadline := time.Now().Add(within)
-	for {
-		res, err := c.Get(url)
-		if err == nil {
-			b, err := io.ReadAll(res.Body)
-			res.Body.Close()
-			return string(b), err
-		}
-		if time.Now().After(deadline) {
-			return "", err
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
 
 // udpAsk sends msg to 127.0.0.1:port and returns the first answer,
 // sending again every second while none comes.
@@ -147,7 +127,7 @@ func TestPublishOnQEMU(t *testing.T) {
 	mustBerth(t, root, append([]string{"run", "-m", "pub", "-d", "--name", "web", "-p", fmt.Sprintf("%d:80", web), "busybox"}, httpd("hello from the machine")...)...)
 	url := fmt.Sprintf("http://127.0.0.1:%d/", web)
 	start := time.Now()
-	body, err := httpGet(t, url, time.Minute)
+	body, err := testhttp.Get(url, time.Minute)
 	if err != nil || body != "hello from the machine\n" {
 		t.Fatalf("GET %s = %q, %v; want the container's page", url, body, err)
 	}
@@ -201,13 +181,13 @@ func TestPublishOnQEMU(t *testing.T) {
 	// A --restart always container: stop removes its forward, start adds it.
 	mustBerth(t, root, append([]string{"run", "-m", "pub", "-d", "--name", "always", "--restart", "always", "-p", fmt.Sprintf("%d:80", always), "busybox"}, httpd("always here")...)...)
 	alwaysURL := fmt.Sprintf("http://127.0.0.1:%d/", always)
-	if body, err := httpGet(t, alwaysURL, time.Minute); err != nil || body != "always here\n" {
+	if body, err := testhttp.Get(alwaysURL, time.Minute); err != nil || body != "always here\n" {
 		t.Fatalf("GET %s = %q, %v", alwaysURL, body, err)
 	}
 	mustBerth(t, root, "container", "stop", "-m", "pub", "-t", "1", "always")
 	wantRefused(t, always, "after container stop")
 	mustBerth(t, root, "container", "start", "-m", "pub", "always")
-	if body, err := httpGet(t, alwaysURL, time.Minute); err != nil || body != "always here\n" {
+	if body, err := testhttp.Get(alwaysURL, time.Minute); err != nil || body != "always here\n" {
 		t.Errorf("GET %s after container start = %q, %v", alwaysURL, body, err)
 	}
 
@@ -222,13 +202,13 @@ func TestPublishOnQEMU(t *testing.T) {
 	wantRefused(t, gone, "after a --rm container exited and the next run")
 	// The same host port again, for a new container.
 	mustBerth(t, root, append([]string{"run", "-m", "pub", "-d", "--name", "again", "-p", fmt.Sprintf("%d:80", again), "busybox"}, httpd("again")...)...)
-	if body, err := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", again), time.Minute); err != nil || body != "again\n" {
+	if body, err := testhttp.Get(fmt.Sprintf("http://127.0.0.1:%d/", again), time.Minute); err != nil || body != "again\n" {
 		t.Errorf("GET of a container started after others exited = %q, %v", body, err)
 	}
 	mustBerth(t, root, "container", "kill", "-m", "pub", "again")
 	wantRefused(t, again, "after container kill")
 	mustBerth(t, root, "container", "restart", "-m", "pub", "-t", "1", "again")
-	if body, err := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", again), time.Minute); err != nil || body != "again\n" {
+	if body, err := testhttp.Get(fmt.Sprintf("http://127.0.0.1:%d/", again), time.Minute); err != nil || body != "again\n" {
 		t.Errorf("GET after container restart of a killed container = %q, %v", body, err)
 	}
 
@@ -240,7 +220,7 @@ func TestPublishOnQEMU(t *testing.T) {
 	if !strings.Contains(out, fmt.Sprintf("Forwarded to pub again: 127.0.0.1:%d/tcp", always)) {
 		t.Errorf("restart printed %q; want the restored forward of port %d", out, always)
 	}
-	if body, err := httpGet(t, alwaysURL, 30*time.Second); err != nil || body != "always here\n" {
+	if body, err := testhttp.Get(alwaysURL, 30*time.Second); err != nil || body != "always here\n" {
 		t.Errorf("GET %s after berth restart = %q, %v; want the --restart always container", alwaysURL, body, err)
 	}
 	wantRefused(t, once, "after berth restart, for a container without a restart policy")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testhttp"
 )
 
 // TestPublishOnVirtualBox publishes busybox httpd from a container on a
@@ -39,7 +40,7 @@ func TestPublishOnVirtualBox(t *testing.T) {
 	}
 	calls = vboxCalls(dbl, run)
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	body, err := httpGet(t, url, time.Minute)
+	body, err := testhttp.Get(url, time.Minute)
 	if err != nil || body != "hello through VirtualBox NAT\n" {
 		t.Fatalf("GET %s = %q, %v; want the container's page", url, body, err)
 	}
@@ -78,7 +79,7 @@ func TestPublishOnVirtualBox(t *testing.T) {
 			t.Errorf("restart printed %q; want %q", out, want)
 		}
 	}
-	if body, err := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", always), 30*time.Second); err != nil || body != "always\n" {
+	if body, err := testhttp.Get(fmt.Sprintf("http://127.0.0.1:%d/", always), 30*time.Second); err != nil || body != "always\n" {
 		t.Errorf("GET of the --restart always container after berth restart = %q, %v", body, err)
 	}
 	wantRefused(t, once, "after berth restart, for a container without a restart policy")
@@ -101,7 +102,7 @@ func TestPublishOnVirtualBox(t *testing.T) {
 	if out := mustBerth(t, root, "start", "vpub"); !strings.Contains(out, fmt.Sprintf("Forwarded to vpub again: 127.0.0.1:%d/tcp", always)) {
 		t.Errorf("start once the port is free printed %q", out)
 	}
-	if body, err := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", always), 30*time.Second); err != nil || body != "always\n" {
+	if body, err := testhttp.Get(fmt.Sprintf("http://127.0.0.1:%d/", always), 30*time.Second); err != nil || body != "always\n" {
 		t.Errorf("GET once the port is free again = %q, %v", body, err)
 	}
 }

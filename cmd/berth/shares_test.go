@@ -67,8 +67,9 @@ func TestCreateSharesNeedTheRole(t *testing.T) {
 	}
 }
 
-// loadBusybox loads the test busybox image into the machine.
-func loadBusybox(t *testing.T, root, name string) {
+// loadBusybox loads the test busybox image into the machine and returns
+// what berth load printed.
+func loadBusybox(t *testing.T, root, name string) string {
 	t.Helper()
 	bb, err := testimages.Busybox()
 	if err != nil {
@@ -83,7 +84,7 @@ func loadBusybox(t *testing.T, root, name string) {
 		t.Fatal(err)
 	}
 	f.Close()
-	mustBerth(t, root, "load", "-m", name, "-i", tarball)
+	return mustBerth(t, root, "load", "-m", name, "-i", tarball)
 }
 
 // checkShare checks, through the CLI, that the host folder share (shared

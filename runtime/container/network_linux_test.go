@@ -3,8 +3,6 @@ package container
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/berthvm/berth/hostport"
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testhttp"
 	"github.com/berthvm/berth/internal/testnetns"
 	"github.com/berthvm/berth/runtime/network"
 )
@@ -87,20 +86,10 @@ func TestBridgeContainers(t *testing.T) {
 		t.Errorf("an exited container shows a network: %+v", res.state.Network)
 	}
 
-	c := &http.Client{Timeout: 5 * time.Second}
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	var body string
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		r, err := c.Get(url)
-		if err == nil {
-			b, _ := io.ReadAll(r.Body)
-			r.Body.Close()
-			body = string(b)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s through the published port: %v", url, err)
-		}
+	body, err := testhttp.Get(url, 10*time.Second)
+	if err != nil {
+		t.Fatalf("GET %s through the published port: %v", url, err)
 	}
 	if body != "hello from web\n" {
 		t.Errorf("GET %s = %q", url, body)
@@ -272,21 +261,13 @@ func TestPublishedPortBoundAddress(t *testing.T) {
 			withNetwork(NetworkBridge, func(s *Spec) {
 				s.Ports = []PortBinding{{Proto: "tcp", HostPort: port, ContainerPort: 80}}
 			}))
-		c := &http.Client{Timeout: 5 * time.Second}
 		url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			r, err := c.Get(url)
-			if err == nil {
-				b, _ := io.ReadAll(r.Body)
-				r.Body.Close()
-				if !strings.HasPrefix(string(b), "bound to ") {
-					t.Errorf("server bound to %s: GET %s = %q", bind, url, b)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("server bound to %s: GET %s: %v", bind, url, err)
-			}
+		body, err := testhttp.Get(url, 10*time.Second)
+		if err != nil {
+			t.Fatalf("server bound to %s: GET %s: %v", bind, url, err)
+		}
+		if !strings.HasPrefix(body, "bound to ") {
+			t.Errorf("server bound to %s: GET %s = %q", bind, url, body)
 		}
 		if err := rt.Remove(context.Background(), id, true); err != nil {
 			t.Fatal(err)

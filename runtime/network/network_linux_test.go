@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testhttp"
 	"github.com/berthvm/berth/internal/testnetns"
 )
 
@@ -67,23 +67,6 @@ func endpoint(t *testing.T, id, name string) Endpoint {
 	hosts := filepath.Join(t.TempDir(), "hosts")
 	os.WriteFile(hosts, BaseHosts(), 0o644)
 	return Endpoint{ContainerID: id, Name: name, Hostname: ShortID(id), HostsFile: hosts}
-}
-
-func get(url string, within time.Duration) (string, error) {
-	c := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(within)
-	for {
-		res, err := c.Get(url)
-		if err == nil {
-			b, err := io.ReadAll(res.Body)
-			res.Body.Close()
-			return string(b), err
-		}
-		if time.Now().After(deadline) {
-			return "", err
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // TestBridgeNetwork sets the network up twice (idempotent), attaches two
@@ -140,7 +123,7 @@ func TestBridgeNetwork(t *testing.T) {
 	if webAtt != want || webAtt.HostLink == 0 {
 		t.Errorf("attachment = %+v, want %+v", webAtt, want)
 	}
-	if body, err := get("http://172.18.0.2/", 5*time.Second); err != nil || body != "hello from web\n" {
+	if body, err := testhttp.Get("http://172.18.0.2/", 5*time.Second); err != nil || body != "hello from web\n" {
 		t.Errorf("GET web from the machine = %q, %v", body, err)
 	}
 
