@@ -24,11 +24,15 @@ func processAlive(pid int) bool {
 		return false
 	}
 	if runtime.GOOS == "linux" {
-		// A zombie has exited; only its parent has yet to reap it.
+		// A zombie has exited; only its parent has yet to reap it. But
+		// its main thread turns zombie while other threads still exit,
+		// holding its files (and QEMU's disk locks) until the last one
+		// is gone.
 		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 		if err == nil {
 			if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
-				return false
+				tasks, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+				return len(tasks) > 1
 			}
 		}
 	}
