@@ -38,6 +38,24 @@ func Free(port int) bool {
 	return true
 }
 
+// Listen reports why proto ("tcp" or "udp") port on ip cannot be
+// listened on now; nil when it is free.
+func Listen(proto, ip string, port int) error {
+	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	if proto == "udp" {
+		pc, err := net.ListenPacket("udp", addr)
+		if err == nil {
+			pc.Close()
+		}
+		return err
+	}
+	l, err := net.Listen("tcp", addr)
+	if err == nil {
+		l.Close()
+	}
+	return err
+}
+
 // Pick returns a free port on 127.0.0.1 from the range, chosen at random so
 // that berth processes creating machines at once rarely pick the same one.
 func Pick() (int, error) {

@@ -49,3 +49,28 @@ func TestFreeRefusesBadPorts(t *testing.T) {
 		}
 	}
 }
+
+// TestListen: a port someone listens on is refused with the reason, for
+// TCP and UDP, and is free again once closed.
+func TestListen(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	if Listen("tcp", "127.0.0.1", port) == nil {
+		t.Error("a TCP port in use was reported free")
+	}
+	l.Close()
+	if err := Listen("tcp", "127.0.0.1", port); err != nil {
+		t.Errorf("a closed TCP port: %v", err)
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if Listen("udp", "127.0.0.1", pc.LocalAddr().(*net.UDPAddr).Port) == nil {
+		t.Error("a UDP port in use was reported free")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/hostport"
 	"github.com/berthvm/berth/portholder"
 )
 
@@ -77,21 +78,7 @@ func hostPortFree(f drivers.Forward) error {
 }
 
 // portFree tries to listen on f's host port: nil when it is free.
-func portFree(f drivers.Forward) error {
-	addr := net.JoinHostPort(f.HostIP, strconv.Itoa(f.HostPort))
-	if f.Proto == "udp" {
-		pc, err := net.ListenPacket("udp", addr)
-		if err == nil {
-			pc.Close()
-		}
-		return err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err == nil {
-		ln.Close()
-	}
-	return err
-}
+func portFree(f drivers.Forward) error { return hostport.Listen(f.Proto, f.HostIP, f.HostPort) }
 
 // addForwards adds fwds, or none of them: on a failure it removes those
 // it added.

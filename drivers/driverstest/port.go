@@ -2,10 +2,10 @@ package driverstest
 
 import (
 	"net"
-	"strconv"
 	"testing"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/hostport"
 )
 
 // freePort returns a port of proto ("tcp" or "udp") on 127.0.0.1 that was
@@ -29,18 +29,4 @@ func freePort(t testing.TB, proto string) int {
 }
 
 // held reports whether f's host port is taken (by the forward).
-func held(f drivers.Forward) bool {
-	addr := net.JoinHostPort(f.HostIP, strconv.Itoa(f.HostPort))
-	if f.Proto == "udp" {
-		pc, err := net.ListenPacket("udp", addr)
-		if err == nil {
-			pc.Close()
-		}
-		return err != nil
-	}
-	l, err := net.Listen("tcp", addr)
-	if err == nil {
-		l.Close()
-	}
-	return err != nil
-}
+func held(f drivers.Forward) bool { return hostport.Listen(f.Proto, f.HostIP, f.HostPort) != nil }

@@ -2,27 +2,13 @@ package vboxdouble
 
 import (
 	"fmt"
-	"net"
-	"strconv"
+
+	"github.com/berthvm/berth/hostport"
 )
 
 // hostPortBusy reports whether r's host port is taken on this computer,
 // so that QEMU could not listen on it.
-func hostPortBusy(r *rule) bool {
-	addr := net.JoinHostPort(r.HostIP, strconv.Itoa(r.HostPort))
-	if r.Proto == "udp" {
-		pc, err := net.ListenPacket("udp", addr)
-		if err == nil {
-			pc.Close()
-		}
-		return err != nil
-	}
-	l, err := net.Listen("tcp", addr)
-	if err == nil {
-		l.Close()
-	}
-	return err != nil
-}
+func hostPortBusy(r *rule) bool { return hostport.Listen(r.Proto, r.HostIP, r.HostPort) != nil }
 
 // busyRules are the VBox.log lines for n's NAT rules whose host port is
 // taken at power-up. VirtualBox starts the VM anyway and only logs that
