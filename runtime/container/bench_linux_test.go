@@ -32,30 +32,14 @@ func TestBenchCompare(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") != "1" {
 		t.Skip("benchmark: run scripts/bench-containers.sh (BERTH_BENCH=1)")
 	}
-	n, _ := strconv.Atoi(os.Getenv("BERTH_BENCH_N"))
-	if n <= 0 {
-		n = 30
-	}
+	n := benchRuns()
 	rt := newTestRuntime(t)
 	rootfs := busyboxRootfs(t)
 	ctx := context.Background()
 
 	berthRun := func(unconfined bool) func() (time.Duration, error) {
 		return func() (time.Duration, error) {
-			start := time.Now()
-			spec := Spec{ID: NewID(), LowerDirs: []string{rootfs}, Args: []string{"true"}, Env: []string{"PATH=" + DefaultPath}, WorkingDir: "/", SeccompUnconfined: unconfined}
-			info, err := rt.Create(ctx, spec)
-			if err != nil {
-				return 0, err
-			}
-			if err := rt.Start(ctx, info.Spec.ID); err != nil {
-				return 0, err
-			}
-			if _, err := rt.Wait(ctx, info.Spec.ID, WaitNotRunning); err != nil {
-				return 0, err
-			}
-			took := time.Since(start)
-			return took, rt.Remove(ctx, info.Spec.ID, true)
+			return timeRun(ctx, rt, Spec{LowerDirs: []string{rootfs}, Args: []string{"true"}, SeccompUnconfined: unconfined})
 		}
 	}
 	// berth runs Docker's default seccomp profile, as docker run does;
@@ -303,6 +287,41 @@ func runRounds(t *testing.T, runners []*benchRunner) {
 	for _, r := range runners {
 		sort.Slice(r.took, func(i, j int) bool { return r.took[i] < r.took[j] })
 	}
+}
+
+// benchRuns is how many timed runs a benchmark makes of each thing it
+// compares: $BERTH_BENCH_N, 30 when unset.
+func benchRuns() int {
+	if n, _ := strconv.Atoi(os.Getenv("BERTH_BENCH_N")); n > 0 {
+		return n
+	}
+	return 30
+}
+
+// timeRun creates, starts and waits for a container of spec (a new ID,
+// DefaultPath and / filled in) and returns how long that took; the
+// container is removed after, untimed. A non-zero exit and a failed
+// removal are errors.
+func timeRun(ctx context.Context, rt *Runtime, spec Spec) (took time.Duration, err error) {
+	spec.ID, spec.Env, spec.WorkingDir = NewID(), append(spec.Env, "PATH="+DefaultPath), "/"
+	start := time.Now()
+	info, err := rt.Create(ctx, spec)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if rerr := rt.Remove(ctx, info.Spec.ID, true); err == nil {
+			err = rerr
+		}
+	}()
+	if err := rt.Start(ctx, info.Spec.ID); err != nil {
+		return 0, err
+	}
+	st, err := rt.Wait(ctx, info.Spec.ID, WaitNotRunning)
+	if err == nil && st.ExitCode != 0 {
+		err = fmt.Errorf("%v exited %d", spec.Args, st.ExitCode)
+	}
+	return time.Since(start), err
 }
 
 func median(d []time.Duration) time.Duration { return d[len(d)/2] }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -152,30 +151,14 @@ func TestBenchNetworkModes(t *testing.T) {
 	if testnetns.Reexec(t) {
 		return
 	}
-	n, _ := strconv.Atoi(os.Getenv("BERTH_BENCH_N"))
-	if n <= 0 {
-		n = 30
-	}
+	n := benchRuns()
 	rt, _ := newNetworkRuntime(t)
 	rootfs := busyboxRootfs(t)
 	ctx := context.Background()
 	var runners []*benchRunner
 	for _, mode := range []string{NetworkNone, NetworkBridge, NetworkHost} {
 		runners = append(runners, &benchRunner{name: "--network " + mode, runs: n, fn: func() (time.Duration, error) {
-			start := time.Now()
-			spec := Spec{ID: NewID(), LowerDirs: []string{rootfs}, Args: []string{"true"}, Env: []string{"PATH=" + DefaultPath}, WorkingDir: "/", NetworkMode: mode}
-			info, err := rt.Create(ctx, spec)
-			if err != nil {
-				return 0, err
-			}
-			if err := rt.Start(ctx, info.Spec.ID); err != nil {
-				return 0, err
-			}
-			if _, err := rt.Wait(ctx, info.Spec.ID, WaitNotRunning); err != nil {
-				return 0, err
-			}
-			took := time.Since(start)
-			return took, rt.Remove(ctx, info.Spec.ID, true)
+			return timeRun(ctx, rt, Spec{LowerDirs: []string{rootfs}, Args: []string{"true"}, NetworkMode: mode})
 		}})
 	}
 	runRounds(t, runners)

@@ -3,7 +3,6 @@ package container
 import (
 	"context"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -17,31 +16,13 @@ func TestBenchSeccomp(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") != "1" {
 		t.Skip("benchmark: BERTH_BENCH=1 go test -run TestBenchSeccomp -v ./runtime/container")
 	}
-	n, _ := strconv.Atoi(os.Getenv("BERTH_BENCH_N"))
-	if n <= 0 {
-		n = 30
-	}
+	n := benchRuns()
 	rt := newTestRuntime(t)
 	rootfs := busyboxRootfs(t)
 	ctx := context.Background()
 	run := func(unconfined bool, args ...string) func() (time.Duration, error) {
 		return func() (time.Duration, error) {
-			start := time.Now()
-			spec := Spec{ID: NewID(), LowerDirs: []string{rootfs}, Args: args, Env: []string{"PATH=" + DefaultPath}, WorkingDir: "/", SeccompUnconfined: unconfined}
-			info, err := rt.Create(ctx, spec)
-			if err != nil {
-				return 0, err
-			}
-			if err := rt.Start(ctx, info.Spec.ID); err != nil {
-				return 0, err
-			}
-			st, err := rt.Wait(ctx, info.Spec.ID, WaitNotRunning)
-			if err == nil && st.ExitCode != 0 {
-				err = &StartError{Code: st.ExitCode, Message: "exit " + strconv.Itoa(st.ExitCode)}
-			}
-			took := time.Since(start)
-			rt.Remove(ctx, info.Spec.ID, true)
-			return took, err
+			return timeRun(ctx, rt, Spec{LowerDirs: []string{rootfs}, Args: args, SeccompUnconfined: unconfined})
 		}
 	}
 	dd := []string{"dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=1000000"}
