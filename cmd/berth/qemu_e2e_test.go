@@ -1,8 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -155,25 +155,7 @@ func TestQEMUCreateKilled(t *testing.T) {
 	root := t.TempDir()
 	const name = "killed"
 	killOnCleanup(t, root, name)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	// The test binary is berth itself in a child (see TestMain).
-	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"-s", root}, qemuCreateArgs(iso, name)...)...)
-	cmd.Env = append(os.Environ(), "BERTH_TEST_AS_MAIN=1", "BERTH_TEST_WAIT_SSH=1")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var pid int
-	for pid == 0 || !alive(pid) {
-		select {
-		case err := <-done:
-			t.Fatalf("create ended before QEMU ran: %v", err)
-		case <-time.After(50 * time.Millisecond):
-		}
-		pid = qemuPID(root, name)
-	}
+	cmd, done, pid := createUntilQEMURuns(t, root, iso, name, nil)
 	cmd.Process.Kill()
 	<-done
 	if !alive(pid) {
@@ -186,6 +168,37 @@ func TestQEMUCreateKilled(t *testing.T) {
 	waitDead(t, pid)
 }
 
+// createUntilQEMURuns starts `berth create` of a QEMU machine in a child
+// (this test binary as berth, see TestMain; create waits for SSH as the
+// real one does) and returns once the machine's QEMU runs: the child, a
+// channel that gets its end, and QEMU's pid.
+func createUntilQEMURuns(t *testing.T, root, iso, name string, stderr io.Writer) (*exec.Cmd, <-chan error, int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"-s", root}, qemuCreateArgs(iso, name)...)...)
+	cmd.Env = append(os.Environ(), "BERTH_TEST_AS_MAIN=1", "BERTH_TEST_WAIT_SSH=1")
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(5 * time.Minute)
+	var pid int
+	for pid == 0 || !alive(pid) {
+		select {
+		case err := <-done:
+			t.Fatalf("create ended before QEMU ran: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("QEMU did not run within 5 minutes of create")
+		}
+		pid = qemuPID(root, name)
+	}
+	return cmd, done, pid
+}
+
 // TestQEMUCreateInterrupted sends SIGINT (Ctrl-C) to create once QEMU
 // runs: create exits 130 and leaves neither the machine nor QEMU.
 func TestQEMUCreateInterrupted(t *testing.T) {
@@ -194,24 +207,8 @@ func TestQEMUCreateInterrupted(t *testing.T) {
 	root := t.TempDir()
 	const name = "interrupted"
 	killOnCleanup(t, root, name)
-	cmd := exec.Command(os.Args[0], append([]string{"-s", root}, qemuCreateArgs(iso, name)...)...)
-	cmd.Env = append(os.Environ(), "BERTH_TEST_AS_MAIN=1", "BERTH_TEST_WAIT_SSH=1")
 	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var pid int
-	for pid == 0 || !alive(pid) {
-		select {
-		case err := <-done:
-			t.Fatalf("create ended before QEMU ran: %v", err)
-		case <-time.After(50 * time.Millisecond):
-		}
-		pid = qemuPID(root, name)
-	}
+	cmd, done, pid := createUntilQEMURuns(t, root, iso, name, &stderr)
 	cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-done:
