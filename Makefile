@@ -2,7 +2,7 @@
 # need from Debian's packages (scripts/deps.sh) on a fresh Debian machine.
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/berthvm/berth/version.Version=$(VERSION)
+LDFLAGS := -s -w -X github.com/berthvm/berth/internal/version.Version=$(VERSION)
 export PATH := $(PATH):$(shell $(GO) env GOPATH)/bin
 
 .PHONY: all build agents test test-deps lint iso demo cross bench clean test-virtualbox-real
@@ -10,15 +10,15 @@ export PATH := $(PATH):$(shell $(GO) env GOPATH)/bin
 all: build
 
 # The agents are built first: the CLI embeds them, gzip-compressed, from
-# agentbin/files (see package agentbin).
+# provision/agentbin/files (see package provision/agentbin).
 build: agents
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/berth ./cmd/berth
 
 agents:
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/linux-amd64/berth-agent ./cmd/berth-agent
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/linux-arm64/berth-agent ./cmd/berth-agent
-	gzip -9 -n -c bin/linux-amd64/berth-agent > agentbin/files/berth-agent-linux-amd64.gz
-	gzip -9 -n -c bin/linux-arm64/berth-agent > agentbin/files/berth-agent-linux-arm64.gz
+	gzip -9 -n -c bin/linux-amd64/berth-agent > provision/agentbin/files/berth-agent-linux-amd64.gz
+	gzip -9 -n -c bin/linux-arm64/berth-agent > provision/agentbin/files/berth-agent-linux-arm64.gz
 	@for f in bin/linux-*/berth-agent; do n=$$(wc -c < $$f); echo "$$f: $$n bytes"; \
 	  [ $$n -le 15728640 ] || { echo "$$f is over the agent's 15 MB size budget" >&2; exit 1; }; done
 
@@ -82,4 +82,4 @@ bench: build iso
 	scripts/bench.sh
 
 clean:
-	rm -rf bin build agentbin/files/*.gz
+	rm -rf bin build provision/agentbin/files/*.gz

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/berthvm/berth/agentbin"
-	"github.com/berthvm/berth/agentclient"
+	"github.com/berthvm/berth/internal/agentclient"
+	"github.com/berthvm/berth/provision/agentbin"
 	"github.com/berthvm/berth/runtime/berthapi"
 	"github.com/berthvm/berth/sshutil"
 )

@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berthvm/berth/agentbin"
-	"github.com/berthvm/berth/agentclient"
 	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/drivers/qemu"
+	"github.com/berthvm/berth/internal/agentclient"
+	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/internal/testenv"
-	"github.com/berthvm/berth/machine"
 	"github.com/berthvm/berth/provision"
+	"github.com/berthvm/berth/provision/agentbin"
 	"github.com/berthvm/berth/runtime/berthapi"
 	"github.com/berthvm/berth/sshutil"
 )

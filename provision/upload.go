@@ -9,7 +9,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/berthvm/berth/agentbin"
+	"github.com/berthvm/berth/provision/agentbin"
 	"github.com/berthvm/berth/runtime/berthapi"
 	"github.com/berthvm/berth/sshutil"
 )

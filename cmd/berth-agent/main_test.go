@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	agentBin = filepath.Join(dir, "berth-agent")
-	build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/version.Version=9.9.9-test", "-o", agentBin, ".")
+	build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/internal/version.Version=9.9.9-test", "-o", agentBin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build berth-agent: %v\n%s", err, out)

@@ -13,9 +13,9 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/berthvm/berth/internal/version"
 	"github.com/berthvm/berth/runtime/network"
 	"github.com/berthvm/berth/runtime/server"
-	"github.com/berthvm/berth/version"
 )
 
 // maxLogSize is where the agent's log file is rotated, at start.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/berthvm/berth/version"
+	"github.com/berthvm/berth/internal/version"
 )
 
 func versionCmd(stdout io.Writer) error {

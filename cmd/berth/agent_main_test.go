@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/internal/machine"
 )
 
 // The steps and the ls column the agent's packages wire in (agent.go),

@@ -9,8 +9,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/isocache"
-	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/internal/isocache"
+	"github.com/berthvm/berth/internal/machine"
 )
 
 type createOptions struct {

@@ -13,8 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/hostport"
-	"github.com/berthvm/berth/portholder"
+	"github.com/berthvm/berth/internal/hostport"
+	"github.com/berthvm/berth/internal/portholder"
 )
 
 // withAgentForwarder is withAgent that also gives the machine's driver as

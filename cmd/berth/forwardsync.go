@@ -12,9 +12,9 @@ import (
 	ctypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
-	"github.com/berthvm/berth/agentclient"
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/internal/agentclient"
+	"github.com/berthvm/berth/internal/machine"
 )
 
 // How forwards follow containers. The host forwards of a machine are

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berthvm/berth/agentbin"
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testhost"
+	"github.com/berthvm/berth/provision/agentbin"
 	"github.com/berthvm/berth/runtime/berthapi"
 )
 

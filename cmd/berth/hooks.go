@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/internal/machine"
 )
 
 // createSteps are the steps of `berth create` after the VM runs: waiting

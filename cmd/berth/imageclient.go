@@ -16,7 +16,7 @@ import (
 	"github.com/moby/moby/client/pkg/jsonmessage"
 	"github.com/urfave/cli/v2"
 
-	"github.com/berthvm/berth/agentclient"
+	"github.com/berthvm/berth/internal/agentclient"
 )
 
 // withAgent runs fn with a client of the agent of the machine -m names

@@ -8,7 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/internal/machine"
 )
 
 // lifecycleOf returns the Lifecycle role of m's driver, or an error

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/internal/machine"
 )
 
 // lsStore makes a store with a running, a stopped, a labelled and a broken

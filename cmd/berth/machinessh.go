@@ -8,7 +8,7 @@ import (
 	"syscall"
 
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/sshutil"
 )
 

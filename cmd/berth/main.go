@@ -15,9 +15,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/internal/machine"
+	"github.com/berthvm/berth/internal/version"
 	"github.com/berthvm/berth/sshutil"
-	"github.com/berthvm/berth/version"
 )
 
 // commands lists every berth command, one constructor per file. Adding a

@@ -14,8 +14,8 @@ import (
 
 	"github.com/berthvm/berth/drivers"
 	_ "github.com/berthvm/berth/internal/fakedriver" // registers "fake"
+	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/internal/testenv"
-	"github.com/berthvm/berth/machine"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -244,7 +244,7 @@ func TestFakeDriverNotInBinary(t *testing.T) {
 	if strings.Contains(string(out), "internal/fakedriver") {
 		t.Error("the berth binary links internal/fakedriver; import it from tests only")
 	}
-	if !strings.Contains(string(out), "github.com/berthvm/berth/machine") {
+	if !strings.Contains(string(out), "github.com/berthvm/berth/internal/machine") {
 		t.Errorf("go list -deps output looks wrong:\n%s", out)
 	}
 }

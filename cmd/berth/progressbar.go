@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/berthvm/berth/isocache"
+	"github.com/berthvm/berth/internal/isocache"
 )
 
 // isTerminal reports whether w is a terminal (a character device), where

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berthvm/berth/isocache"
+	"github.com/berthvm/berth/internal/isocache"
 )
 
 func TestDownloadBarLine(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/berthvm/berth/hostport"
+	"github.com/berthvm/berth/internal/hostport"
 	"github.com/berthvm/berth/internal/testhttp"
 	"github.com/berthvm/berth/internal/testimages"
 )

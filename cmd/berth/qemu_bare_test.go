@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/internal/testenv"
-	"github.com/berthvm/berth/machine"
 )
 
 // bareISO writes a file that QEMU attaches as a CD but that holds no OS:

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/internal/testenv"
-	"github.com/berthvm/berth/machine"
 )
 
 // qemuCreateArgs creates a small TCG machine booting iso.

@@ -7,8 +7,8 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/berthvm/berth/agentbin"
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/provision/agentbin"
 )
 
 // qemuMachine creates, through the CLI, a berth-os machine called name in

@@ -7,7 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/sshutil"
 )
 

@@ -90,7 +90,7 @@ func registryAgent(t *testing.T) (*client.Client, string) {
 	upgradeAgent = func() {
 		stopAgent()
 		next := filepath.Join(dir, "berth-agent-next")
-		build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/version.Version=9.9.9-next", "-o", next, "../berth-agent")
+		build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/internal/version.Version=9.9.9-next", "-o", next, "../berth-agent")
 		if out, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("build agent: %v\n%s", err, out)
 		}

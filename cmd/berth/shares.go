@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/internal/machine"
 )
 
 // createShares turns --share and --no-share into the machine's shares for

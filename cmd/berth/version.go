@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/berthvm/berth/version"
+	"github.com/berthvm/berth/internal/version"
 )
 
 func versionCommand() *cli.Command {

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/berthvm/berth/drivers/virtualbox/virtualboxtest"
+	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/internal/testenv"
-	"github.com/berthvm/berth/machine"
 )
 
 // The VirtualBox end-to-end tests run `berth` against the VBoxManage

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/internal/machine"
 )
 
 // SSHPublicKey is the key the suite's machines are made with.

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/hostport"
+	"github.com/berthvm/berth/internal/hostport"
 )
 
 // freePort returns a port of proto ("tcp" or "udp") on 127.0.0.1 that was

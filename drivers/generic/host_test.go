@@ -14,14 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berthvm/berth/agentbin"
-	"github.com/berthvm/berth/agentclient"
 	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/drivers/driverstest"
 	"github.com/berthvm/berth/drivers/generic"
+	"github.com/berthvm/berth/internal/agentclient"
+	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/internal/testhost"
-	"github.com/berthvm/berth/machine"
 	"github.com/berthvm/berth/provision"
+	"github.com/berthvm/berth/provision/agentbin"
 	"github.com/berthvm/berth/runtime/berthapi"
 )
 
@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 	}
 	for v := range agents {
 		out := filepath.Join(dir, "berth-agent-"+v)
-		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X github.com/berthvm/berth/version.Version="+v, "-o", out, "../../cmd/berth-agent")
+		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X github.com/berthvm/berth/internal/version.Version="+v, "-o", out, "../../cmd/berth-agent")
 		build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 		if b, err := build.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "build berth-agent %s: %v\n%s", v, err, b)

@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/berthvm/berth/hostport"
+	"github.com/berthvm/berth/internal/hostport"
 	"io"
 	"os"
 	"runtime"
@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/isocache"
-	"github.com/berthvm/berth/seed"
+	"github.com/berthvm/berth/internal/isocache"
+	"github.com/berthvm/berth/internal/seed"
 )
 
 // PreCreateCheck verifies that QEMU is installed, the settings are valid

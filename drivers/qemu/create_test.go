@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/isocache"
+	"github.com/berthvm/berth/internal/isocache"
 )
 
 func TestCreateMakesTheMachineFiles(t *testing.T) {

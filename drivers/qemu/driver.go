@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/isocache"
+	"github.com/berthvm/berth/internal/isocache"
 )
 
 // Name is the driver's registered name.

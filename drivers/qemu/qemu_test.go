@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/berthvm/berth/drivers"
-	"github.com/berthvm/berth/hostport"
+	"github.com/berthvm/berth/internal/hostport"
 	"github.com/berthvm/berth/internal/testenv"
 )
 

@@ -9,8 +9,8 @@ import (
 	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/drivers/driverstest"
 	"github.com/berthvm/berth/drivers/virtualbox/virtualboxtest"
+	"github.com/berthvm/berth/internal/seed"
 	"github.com/berthvm/berth/internal/testenv"
-	"github.com/berthvm/berth/seed"
 )
 
 // throughDouble makes drivers whose VBoxManage is the double, with small

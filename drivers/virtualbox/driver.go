@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/berthvm/berth/hostport"
+	"github.com/berthvm/berth/internal/hostport"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,8 +14,8 @@ import (
 
 	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/drivers/virtualbox/vboxmanage"
-	"github.com/berthvm/berth/isocache"
-	"github.com/berthvm/berth/seed"
+	"github.com/berthvm/berth/internal/isocache"
+	"github.com/berthvm/berth/internal/seed"
 )
 
 // Name is the driver's registered name.

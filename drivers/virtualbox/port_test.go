@@ -4,7 +4,7 @@ import (
 	"net"
 	"testing"
 
-	"github.com/berthvm/berth/hostport"
+	"github.com/berthvm/berth/internal/hostport"
 )
 
 func mustFreePort(t *testing.T) int {

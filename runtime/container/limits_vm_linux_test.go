@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/berthvm/berth/internal/seed"
 	"github.com/berthvm/berth/internal/testenv"
-	"github.com/berthvm/berth/seed"
 )
 
 // runInVM runs this package's tests matching pattern inside a berth-os VM

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berthvm/berth/hostport"
+	"github.com/berthvm/berth/internal/hostport"
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testhttp"
 	"github.com/berthvm/berth/internal/testnetns"

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berthvm/berth/hostport"
+	"github.com/berthvm/berth/internal/hostport"
 	"github.com/berthvm/berth/internal/testenv"
 )
 

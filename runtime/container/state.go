@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/berthvm/berth/atomicfile"
+	"github.com/berthvm/berth/internal/atomicfile"
 	"github.com/berthvm/berth/runtime/network"
 )
 

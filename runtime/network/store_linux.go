@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/berthvm/berth/atomicfile"
+	"github.com/berthvm/berth/internal/atomicfile"
 )
 
 // Files in a network's folder.

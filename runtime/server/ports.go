@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/berthvm/berth/hostport"
+	"github.com/berthvm/berth/internal/hostport"
 	"github.com/berthvm/berth/runtime/container"
 	ctypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berthvm/berth/hostport"
+	"github.com/berthvm/berth/internal/hostport"
 )
 
 // TestDockerCLIPublish publishes a busybox httpd with the real docker

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/berthvm/berth/atomicfile"
+	"github.com/berthvm/berth/internal/atomicfile"
 )
 
 // ErrNotFound is returned for a volume that does not exist.

@@ -3,7 +3,7 @@ package vboxdouble
 import (
 	"fmt"
 
-	"github.com/berthvm/berth/hostport"
+	"github.com/berthvm/berth/internal/hostport"
 )
 
 // hostPortBusy reports whether r's host port is taken on this computer,

@@ -1,6 +1,6 @@
 package machine
 
-import "github.com/berthvm/berth/atomicfile"
+import "github.com/berthvm/berth/internal/atomicfile"
 
 // writeFileAtomic writes data to path through a temporary file in the same
 // folder, flushed to disk, and a rename, so that readers see the old or

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/berthvm/berth/machine"
+	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/sshutil"
 )
 

@@ -20,7 +20,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/berthvm/berth/seed"
+	"github.com/berthvm/berth/internal/seed"
 )
 
 // guest is what a test VM is made of: a generated key, a seed and a blank

@@ -17,7 +17,7 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/berthvm/berth/agentclient"
+	"github.com/berthvm/berth/internal/agentclient"
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/sshutil"
 	"github.com/berthvm/berth/sshutil/sshtest"
@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	agentBin = filepath.Join(dir, "berth-agent")
-	build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/version.Version=7.7.7-test", "-o", agentBin, "../cmd/berth-agent")
+	build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/internal/version.Version=7.7.7-test", "-o", agentBin, "../cmd/berth-agent")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build berth-agent: %v\n%s", err, out)
