@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/berthvm/berth/internal/bootstrap"
 	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/provision"
 )
@@ -102,7 +103,7 @@ func runProvision(ctx context.Context, opts provisionOptions, d *deps) error {
 				continue
 			}
 		}
-		res, err := provisionMachine(ctx, m, provision.Options{Machine: name, Upgrade: opts.Upgrade})
+		res, err := bootstrap.Provision(ctx, m, provision.Options{Machine: name, Upgrade: opts.Upgrade, Binary: pickAgent})
 		if err != nil {
 			errs = append(errs, err)
 			continue
