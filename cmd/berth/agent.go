@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/berthvm/berth/drivers"
@@ -13,7 +11,6 @@ import (
 	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/provision"
 	"github.com/berthvm/berth/provision/agentbin"
-	"github.com/berthvm/berth/runtime/berthapi"
 	"github.com/berthvm/berth/sshutil"
 )
 
@@ -33,13 +30,13 @@ func init() {
 		_, err = ac.Health(ctx)
 		return err
 	}
-	agentStatus = agentColumn
-	agentInspectHook = inspectAgent
+	agentStatus = agentclient.Status
+	agentInspectHook = agentclient.Inspect
 }
 
 // agentInspectHook adds the agent's health to inspect's output (nil in
 // tests of machines without SSH).
-var agentInspectHook func(ctx context.Context, m *machine.Machine) *agentInspect
+var agentInspectHook func(ctx context.Context, m *machine.Machine) *agentclient.Inspection
 
 // sshWaitTimeout bounds the wait for a machine's SSH server before
 // provisioning (a VM that just booted under emulation is slow).
@@ -82,63 +79,4 @@ func provisionMachine(ctx context.Context, m *machine.Machine, opts provision.Op
 		return res, fmt.Errorf("provision machine %q: %w", m.Name, err)
 	}
 	return res, nil
-}
-
-// agentColumn is ls's AGENT column: the agent's version, or in a few words
-// why there is none.
-func agentColumn(ctx context.Context, m *machine.Machine) string {
-	ac, err := agentclient.ForLoaded(ctx, m)
-	if err != nil {
-		return agentProblem(err)
-	}
-	defer ac.Close()
-	v, err := ac.AgentVersion(ctx)
-	if err != nil {
-		return agentProblem(err)
-	}
-	return v.Version
-}
-
-// agentProblem says briefly what keeps the agent from answering.
-func agentProblem(err error) string {
-	var ae *agentclient.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	case !errors.As(err, &ae):
-		return "error"
-	case ae.Stage == agentclient.StageSSH:
-		return "ssh error"
-	case strings.Contains(ae.Err.Error(), "no agent installed"):
-		return "not installed"
-	case strings.Contains(ae.Err.Error(), "not running"):
-		return "not running"
-	}
-	return "error"
-}
-
-// agentInspect is what inspect shows of a running machine's agent.
-type agentInspect struct {
-	Health *berthapi.Health `json:",omitempty"`
-	Error  string           `json:",omitempty"`
-}
-
-// inspectAgent asks a running machine's agent for its health; nil for a
-// machine that is not running.
-func inspectAgent(ctx context.Context, m *machine.Machine) *agentInspect {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if st, err := m.Driver.State(ctx); err != nil || st != drivers.StateRunning {
-		return nil
-	}
-	ac, err := agentclient.ForLoaded(ctx, m)
-	if err != nil {
-		return &agentInspect{Error: err.Error()}
-	}
-	defer ac.Close()
-	h, err := ac.Health(ctx)
-	if err != nil {
-		return &agentInspect{Error: err.Error()}
-	}
-	return &agentInspect{Health: &h}
 }

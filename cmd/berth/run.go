@@ -22,6 +22,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/internal/forwards"
 )
 
 type runOptions struct {
@@ -340,7 +341,7 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 	}
 	if !opts.Detach {
 		// The forwards live as long as this run does.
-		defer removeForwards(ctx, opts.Forwarder, fwds)
+		defer forwards.Remove(ctx, opts.Forwarder, fwds)
 	}
 
 	var attached *client.HijackedResponse
@@ -360,7 +361,7 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 		removed = waitResult(w)
 	}
 	if _, err := api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
-		removeForwards(ctx, opts.Forwarder, fwds)
+		forwards.Remove(ctx, opts.Forwarder, fwds)
 		if opts.Remove {
 			api.ContainerRemove(context.WithoutCancel(ctx), id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 		}
@@ -456,20 +457,20 @@ func publishOnHost(ctx context.Context, api *client.Client, id string, opts runO
 	if opts.Forwarder == nil || (len(opts.Publish) == 0 && !opts.PublishAll) {
 		return nil, nil
 	}
-	fwds, err := containerForwards(ctx, api, id)
+	fwds, err := forwards.OfContainer(ctx, api, id)
 	if err != nil {
 		return nil, fmt.Errorf("read the published ports: %w", err)
 	}
 	// Forwards of containers that exited on their own may hold the ports:
 	// clean up first. Its errors concern other containers and ports; this
 	// container's ports are checked below.
-	syncForwards(ctx, api, opts.Forwarder)
+	forwards.Sync(ctx, api, opts.Forwarder)
 	for _, f := range fwds {
-		if err := hostPortFree(f); err != nil {
+		if err := forwards.HostPortFree(f); err != nil {
 			return nil, err
 		}
 	}
-	if err := addForwards(ctx, opts.Forwarder, fwds); err != nil {
+	if err := forwards.Add(ctx, opts.Forwarder, fwds); err != nil {
 		return nil, err
 	}
 	return fwds, nil
