@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/internal/forwards"
 	"github.com/berthvm/berth/internal/runspec"
 )
 
@@ -145,7 +146,7 @@ func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdi
 		return nil
 	}
 	// The forwards live as long as this run does.
-	defer removeForwards(ctx, opts.Forwarder, r.fwds)
+	defer forwards.Remove(ctx, opts.Forwarder, r.fwds)
 	return r.runAttached(ctx)
 }
 
@@ -207,7 +208,7 @@ func (r *containerRun) start(ctx context.Context) error {
 	if err == nil {
 		return nil
 	}
-	removeForwards(ctx, r.opts.Forwarder, r.fwds)
+	forwards.Remove(ctx, r.opts.Forwarder, r.fwds)
 	return r.fail(ctx, startErrorCode(err), err, r.opts.Remove)
 }
 
@@ -341,20 +342,20 @@ func publishOnHost(ctx context.Context, api *client.Client, id string, opts runO
 	if opts.Forwarder == nil || (len(opts.Publish) == 0 && !opts.PublishAll) {
 		return nil, nil
 	}
-	fwds, err := containerForwards(ctx, api, id)
+	fwds, err := forwards.OfContainer(ctx, api, id)
 	if err != nil {
 		return nil, fmt.Errorf("read the published ports: %w", err)
 	}
 	// Forwards of containers that exited on their own may hold the ports:
 	// clean up first. Its errors concern other containers and ports; this
 	// container's ports are checked below.
-	syncForwards(ctx, api, opts.Forwarder)
+	forwards.Sync(ctx, api, opts.Forwarder)
 	for _, f := range fwds {
-		if err := hostPortFree(f); err != nil {
+		if err := forwards.HostPortFree(f); err != nil {
 			return nil, err
 		}
 	}
-	if err := addForwards(ctx, opts.Forwarder, fwds); err != nil {
+	if err := forwards.Add(ctx, opts.Forwarder, fwds); err != nil {
 		return nil, err
 	}
 	return fwds, nil
