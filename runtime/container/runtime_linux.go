@@ -237,7 +237,7 @@ func (r *Runtime) writeContainer(spec Spec) error {
 		}
 	}
 	os.Chmod(filepath.Join(dir, "upper"), 0o755)
-	hosts, resolv := networkFiles(spec.NetworkMode)
+	hosts, resolv := networkFiles(spec.NetworkMode, spec.ExtraHosts)
 	files := map[string]string{
 		"hostname":    spec.Hostname + "\n",
 		"hosts":       string(hosts),
