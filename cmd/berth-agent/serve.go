@@ -37,11 +37,10 @@ func serveCmd(args []string, stderr io.Writer) error {
 	}
 	var gateway netip.Addr
 	if *hostGateway != "" {
-		a, err := netip.ParseAddr(*hostGateway)
-		if err != nil {
+		var err error
+		if gateway, err = netip.ParseAddr(*hostGateway); err != nil {
 			return fmt.Errorf("--host-gateway: %w", err)
 		}
-		gateway = a
 	}
 	var bridgeSubnet netip.Prefix
 	if *subnet != "" {
