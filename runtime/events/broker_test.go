@@ -47,7 +47,7 @@ func next(t *testing.T, s *Subscription) events.Message {
 	return events.Message{}
 }
 
-func TestPublishStamps(t *testing.T) {
+func TestEventPublishStamps(t *testing.T) {
 	b := New(Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -69,7 +69,7 @@ func TestPublishStamps(t *testing.T) {
 	}
 }
 
-func TestSubscribeReplay(t *testing.T) {
+func TestEventReplay(t *testing.T) {
 	b := New(Options{Keep: 4})
 	at := func(action string, sec int64) events.Message {
 		m := msg(action, "c")
@@ -108,9 +108,9 @@ func TestSubscribeReplay(t *testing.T) {
 	}
 }
 
-// TestSubscribeSinceThenLive: the replay and the live events join with
+// TestEventSinceThenLive: the replay and the live events join with
 // nothing missed or repeated; without since nothing is replayed.
-func TestSubscribeSinceThenLive(t *testing.T) {
+func TestEventSinceThenLive(t *testing.T) {
 	b := New(Options{})
 	b.Publish(msg("create", "a"))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -132,7 +132,7 @@ func TestSubscribeSinceThenLive(t *testing.T) {
 	}
 }
 
-func TestSubscribeUntilInFuture(t *testing.T) {
+func TestEventUntilInFuture(t *testing.T) {
 	b := New(Options{})
 	s := b.Subscribe(context.Background(), time.Time{}, time.Now().Add(200*time.Millisecond), Filter{"type": {"container"}})
 	b.Publish(msg("start", "a"))
@@ -151,9 +151,9 @@ func TestSubscribeUntilInFuture(t *testing.T) {
 	}
 }
 
-// TestSlowSubscriberDropped: a subscriber that does not read is dropped
+// TestEventSlowSubscriberDropped: a subscriber that does not read is dropped
 // (ErrSlow) while publishing goes on and others get every event.
-func TestSlowSubscriberDropped(t *testing.T) {
+func TestEventSlowSubscriberDropped(t *testing.T) {
 	b := New(Options{Buffer: 2})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

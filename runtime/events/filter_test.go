@@ -6,7 +6,7 @@ import (
 	"github.com/moby/moby/api/types/events"
 )
 
-func TestFilterMatch(t *testing.T) {
+func TestEventFilterMatch(t *testing.T) {
 	die := events.Message{Type: events.ContainerEventType, Action: events.ActionDie, Scope: "local", Actor: events.Actor{
 		ID:         "4f0e2a7c9d1b0123456789abcdef0123456789abcdef0123456789abcdef0123",
 		Attributes: map[string]string{"name": "web", "image": "host:5000/app:1", "exitCode": "0", "com.docker.compose.project": "shop", "tier": "front"},

@@ -15,7 +15,7 @@ import (
 	"github.com/moby/moby/client"
 )
 
-func TestParseTimeParam(t *testing.T) {
+func TestEventsTimeParam(t *testing.T) {
 	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		in   string
