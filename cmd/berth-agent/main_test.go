@@ -98,6 +98,19 @@ func TestUsage(t *testing.T) {
 	}
 }
 
+func TestServeBadFlags(t *testing.T) {
+	tests := []struct{ flag, want string }{
+		{"--host-gateway=nope", "--host-gateway"},
+		{"--bridge-subnet=nope", "--bridge-subnet"},
+	}
+	for _, tc := range tests {
+		out, err := exec.Command(agentBin, "serve", tc.flag, "--socket", filepath.Join(t.TempDir(), "s"), "--state-dir", t.TempDir()).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("serve %s: err %v, output %q; want a failure naming %s", tc.flag, err, out, tc.want)
+		}
+	}
+}
+
 // TestDialStdio sends two requests on one dial-stdio process, half-closes
 // its stdin, and expects both answers before it exits.
 func TestDialStdio(t *testing.T) {

@@ -31,8 +31,16 @@ func serveCmd(args []string, stderr io.Writer) error {
 	debug := fs.Bool("debug", false, "log every request")
 	bridge := fs.Bool("bridge", true, "set up the bridge network (bridge berth0, nftables table ip berth) for containers; false: containers get --network none or host")
 	subnet := fs.String("bridge-subnet", "", "IPv4 `CIDR` of the bridge network (default: the one chosen before, kept in STATE-DIR/network/network.json, else the first of 172.18-31.0.0/16, 10.89-99.0.0/16 clear of the machine's networks)")
+	hostGateway := fs.String("host-gateway", os.Getenv("BERTH_HOST_GATEWAY"), "`IP` of the user's host as containers reach it: host.docker.internal, host.berth.internal, --add-host NAME:host-gateway (default: $BERTH_HOST_GATEWAY, else the gateway of the machine's default route, the host under a NAT)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var gateway netip.Addr
+	if *hostGateway != "" {
+		var err error
+		if gateway, err = netip.ParseAddr(*hostGateway); err != nil {
+			return fmt.Errorf("--host-gateway: %w", err)
+		}
 	}
 	var bridgeSubnet netip.Prefix
 	if *subnet != "" {
@@ -67,7 +75,7 @@ func serveCmd(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
-	srv := server.New(server.Options{Version: version.Version, StateDir: *stateDir, Log: log, Bridge: *bridge, BridgeSubnet: bridgeSubnet})
+	srv := server.New(server.Options{Version: version.Version, StateDir: *stateDir, Log: log, Bridge: *bridge, BridgeSubnet: bridgeSubnet, HostGateway: gateway})
 	ln, err := server.Listen(*socket)
 	if err != nil {
 		log.Error("berth-agent cannot start", "err", err)

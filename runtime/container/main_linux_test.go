@@ -86,11 +86,11 @@ func makeBusyboxRootfs() (string, error) {
 	return dir, nil
 }
 
-func newTestRuntime(t *testing.T) *Runtime {
+func newTestRuntime(t *testing.T, opts ...Option) *Runtime {
 	t.Helper()
 	testenv.NeedRoot(t)
 	dir := t.TempDir()
-	rt, err := New(context.Background(), filepath.Join(dir, "containers"))
+	rt, err := New(context.Background(), filepath.Join(dir, "containers"), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,11 +32,13 @@ type ctlRequest struct {
 	Width   int    `json:"w,omitempty"`
 }
 
-// ctlReply answers a request. For wait it carries the state at exit.
+// ctlReply answers a request. For wait it carries the state at each exit
+// (State) and at each start (Started), in the order they happen.
 type ctlReply struct {
-	Error string `json:"error,omitempty"`
-	Code  int    `json:"code,omitempty"`
-	State *State `json:"state,omitempty"`
+	Error   string `json:"error,omitempty"`
+	Code    int    `json:"code,omitempty"`
+	State   *State `json:"state,omitempty"`
+	Started *State `json:"started,omitempty"`
 }
 
 type attacher struct {
@@ -61,7 +63,7 @@ type monitor struct {
 	inBuf     []byte // stdin sent before the process ran
 	inEOF     bool
 	proc      *os.Process
-	waiters   []chan State
+	waiters   []chan ctlReply
 	logs      *logWriter
 	startReq  chan chan ctlReply
 	stopping  bool
@@ -244,7 +246,7 @@ func (m *monitor) runOnce(reply chan ctlReply) (State, error) {
 			s.FinishedAt = time.Now().UTC()
 		})
 		answer(ctlReply{Error: err.Error(), Code: code})
-		m.notifyExit(st)
+		m.notify(ctlReply{State: &st})
 		return st, err
 	}
 	var addr netip.Addr
@@ -438,7 +440,7 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 	m.proc = cmd.Process
 	m.exitedRun = make(chan struct{})
 	m.mu.Unlock()
-	m.setState(func(s *State) {
+	st := m.setState(func(s *State) {
 		s.Status = StatusRunning
 		s.Pid = cmd.Process.Pid
 		s.MonitorPid = os.Getpid()
@@ -449,6 +451,7 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		s.ManualStop = false
 		s.Network = att
 	})
+	m.notify(ctlReply{Started: &st})
 	return cmd, done, nil
 }
 
@@ -592,7 +595,7 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 		s.ManualStop = stopping
 		s.Network = nil
 	})
-	m.notifyExit(st)
+	m.notify(ctlReply{State: &st})
 	// The network is released after the exit is known (clients that
 	// wait for it, such as a kill followed by a check of the published
 	// ports, are not kept waiting), before a restart runs again.
@@ -606,12 +609,13 @@ func mustCgroupRoot() string {
 	return r
 }
 
-func (m *monitor) notifyExit(st State) {
+// notify sends rep (a start or an exit) to every wait subscriber.
+func (m *monitor) notify(rep ctlReply) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, w := range m.waiters {
 		select {
-		case w <- st:
+		case w <- rep:
 		default:
 		}
 	}
@@ -659,8 +663,9 @@ func (m *monitor) handle(c net.Conn) {
 		m.startReq <- reply
 		writeReply(c, <-reply)
 	case "wait":
-		// A subscription: one reply per exit, closed when the monitor ends.
-		w := make(chan State, 64)
+		// A subscription: one reply per start and per exit, closed when
+		// the monitor ends.
+		w := make(chan ctlReply, 64)
 		m.mu.Lock()
 		if m.finished {
 			close(w)
@@ -669,9 +674,8 @@ func (m *monitor) handle(c net.Conn) {
 		}
 		m.mu.Unlock()
 		writeReply(c, ctlReply{})
-		for st := range w {
-			st := st
-			writeReply(c, ctlReply{State: &st})
+		for rep := range w {
+			writeReply(c, rep)
 		}
 	case "kill":
 		writeReply(c, m.signal(syscall.Signal(req.Signal)))

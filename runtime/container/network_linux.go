@@ -32,7 +32,7 @@ func (m *monitor) attachNetwork(pid int) (*network.Attachment, error) {
 	}
 	att, err := n.Attach(context.Background(), network.Endpoint{
 		ContainerID: m.spec.ID, Name: m.spec.Name, Hostname: m.spec.Hostname,
-		HostsFile: filepath.Join(m.dir, "hosts"),
+		HostsFile: filepath.Join(m.dir, "hosts"), ExtraHosts: m.spec.ExtraHosts,
 	}, pid)
 	if err != nil {
 		return nil, err
@@ -90,20 +90,21 @@ func (r *Runtime) prepareNetwork(spec *Spec) error {
 // networkFiles are a new container's /etc/hosts and /etc/resolv.conf:
 // the machine's own with host networking; for the others localhost only
 // (the network adds the container's and its peers' names as they run)
-// and the machine's resolvers that a container can reach.
-func networkFiles(mode string) (hosts, resolv []byte) {
+// and the machine's resolvers that a container can reach. The extra
+// hosts come after the hosts file's own lines in every mode.
+func networkFiles(mode string, extra []network.Host) (hosts, resolv []byte) {
 	machine, err := os.ReadFile("/etc/resolv.conf")
-	if mode == NetworkHost {
-		hosts, herr := os.ReadFile("/etc/hosts")
-		if herr != nil {
-			hosts = network.BaseHosts()
-		}
-		if err != nil {
-			machine = network.ResolvConf(nil)
-		}
-		return hosts, machine
+	if mode != NetworkHost {
+		return network.BaseHosts(extra...), network.ResolvConf(machine)
 	}
-	return network.BaseHosts(), network.ResolvConf(machine)
+	if err != nil {
+		machine = network.ResolvConf(nil)
+	}
+	own, err := os.ReadFile("/etc/hosts")
+	if err != nil {
+		return network.BaseHosts(extra...), machine
+	}
+	return network.AddHosts(own, extra), machine
 }
 
 // pruneNetwork releases the addresses of containers that do not run

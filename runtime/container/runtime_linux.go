@@ -33,6 +33,7 @@ type Runtime struct {
 	spare     *spareMonitor
 	refilling bool
 	net       *network.Network // the bridge network; nil when not set up
+	events    func(Event)      // see WithEvents; nil: none
 }
 
 // Option configures a Runtime.
@@ -109,7 +110,7 @@ func New(ctx context.Context, dir string, opts ...Option) (*Runtime, error) {
 			}
 			continue
 		}
-		if err := r.watch(e); err != nil {
+		if err := r.watch(e, nil); err != nil {
 			// The monitor is gone (the machine rebooted or it crashed).
 			st.Status, st.Pid, st.ExitCode = StatusExited, 0, 255
 			st.Error = "the container's monitor is gone"
@@ -224,6 +225,7 @@ func (r *Runtime) Create(ctx context.Context, spec Spec) (Info, error) {
 		return Info{}, fmt.Errorf("create container %s: %w", spec.Name, err)
 	}
 	st, _ := r.state(spec.ID)
+	r.emit(ActionCreate, spec, nil)
 	return Info{Spec: spec, State: st}, nil
 }
 
@@ -235,7 +237,7 @@ func (r *Runtime) writeContainer(spec Spec) error {
 		}
 	}
 	os.Chmod(filepath.Join(dir, "upper"), 0o755)
-	hosts, resolv := networkFiles(spec.NetworkMode)
+	hosts, resolv := networkFiles(spec.NetworkMode, spec.ExtraHosts)
 	files := map[string]string{
 		"hostname":    spec.Hostname + "\n",
 		"hosts":       string(hosts),
@@ -338,9 +340,11 @@ func (r *Runtime) call(ctx context.Context, id string, req ctlRequest) error {
 	return nil
 }
 
-// watch follows the monitor's exits: it broadcasts each one and, when the
-// monitor ends, applies auto-remove.
-func (r *Runtime) watch(e *entry) error {
+// watch follows the monitor's starts and exits: it tells of each one
+// (start, die) and broadcasts the exits and, when the monitor ends,
+// applies auto-remove. started, when not nil, is closed at the first
+// start told of, or when the monitor ends.
+func (r *Runtime) watch(e *entry, started chan struct{}) error {
 	id := e.spec.ID
 	c, br, _, err := r.dialMonitor(context.Background(), id, ctlRequest{Op: "wait"})
 	if err != nil {
@@ -350,6 +354,12 @@ func (r *Runtime) watch(e *entry) error {
 	r.mu.Lock()
 	e.watchDone = done
 	r.mu.Unlock()
+	var once sync.Once
+	seen := func() {
+		if started != nil {
+			once.Do(func() { close(started) })
+		}
+	}
 	go func() {
 		defer c.Close()
 		for {
@@ -357,10 +367,16 @@ func (r *Runtime) watch(e *entry) error {
 			if err != nil {
 				break
 			}
-			if rep.State != nil {
+			switch {
+			case rep.Started != nil:
+				r.emit(ActionStart, e.spec, nil)
+				seen()
+			case rep.State != nil:
+				r.emitExit(e.spec, *rep.State)
 				r.broadcastExit(e)
 			}
 		}
+		seen()
 		r.mu.Lock()
 		close(done)
 		e.watchDone = nil
@@ -429,7 +445,8 @@ func (r *Runtime) Start(ctx context.Context, ref string) error {
 		}
 		p.conn <- c
 	}
-	if err := r.watch(e); err != nil {
+	started := make(chan struct{})
+	if err := r.watch(e, started); err != nil {
 		return fmt.Errorf("start container %s: follow its monitor: %w", e.spec.Name, err)
 	}
 	c, _, rep, err := r.dialMonitor(ctx, id, ctlRequest{Op: "start"})
@@ -439,6 +456,12 @@ func (r *Runtime) Start(ctx context.Context, ref string) error {
 	c.Close()
 	if rep.Error != "" {
 		return &StartError{Code: rep.Code, Message: rep.Error}
+	}
+	// The watcher tells of the start, in order with a die that may follow
+	// at once; it has done so before Start returns, as with Docker.
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
 	}
 	return nil
 }
@@ -515,6 +538,7 @@ func (r *Runtime) RequestAttach(ref string, opts AttachOptions) (*AttachRequest,
 		return nil, err
 	}
 	a := &AttachRequest{r: r, e: e, req: ctlRequest{Op: "attach", Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}}
+	r.emit(ActionAttach, e.spec, nil)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if st, _ := r.state(e.spec.ID); st.Running() && !e.starting {
@@ -652,6 +676,11 @@ func (r *Runtime) Kill(ctx context.Context, ref string, sig syscall.Signal) erro
 	if sig == 0 {
 		sig = syscall.SIGKILL
 	}
+	// Told before the signal goes, so that it comes before the die.
+	if st, _ := r.state(e.spec.ID); !st.Running() {
+		return fmt.Errorf("kill container %s: %w", e.spec.Name, ErrNotRunning)
+	}
+	r.emitKill(e.spec, sig)
 	if err := r.call(ctx, e.spec.ID, ctlRequest{Op: "kill", Signal: int(sig)}); err != nil {
 		return fmt.Errorf("kill container %s: %w", e.spec.Name, err)
 	}
@@ -672,6 +701,10 @@ func (r *Runtime) Stop(ctx context.Context, ref string, sig syscall.Signal, grac
 	if grace < 0 {
 		grace = 0
 	}
+	if sig == 0 {
+		sig = syscall.SIGTERM
+	}
+	r.emitKill(e.spec, sig)
 	err = r.call(ctx, e.spec.ID, ctlRequest{Op: "stop", Signal: int(sig), Timeout: int(grace / time.Second)})
 	if errors.Is(err, ErrNotRunning) {
 		return ErrNotRunning
@@ -679,7 +712,9 @@ func (r *Runtime) Stop(ctx context.Context, ref string, sig syscall.Signal, grac
 	if err != nil {
 		return fmt.Errorf("stop container %s: %w", e.spec.Name, err)
 	}
+	// The watcher has told of the die when the monitor is gone.
 	r.waitMonitorGone(e, 10*time.Second)
+	r.emit(ActionStop, e.spec, nil)
 	return nil
 }
 
@@ -701,7 +736,13 @@ func (r *Runtime) Restart(ctx context.Context, ref string, grace time.Duration) 
 	if err := r.Stop(ctx, ref, 0, grace); err != nil && !errors.Is(err, ErrNotRunning) {
 		return err
 	}
-	return r.Start(ctx, ref)
+	if err := r.Start(ctx, ref); err != nil {
+		return err
+	}
+	if e, err := r.lookup(ref); err == nil {
+		r.emit(ActionRestart, e.spec, nil)
+	}
+	return nil
 }
 
 // Resize sets the size of the container's terminal.
@@ -726,6 +767,7 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 		if !force {
 			return fmt.Errorf("%w: cannot remove container %s: stop the container before removing it, or force remove (-f)", ErrRunning, e.spec.Name)
 		}
+		r.emitKill(e.spec, syscall.SIGKILL)
 		r.call(ctx, id, ctlRequest{Op: "stop", Signal: int(syscall.SIGKILL)})
 		r.waitMonitorGone(e, 10*time.Second)
 	} else {
@@ -757,6 +799,7 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 	if hook != nil {
 		hook(e.spec)
 	}
+	r.emit(ActionDestroy, e.spec, nil)
 	close(e.removed)
 	if len(errs) > 0 {
 		return fmt.Errorf("remove container %s: %w", e.spec.Name, errors.Join(errs...))

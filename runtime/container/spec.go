@@ -1,6 +1,10 @@
 package container
 
-import "time"
+import (
+	"time"
+
+	"github.com/berthvm/berth/runtime/network"
+)
 
 // ImageConfig is the part of an OCI image configuration ("config" in the
 // image's config JSON) that decides how a container's process runs.
@@ -94,6 +98,9 @@ type Spec struct {
 	// NetworkDir is the bridge network's folder, set by Create: where
 	// the monitor attaches the container at each start.
 	NetworkDir string `json:"NetworkDir,omitempty"`
+	// ExtraHosts are added to the container's /etc/hosts, whatever its
+	// network mode (--add-host, host.docker.internal).
+	ExtraHosts []network.Host `json:"ExtraHosts,omitempty"`
 }
 
 // Network modes (--network).

@@ -49,3 +49,10 @@ func Familiar(s string) string {
 	}
 	return s
 }
+
+// FamiliarString is ref the way docker shows it: busybox:latest.
+func FamiliarString(ref name.Reference) string { return Familiar(canonical(ref)) }
+
+// FamiliarRepository is ref's repository the way docker shows it:
+// busybox for docker.io/library/busybox:latest.
+func FamiliarRepository(ref name.Reference) string { return Familiar(repoOf(ref)) }

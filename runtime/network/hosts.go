@@ -2,21 +2,43 @@ package network
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
 // baseHosts are the lines every container's /etc/hosts starts with.
 const baseHosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
 
-// BaseHosts is a container's /etc/hosts before it joins a network.
-func BaseHosts() []byte { return []byte(baseHosts) }
+// Host is one extra name in a container's /etc/hosts (--add-host
+// NAME:IP, host.docker.internal).
+type Host struct {
+	Name string     `json:"Name"`
+	IP   netip.Addr `json:"IP"`
+}
 
-// HostsFile is self's /etc/hosts: localhost, its own address under its
-// hostname, name and short id, then every peer's address under the same
-// three names.
+// BaseHosts is a container's /etc/hosts before it joins a network:
+// localhost, then the extra hosts.
+func BaseHosts(extra ...Host) []byte { return AddHosts([]byte(baseHosts), extra) }
+
+// AddHosts appends a line for each extra host to the hosts file hosts.
+func AddHosts(hosts []byte, extra []Host) []byte {
+	var b strings.Builder
+	b.Write(hosts)
+	if len(hosts) > 0 && hosts[len(hosts)-1] != '\n' {
+		b.WriteByte('\n')
+	}
+	for _, h := range extra {
+		fmt.Fprintf(&b, "%s\t%s\n", h.IP, h.Name)
+	}
+	return []byte(b.String())
+}
+
+// HostsFile is self's /etc/hosts: localhost, self's extra hosts, its own
+// address under its hostname, name and short id, then every peer's
+// address under the same three names.
 func HostsFile(self Endpoint, peers []Endpoint) []byte {
 	var b strings.Builder
-	b.WriteString(baseHosts)
+	b.Write(BaseHosts(self.ExtraHosts...))
 	line := func(e Endpoint) {
 		names := uniq(e.Hostname, e.Name, ShortID(e.ContainerID))
 		if len(names) > 0 {

@@ -54,6 +54,9 @@ type Endpoint struct {
 	// HostsFile is the container's /etc/hosts on the machine (what its
 	// monitor bind-mounts), rewritten as peers come and go.
 	HostsFile string `json:"HostsFile"`
+	// ExtraHosts are the container's own extra names in its hosts file
+	// (--add-host, host.docker.internal); peers do not see them.
+	ExtraHosts []Host `json:"ExtraHosts,omitempty"`
 }
 
 // Attachment is what a running container's inspect shows of its network.

@@ -68,6 +68,45 @@ func TestHostsFile(t *testing.T) {
 	if !strings.HasPrefix(string(BaseHosts()), "127.0.0.1\tlocalhost\n") {
 		t.Errorf("base hosts = %q", BaseHosts())
 	}
+
+	// Extra hosts come after localhost and before the container's own
+	// line, and only in its own file.
+	self.ExtraHosts = []Host{{Name: "foo", IP: netip.MustParseAddr("1.2.3.4")}, {Name: "host.docker.internal", IP: netip.MustParseAddr("10.0.2.2")}}
+	got = string(HostsFile(self, []Endpoint{self, peer}))
+	want = baseHosts + "1.2.3.4\tfoo\n10.0.2.2\thost.docker.internal\n172.18.0.2\t0123456789ab web\n172.18.0.3\tdatabase db fedcba987654\n"
+	if got != want {
+		t.Errorf("hosts with extra hosts =\n%s\nwant\n%s", got, want)
+	}
+	if got := string(HostsFile(peer, []Endpoint{self, peer})); strings.Contains(got, "foo") {
+		t.Errorf("a peer's hosts file has self's extra hosts:\n%s", got)
+	}
+	if got, want := string(AddHosts([]byte("127.0.0.1 machine"), self.ExtraHosts[:1])), "127.0.0.1 machine\n1.2.3.4\tfoo\n"; got != want {
+		t.Errorf("AddHosts to a file without a final newline = %q, want %q", got, want)
+	}
+}
+
+func TestDefaultGateway(t *testing.T) {
+	const header = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+	tests := []struct {
+		name, table string
+		want        string // "" for ErrNoDefaultRoute
+	}{
+		{"qemu nat", "eth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\neth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n", "10.0.2.2"},
+		{"lowest metric", "eth1\t00000000\t0101A8C0\t0003\t0\t0\t200\t00000000\t0\t0\t0\neth0\t00000000\t0202000A\t0003\t0\t0\t100\t00000000\t0\t0\t0\n", "10.0.2.2"},
+		{"no gateway flag", "eth0\t00000000\t0202000A\t0001\t0\t0\t0\t00000000\t0\t0\t0\n", ""},
+		{"route down", "eth0\t00000000\t0202000A\t0002\t0\t0\t0\t00000000\t0\t0\t0\n", ""},
+		{"subnet routes only", "berth0\t000012AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n", ""},
+		{"empty", "", ""},
+	}
+	for _, tc := range tests {
+		got, err := defaultGateway(strings.NewReader(header + tc.table))
+		switch {
+		case tc.want == "" && !errors.Is(err, ErrNoDefaultRoute):
+			t.Errorf("%s: got %v, %v; want ErrNoDefaultRoute", tc.name, got, err)
+		case tc.want != "" && (err != nil || got.String() != tc.want):
+			t.Errorf("%s: got %v, %v; want %s", tc.name, got, err, tc.want)
+		}
+	}
 }
 
 func TestResolvConf(t *testing.T) {

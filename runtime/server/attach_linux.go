@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/berthvm/berth/runtime/container"
@@ -151,21 +150,4 @@ func writeLogEntry(w io.Writer, tty, stamps bool, e container.LogEntry) error {
 		id = container.StreamStderr
 	}
 	return container.WriteFrame(w, id, []byte(line))
-}
-
-// parseUnixTime reads Docker's "seconds[.nanoseconds]" timestamps.
-func parseUnixTime(v string) (time.Time, error) {
-	sec, frac, _ := strings.Cut(v, ".")
-	s, err := strconv.ParseInt(sec, 10, 64)
-	if err != nil {
-		return time.Time{}, err
-	}
-	var ns int64
-	if frac != "" {
-		frac = (frac + "000000000")[:9]
-		if ns, err = strconv.ParseInt(frac, 10, 64); err != nil {
-			return time.Time{}, err
-		}
-	}
-	return time.Unix(s, ns), nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/berthvm/berth/runtime/container"
 	"github.com/berthvm/berth/runtime/image"
 	"github.com/berthvm/berth/runtime/network"
 	"github.com/berthvm/berth/runtime/volume"
@@ -32,10 +33,12 @@ type backends struct {
 	netErr error
 }
 
-func openBackends(ctx context.Context, opts Options, log *slog.Logger) *backends {
+// openBackends opens the stores; containerEvent and volumeEvent are told
+// of what happens to containers and volumes.
+func openBackends(ctx context.Context, opts Options, log *slog.Logger, containerEvent func(container.Event), volumeEvent func(action, name string)) *backends {
 	b := &backends{}
 	b.images, b.imagesErr = image.Open(filepath.Join(opts.StateDir, "images"), image.Options{})
-	b.volumes, b.volErr = volume.Open(filepath.Join(opts.StateDir, VolumesDir))
+	b.volumes, b.volErr = volume.Open(filepath.Join(opts.StateDir, VolumesDir), volume.OnChange(volumeEvent))
 	if opts.Bridge {
 		b.bridge, b.netErr = openBridge(ctx, filepath.Join(opts.StateDir, "network"), opts.BridgeSubnet)
 		if b.netErr != nil {
@@ -45,7 +48,7 @@ func openBackends(ctx context.Context, opts Options, log *slog.Logger) *backends
 			log.Info("bridge network", "bridge", cfg.Bridge, "subnet", cfg.Subnet, "gateway", cfg.Gateway)
 		}
 	}
-	b.containers, b.ctrErr = openContainers(ctx, filepath.Join(opts.StateDir, "containers"), b.images, b.removedContainer, b.bridge)
+	b.containers, b.ctrErr = openContainers(ctx, filepath.Join(opts.StateDir, "containers"), b.images, b.removedContainer, b.bridge, containerEvent)
 	return b
 }
 

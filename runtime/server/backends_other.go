@@ -14,7 +14,7 @@ import (
 
 type containerRuntime = any
 
-func openContainers(ctx context.Context, dir string, images *image.Store, removed func(container.Spec), bridge *network.Network) (containerRuntime, error) {
+func openContainers(ctx context.Context, dir string, images *image.Store, removed func(container.Spec), bridge *network.Network, onEvent func(container.Event)) (containerRuntime, error) {
 	return nil, errors.New("containers run on Linux only")
 }
 
@@ -31,3 +31,5 @@ func (s *Server) networkRoutes() {}
 func (b *backends) removedContainer(container.Spec) {}
 
 func (b *backends) removeAnonymousVolumesLocked(container.Spec) {}
+
+func (s *Server) containerEvent(container.Event) {}

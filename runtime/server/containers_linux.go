@@ -26,9 +26,10 @@ type containerRuntime = *container.Runtime
 
 // openContainers opens the container runtime, with the bridge network
 // when there is one; removed containers (also by --rm) release their
-// image, then removed is called.
-func openContainers(ctx context.Context, dir string, images *image.Store, removed func(container.Spec), bridge *berthnet.Network) (containerRuntime, error) {
-	var opts []container.Option
+// image, then removed is called; onEvent is told of every container
+// event.
+func openContainers(ctx context.Context, dir string, images *image.Store, removed func(container.Spec), bridge *berthnet.Network, onEvent func(container.Event)) (containerRuntime, error) {
+	opts := []container.Option{container.WithEvents(onEvent)}
 	if bridge != nil {
 		opts = append(opts, container.WithNetwork(bridge))
 	}
@@ -112,6 +113,10 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	extraHosts, err := s.extraHosts(hc.ExtraHosts)
+	if err != nil {
+		return err
+	}
 	id := container.NewID()
 	img, err := images.Use(req.Config.Image, id)
 	if errors.Is(err, image.ErrNotFound) {
@@ -126,6 +131,7 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		spec.ReadonlyRootfs = hc.ReadonlyRootfs
 		spec.NetworkMode = mode
+		spec.ExtraHosts = extraHosts
 		if mode == container.NetworkHost && len(spec.Ports) > 0 {
 			warnings = append(warnings, "Published ports are discarded when using host network mode")
 		}

@@ -122,12 +122,17 @@ func (s *Server) pullImage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ls := &lazyStream{w: w}
-	_, err = store.Pull(r.Context(), ref, image.PullOptions{
+	res, err := store.Pull(r.Context(), ref, image.PullOptions{
 		Auth:     auth,
 		Insecure: s.insecureRegistries(),
 		Platform: q.Get("platform"),
 		Progress: ls.progress,
 	})
+	if err == nil {
+		if pulled, perr := image.ParseName(res.Name); perr == nil {
+			s.imageEvent("pull", image.FamiliarString(pulled), image.FamiliarRepository(pulled), imageLabels(store, res.ID))
+		}
+	}
 	return ls.finish(err)
 }
 
@@ -333,6 +338,7 @@ func (s *Server) removeImage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	force, _ := strconv.ParseBool(r.URL.Query().Get("force"))
+	before, _ := store.Inspect(r.PathValue("rest"))
 	del, err := store.Remove(r.PathValue("rest"), force)
 	if err != nil && len(del) == 0 {
 		return imageErr(err)
@@ -340,6 +346,12 @@ func (s *Server) removeImage(w http.ResponseWriter, r *http.Request) error {
 	out := []mobyimage.DeleteResponse{}
 	for _, d := range del {
 		out = append(out, mobyimage.DeleteResponse{Untagged: d.Untagged, Deleted: d.Deleted})
+		switch {
+		case d.Untagged != "":
+			s.imageEvent("untag", before.ID, d.Untagged, before.Config.Config.Labels)
+		case d.Deleted != "" && d.Deleted == before.ID:
+			s.imageEvent("delete", before.ID, before.ID, before.Config.Config.Labels)
+		}
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -368,6 +380,11 @@ func (s *Server) imageAction(w http.ResponseWriter, r *http.Request) error {
 	if err := store.Tag(name, target); err != nil {
 		return imageErr(err)
 	}
+	if d, err := store.Inspect(target); err == nil {
+		if tagged, err := image.ParseName(target); err == nil {
+			s.imageEvent("tag", d.ID, image.FamiliarString(tagged), d.Config.Config.Labels)
+		}
+	}
 	w.WriteHeader(http.StatusCreated)
 	return nil
 }
@@ -386,6 +403,11 @@ func (s *Server) loadImages(w http.ResponseWriter, r *http.Request) error {
 	}
 	loaded, err := store.Load(r.Context(), r.Body, progress)
 	for _, l := range loaded {
+		name := l.ID
+		if len(l.Names) > 0 {
+			name = l.Names[0]
+		}
+		s.imageEvent("load", l.ID, name, imageLabels(store, l.ID))
 		if len(l.Names) == 0 {
 			ls.send(Progress{Message: jsonstream.Message{Stream: fmt.Sprintf("Loaded image ID: %s\n", l.ID)}})
 		}

@@ -5,10 +5,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testimages"
@@ -123,6 +128,33 @@ func TestImagesAPI(t *testing.T) {
 	}
 	if insp, err := cli.ImageInspect(ctx, "mybox:v1"); err != nil || insp.ID != id {
 		t.Errorf("inspect after load: %v, %v", insp.ID, err)
+	}
+
+	// Each step was an image event, as Docker names them.
+	// Until is a second ahead: clients send durations ("0s") in whole
+	// seconds, which would leave out the events of this second.
+	evs := cli.Events(ctx, client.EventsListOptions{Since: "1h", Until: strconv.FormatInt(time.Now().Unix()+1, 10), Filters: make(client.Filters).Add("type", "image")})
+	var got []string
+	for done := false; !done; {
+		select {
+		case m := <-evs.Messages:
+			got = append(got, fmt.Sprintf("%s %s %s", m.Action, m.Actor.ID, m.Actor.Attributes["name"]))
+		case err := <-evs.Err: // io.EOF at the end of the stream
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("events: %v", err)
+			}
+			done = true
+		case <-time.After(10 * time.Second):
+			t.Fatalf("events stream not ended after 10s; got %q", got)
+		}
+	}
+	wantRE := "^pull " + regexp.QuoteMeta(ref+" "+reg.Host+"/busybox") + "\n" +
+		"tag " + id + " mybox:v1\n" +
+		"(untag " + id + " [^\n]+\n)+" +
+		"delete " + id + " " + id + "\n" +
+		"load " + id + " mybox:v1$"
+	if all := strings.Join(got, "\n"); !regexp.MustCompile(wantRE).MatchString(all) {
+		t.Errorf("image events:\n%s\nwant pull, tag, untags, delete, load", all)
 	}
 }
 

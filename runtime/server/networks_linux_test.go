@@ -24,6 +24,10 @@ func TestDockerCLINetworks(t *testing.T) {
 	if out, errOut, code := run("run", "--rm", "busybox", "wget", "-qO-", "http://web/"); code != 0 || out != "hello web\n" {
 		t.Errorf("wget http://web/ from another container: exit %d, %q %q", code, out, errOut)
 	}
+	// Extra hosts stay in the hosts file the network rewrites.
+	if out, errOut, code := run("run", "--rm", "--add-host", "foo:1.2.3.4", "busybox", "cat", "/etc/hosts"); code != 0 || !strings.Contains(out, "1.2.3.4\tfoo\n172.18.0.3\t") || !strings.Contains(out, "172.18.0.2\t") {
+		t.Errorf("--add-host on the bridge: exit %d, /etc/hosts (%s)\n%s\nwant foo, then its own address, and web's", code, errOut, out)
+	}
 	format := "{{.HostConfig.NetworkMode}} {{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}} {{.NetworkSettings.MacAddress}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}}/{{$v.IPPrefixLen}}{{end}}"
 	want := "bridge 172.18.0.2 172.18.0.1 02:42:ac:12:00:02 bridge=172.18.0.2/16\n"
 	if out, errOut, _ := run("inspect", "-f", format, "web"); out != want {

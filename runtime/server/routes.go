@@ -18,6 +18,7 @@ func (s *Server) routes() {
 	s.imageRoutes()
 	s.volumeRoutes()
 	s.networkRoutes()
+	s.eventRoutes()
 }
 
 // handlerFunc is a route's handler. It returns the error to answer with

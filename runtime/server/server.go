@@ -25,6 +25,9 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/berthvm/berth/runtime/events"
+	"github.com/berthvm/berth/runtime/network"
 )
 
 // API versions the agent speaks (Docker 27.3 = 1.47). The docker CLI
@@ -57,6 +60,12 @@ type Options struct {
 	// chosen before, else the first candidate clear of the machine's
 	// networks (see package network).
 	BridgeSubnet netip.Prefix
+	// HostGateway is the address of the user's host as the machine
+	// reaches it: what host.docker.internal, host.berth.internal and
+	// --add-host NAME:host-gateway name in containers. Invalid (zero): the
+	// gateway of the machine's default route (a NAT's host, 10.0.2.2
+	// under QEMU and VirtualBox); none without a default route.
+	HostGateway netip.Addr
 }
 
 // Server is the agent's API server. Make it with New.
@@ -66,6 +75,10 @@ type Server struct {
 	mux     *http.ServeMux
 	started time.Time
 	back    *backends
+	events  *events.Broker
+	// hostGateway is Options.HostGateway or the one found; invalid when
+	// there is none.
+	hostGateway netip.Addr
 }
 
 // New makes a Server with every area's routes registered.
@@ -80,8 +93,16 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{opts: opts, log: log, mux: http.NewServeMux(), started: time.Now()}
-	s.back = openBackends(context.Background(), opts, log)
+	s := &Server{opts: opts, log: log, mux: http.NewServeMux(), started: time.Now(), events: events.New(events.Options{})}
+	s.hostGateway = opts.HostGateway
+	if !s.hostGateway.IsValid() {
+		gw, err := network.DefaultGateway()
+		if err != nil {
+			log.Info("no host gateway: containers get no host.docker.internal", "err", err)
+		}
+		s.hostGateway = gw
+	}
+	s.back = openBackends(context.Background(), opts, log, s.containerEvent, s.volumeEvent)
 	s.routes()
 	return s
 }

@@ -53,8 +53,24 @@ func (v Volume) Anonymous() bool {
 // Store holds the volumes under one folder. Its methods are safe for
 // concurrent use.
 type Store struct {
-	dir string
-	mu  sync.Mutex
+	dir      string
+	mu       sync.Mutex
+	onChange func(action, name string)
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// OnChange has fn called after each volume is made ("create") or removed
+// ("destroy"), Docker's names for these events.
+func OnChange(fn func(action, name string)) Option {
+	return func(s *Store) { s.onChange = fn }
+}
+
+func (s *Store) changed(action, name string) {
+	if s.onChange != nil {
+		s.onChange(action, name)
+	}
 }
 
 const (
@@ -63,11 +79,15 @@ const (
 )
 
 // Open opens (and creates) the volume folder dir.
-func Open(dir string) (*Store, error) {
+func Open(dir string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create volume folder: %w", err)
 	}
-	return &Store{dir: dir}, nil
+	s := &Store{dir: dir}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 // Path is the data folder of volume name, whether or not it exists.
@@ -96,6 +116,7 @@ func (s *Store) Create(name string, labels map[string]string) (Volume, error) {
 		os.RemoveAll(filepath.Join(s.dir, name))
 		return Volume{}, fmt.Errorf("create volume %s: %w", name, err)
 	}
+	s.changed("create", name)
 	return v, nil
 }
 
@@ -164,6 +185,7 @@ func (s *Store) Remove(name string) error {
 	if err := os.Rename(filepath.Join(s.dir, name), tmp); err != nil {
 		return fmt.Errorf("remove volume %s: %w", name, err)
 	}
+	s.changed("destroy", name)
 	if err := os.RemoveAll(tmp); err != nil {
 		return fmt.Errorf("remove volume %s: %w", name, err)
 	}
