@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/berthvm/berth/internal/atomicfile"
 )
 
 // ErrHostKeyChanged matches (errors.Is) every *HostKeyChangedError.
@@ -178,7 +180,7 @@ func (h *HostKeys) write(entries []pinnedEntry) error {
 		b.WriteString(knownhosts.Line(e.hosts, e.key))
 		b.WriteByte('\n')
 	}
-	if err := writeFileAtomic(h.Path, []byte(b.String()), 0o600); err != nil {
+	if err := atomicfile.Write(h.Path, []byte(b.String()), atomicfile.Sync()); err != nil {
 		return fmt.Errorf("pin host key of machine %q: %w", h.Machine, err)
 	}
 	return nil

@@ -7,10 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/berthvm/berth/internal/atomicfile"
 )
 
 // KeyPair is a machine's SSH key: the private key file (OpenSSH format,
@@ -47,10 +48,10 @@ func GenerateKey(path, comment string) (*KeyPair, error) {
 		return nil, fmt.Errorf("generate ssh key %s: %w", path, err)
 	}
 	line := authorizedLine(sshPub, comment)
-	if err := writeFileAtomic(path+".pub", []byte(line+"\n"), 0o644); err != nil {
+	if err := atomicfile.WriteFile(path+".pub", []byte(line+"\n"), 0o644, atomicfile.Sync()); err != nil {
 		return nil, fmt.Errorf("generate ssh key %s: %w", path, err)
 	}
-	if err := writeFileAtomic(path, pem.EncodeToMemory(block), 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, pem.EncodeToMemory(block), 0o600, atomicfile.Sync()); err != nil {
 		os.Remove(path + ".pub")
 		return nil, fmt.Errorf("generate ssh key %s: %w", path, err)
 	}
@@ -107,31 +108,4 @@ func authorizedLine(k ssh.PublicKey, comment string) string {
 
 func keysEqual(a, b ssh.PublicKey) bool {
 	return a.Type() == b.Type() && string(a.Marshal()) == string(b.Marshal())
-}
-
-// writeFileAtomic writes data to a temporary file in path's folder with
-// mode perm and renames it over path.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/berthvm/berth/internal/agentclient"
 	"github.com/berthvm/berth/internal/machine"
 )
 
@@ -14,7 +15,7 @@ import (
 var (
 	wiredSteps       machine.Steps
 	wiredAgentStatus func(ctx context.Context, m *machine.Machine) string
-	wiredInspect     func(ctx context.Context, m *machine.Machine) *agentInspect
+	wiredInspect     func(ctx context.Context, m *machine.Machine) *agentclient.Inspection
 )
 
 // init runs after agent.go's init: test files come after the package's

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/internal/forwards"
 )
 
 // containerCommand groups the container commands, as `docker container`
@@ -38,7 +39,7 @@ func containerCommand() *cli.Command {
 
 // eachContainerForwarding is eachContainer for the commands that start
 // or stop containers: afterwards the machine's host forwards are brought in
-// line with its containers (see syncForwards), which removes those of the
+// line with its containers (see forwards.Sync), which removes those of the
 // containers that stopped or went, and adds those of the ones that run.
 func eachContainerForwarding(c *cli.Context, verb string, fn func(ctx context.Context, api *client.Client, pf drivers.PortForwarder, name string) error) error {
 	if c.NArg() < 1 {
@@ -53,7 +54,7 @@ func eachContainerForwarding(c *cli.Context, verb string, fn func(ctx context.Co
 			}
 			fmt.Fprintln(d.stdout, n)
 		}
-		if _, _, err := syncForwards(ctx, api, pf); err != nil {
+		if _, _, err := forwards.Sync(ctx, api, pf); err != nil {
 			errs = append(errs, fmt.Errorf("host forwards of published ports: %w", err))
 		}
 		return errors.Join(errs...)
@@ -67,7 +68,7 @@ func startPublishing(ctx context.Context, api *client.Client, pf drivers.PortFor
 	if pf == nil {
 		return start()
 	}
-	fwds, err := containerForwards(ctx, api, n)
+	fwds, err := forwards.OfContainer(ctx, api, n)
 	if err != nil {
 		return err
 	}
@@ -75,25 +76,25 @@ func startPublishing(ctx context.Context, api *client.Client, pf drivers.PortFor
 	if len(fwds) > 0 {
 		// Forwards of containers that exited on their own may hold the
 		// ports (errors about other containers show after the loop).
-		syncForwards(ctx, api, pf)
+		forwards.Sync(ctx, api, pf)
 		have, err := pf.Forwards(ctx)
 		if err != nil {
 			return err
 		}
 		for _, f := range fwds {
 			if !slices.Contains(have, f) {
-				if err := hostPortFree(f); err != nil {
+				if err := forwards.HostPortFree(f); err != nil {
 					return err
 				}
 				missing = append(missing, f)
 			}
 		}
 	}
-	if err := addForwards(ctx, pf, missing); err != nil {
+	if err := forwards.Add(ctx, pf, missing); err != nil {
 		return err
 	}
 	if err := start(); err != nil {
-		removeForwards(ctx, pf, missing)
+		forwards.Remove(ctx, pf, missing)
 		return err
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+
+	"github.com/berthvm/berth/internal/runspec"
 )
 
 type execOptions struct {
@@ -56,7 +58,7 @@ EXAMPLES:
 }
 
 func execInContainer(ctx context.Context, api *client.Client, opts execOptions, stdin io.Reader, stdout, stderr io.Writer) error {
-	env, err := readEnv(opts.Env, nil, os.LookupEnv)
+	env, err := runspec.ReadEnv(opts.Env, nil, os.LookupEnv)
 	if err != nil {
 		return err
 	}

@@ -3,16 +3,26 @@ package main
 import (
 	"context"
 
+	"github.com/berthvm/berth/internal/bootstrap"
 	"github.com/berthvm/berth/internal/machine"
+	"github.com/berthvm/berth/provision/agentbin"
 )
 
 // createSteps are the steps of `berth create` after the VM runs: waiting
-// for SSH (sshutil), provisioning the agent and its health check
-// (provision). Their packages plug them in here; until then create stops
-// once the VM runs.
-var createSteps = machine.Steps{
-	MakeKey: makeMachineKey,
-	WaitSSH: waitMachineSSH,
+// for SSH, provisioning the agent and its health check (bootstrap).
+var createSteps = bootstrap.Steps(bootstrap.Options{Binary: pickAgent})
+
+// agentBinary picks the agent that provisioning installs; nil means the
+// agents embedded in berth. Tests set it to an agent they built.
+var agentBinary func(unameM string) (*agentbin.Binary, error)
+
+// pickAgent is the agent that provisioning installs: agentBinary's when a
+// test set it, else the one embedded in berth.
+func pickAgent(unameM string) (*agentbin.Binary, error) {
+	if agentBinary != nil {
+		return agentBinary(unameM)
+	}
+	return agentbin.ForMachine(unameM)
 }
 
 // agentStatus fills the AGENT column of `berth ls` for a running machine,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/berthvm/berth/internal/agentclient"
 	"github.com/berthvm/berth/internal/machine"
 )
 
@@ -55,7 +56,7 @@ func runInspect(ctx context.Context, opts inspectOptions, d *deps) error {
 	name := m.Name
 	view := struct {
 		machine.Config
-		Agent *agentInspect `json:",omitempty"` // health of a running machine's agent
+		Agent *agentclient.Inspection `json:",omitempty"` // health of a running machine's agent
 	}{Config: m.Config}
 	if agentInspectHook != nil {
 		view.Agent = agentInspectHook(ctx, m)

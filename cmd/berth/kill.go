@@ -37,7 +37,7 @@ EXAMPLES:
 
 func runKill(ctx context.Context, opts killOptions, d *deps) error {
 	return d.eachMachine(ctx, opts.Names, false, func(ctx context.Context, m *machine.Machine) error {
-		lc, err := lifecycleOf(m, "kill")
+		lc, err := m.Lifecycle("kill")
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"text/template"
 	"time"
 
@@ -153,32 +152,26 @@ func runLs(ctx context.Context, opts lsOptions, d *deps) error {
 		}
 		return nil
 	}
+	return printLs(d.stdout, format, table, rows)
+}
+
+// printLs prints the rows through printRows, whole or not at all (a
+// template that fails on a later row prints nothing), and without the
+// spaces tabwriter pads empty last columns of a table with.
+func printLs(w io.Writer, format string, table bool, rows []lsRow) error {
 	var buf bytes.Buffer
-	var w io.Writer = &buf
-	var tw *tabwriter.Writer
-	if table {
-		tw = tabwriter.NewWriter(&buf, 10, 1, 3, ' ', 0)
-		w = tw
-		rows = append([]lsRow{lsHeader}, rows...)
-	}
-	for _, r := range rows {
-		if err := execFormat(tmpl, w, r); err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
-	}
-	if tw != nil {
-		tw.Flush()
+	if err := printRows(&buf, "ls", format, lsHeader, rows); err != nil {
+		return err
 	}
 	out := buf.String()
-	if table { // tabwriter pads empty last columns
+	if table {
 		var b strings.Builder
 		for line := range strings.Lines(out) {
 			b.WriteString(strings.TrimRight(line, " \n") + "\n")
 		}
 		out = b.String()
 	}
-	_, err = io.WriteString(d.stdout, out)
+	_, err := io.WriteString(w, out)
 	return err
 }
 

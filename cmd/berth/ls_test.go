@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/internal/golden"
 	"github.com/berthvm/berth/internal/machine"
 )
 
@@ -67,7 +68,8 @@ func TestLsGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			golden(t, "ls/"+tt.name, mustBerth(t, root, append([]string{"ls"}, tt.args...)...))
+			got := mustBerth(t, root, append([]string{"ls"}, tt.args...)...)
+			golden.Assert(t, filepath.Join("testdata", "ls", tt.name+".golden"), []byte(got))
 		})
 	}
 }

@@ -7,18 +7,17 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/berthvm/berth/internal/isocache"
 )
 
-// isTerminal reports whether w is a terminal (a character device), where
-// progress bars may redraw a line.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+// isTerminal reports whether f is an *os.File open on a terminal, where
+// progress bars may redraw a line. Other character devices, such as
+// /dev/null, are not terminals.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
 }
 
 // downloadBar draws the progress of a download on one line of w.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,28 @@ func TestDownloadBarEndsTheLine(t *testing.T) {
 	if got := out.String(); strings.Count(got, "\r") != 2 || !strings.HasSuffix(got, "\n") {
 		t.Errorf("bar output %q: want two redraws and a final newline", got)
 	}
-	if isTerminal(&out) {
-		t.Error("a buffer counts as a terminal")
+}
+
+// TestIsTerminal: only a terminal counts; a buffer and the null device (a
+// character device, as `berth save > /dev/null` and `berth load <
+// /dev/null` give) do not.
+func TestIsTerminal(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	tests := []struct {
+		name string
+		f    any
+	}{
+		{"a buffer", &bytes.Buffer{}},
+		{os.DevNull, null},
+		{"nil", nil},
+	}
+	for _, tt := range tests {
+		if got := isTerminal(tt.f); got {
+			t.Errorf("isTerminal(%s) = %v, want false", tt.name, got)
+		}
 	}
 }

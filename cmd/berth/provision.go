@@ -8,7 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/berthvm/berth/internal/machine"
+	"github.com/berthvm/berth/internal/bootstrap"
 	"github.com/berthvm/berth/provision"
 )
 
@@ -97,12 +97,12 @@ func runProvision(ctx context.Context, opts provisionOptions, d *deps) error {
 			continue
 		}
 		if opts.SetInsecure {
-			if err := setInsecureRegistries(d, m, insecure); err != nil {
+			if err := d.store.SetInsecureRegistries(m, insecure); err != nil {
 				errs = append(errs, err)
 				continue
 			}
 		}
-		res, err := provisionMachine(ctx, m, provision.Options{Machine: name, Upgrade: opts.Upgrade})
+		res, err := bootstrap.Provision(ctx, m, provision.Options{Machine: name, Upgrade: opts.Upgrade, Binary: pickAgent})
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -119,16 +119,4 @@ func runProvision(ctx context.Context, opts provisionOptions, d *deps) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// setInsecureRegistries stores a machine's new list of insecure
-// registries; provisioning then writes it onto the machine.
-func setInsecureRegistries(d *deps, m *machine.Machine, hosts []string) error {
-	unlock, err := d.store.Lock(m.Name)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	m.InsecureRegistries = hosts
-	return d.store.Save(m)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/berthvm/berth/internal/bootstrap"
 	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/sshutil"
 )
@@ -46,7 +47,7 @@ func runRegenerateHostKey(ctx context.Context, opts regenerateHostKeyOptions, d 
 		if err := hk.Forget(); err != nil {
 			return err
 		}
-		client, err := dialMachine(ctx, m)
+		client, err := bootstrap.DialSSH(ctx, m)
 		if err != nil {
 			fmt.Fprintf(d.stdout, "%s: forgot the pinned host key; the key the machine offers at the next connection will be pinned (%v)\n", m.Name, err)
 			return nil

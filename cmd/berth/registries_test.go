@@ -3,35 +3,9 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 )
-
-func TestParseInsecureRegistries(t *testing.T) {
-	tests := []struct {
-		in      []string
-		want    []string
-		wantErr bool
-	}{
-		{nil, nil, false},
-		{[]string{""}, nil, false},
-		{[]string{"10.0.2.2:5000"}, []string{"10.0.2.2:5000"}, false},
-		{[]string{"registry.local", " [::1]:5000 "}, []string{"registry.local", "[::1]:5000"}, false},
-		{[]string{"http://10.0.2.2:5000"}, nil, true},
-		{[]string{"host/path"}, nil, true},
-		{[]string{"host:0"}, nil, true},
-		{[]string{"host:99999"}, nil, true},
-		{[]string{"a b"}, nil, true},
-		{[]string{"ok:1", "bad'quote"}, nil, true},
-	}
-	for _, tt := range tests {
-		got, err := parseInsecureRegistries(tt.in)
-		if (err != nil) != tt.wantErr || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("parseInsecureRegistries(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
 
 // TestCreateStoresInsecureRegistries: --insecure-registry is kept in the
 // machine's config (provisioning writes it onto the machine) and a bad one

@@ -37,14 +37,14 @@ EXAMPLES:
 
 func runRestart(ctx context.Context, opts restartOptions, d *deps) error {
 	return d.eachMachine(ctx, opts.Names, true, func(ctx context.Context, m *machine.Machine) error {
-		lc, err := lifecycleOf(m, "restart")
+		lc, err := m.Lifecycle("restart")
 		if err != nil {
 			return err
 		}
 		if err := lc.Stop(ctx); err != nil {
 			return err
 		}
-		if err := d.startMachine(ctx, m); err != nil {
+		if err := d.store.Start(ctx, m, d.steps); err != nil {
 			return err
 		}
 		fmt.Fprintf(d.stdout, "Restarted %s\n", m.Name)

@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/go-units"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	ctypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -22,37 +18,13 @@ import (
 	"golang.org/x/term"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/internal/forwards"
+	"github.com/berthvm/berth/internal/runspec"
 )
 
-type runOptions struct {
-	Image      string
-	Args       []string
-	Detach     bool
-	Remove     bool
-	Interact   bool
-	TTY        bool
-	Env        []string
-	EnvFiles   []string
-	Name       string
-	Workdir    string
-	User       string
-	Entrypoint *string
-	Hostname   string
-	Memory     string
-	CPUs       float64
-	PidsLimit  int64
-	Restart    string
-	Publish    []string // -p values
-	PublishAll bool     // -P
-	Volumes    []string // -v NAME:/path, /machine/path:/path[:ro] or /path (anonymous)
-	Tmpfs      []string // --tmpfs /path
-	ReadOnly   bool     // --read-only
-	Network    string   // --network bridge|host|none; "" is the agent's default (bridge)
-	Security   []string // --security-opt: no-new-privileges, seccomp=unconfined
-	// Forwarder adds the host forwards of published ports; nil when the
-	// machine needs none.
-	Forwarder drivers.PortForwarder
-}
+// runOptions are berth run's options; runspec turns them into the
+// container's config.
+type runOptions = runspec.Options
 
 func runCommand() *cli.Command {
 	return &cli.Command{
@@ -139,289 +111,203 @@ func limitFlags() []cli.Flag {
 	}
 }
 
-// containerConfig turns run's options into the API's create request.
-func containerConfig(opts runOptions, getenv func(string) (string, bool)) (*ctypes.Config, *ctypes.HostConfig, error) {
-	env, err := readEnv(opts.Env, opts.EnvFiles, getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg := &ctypes.Config{
-		Image: opts.Image, Cmd: opts.Args, Env: env, WorkingDir: opts.Workdir, User: opts.User,
-		Hostname: opts.Hostname, Tty: opts.TTY, OpenStdin: opts.Interact, StdinOnce: opts.Interact && !opts.Detach,
-		AttachStdin: opts.Interact && !opts.Detach, AttachStdout: !opts.Detach, AttachStderr: !opts.Detach,
-	}
-	if opts.Entrypoint != nil {
-		cfg.Entrypoint = []string{*opts.Entrypoint}
-	}
-	// The agent removes a --rm container when it exits, also when this
-	// berth is gone by then (killed, or the connection lost).
-	hc := &ctypes.HostConfig{AutoRemove: opts.Remove, NetworkMode: "default", PublishAllPorts: opts.PublishAll}
-	switch opts.Network {
-	case "":
-	case "bridge", "host", "none":
-		hc.NetworkMode = ctypes.NetworkMode(opts.Network)
-	default:
-		return nil, nil, usagef("--network %q: use bridge, host or none", opts.Network)
-	}
-	exposed, bindings, err := portBindings(opts.Publish)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(bindings) > 0 {
-		cfg.ExposedPorts, hc.PortBindings = exposed, bindings
-	}
-	hc.ReadonlyRootfs = opts.ReadOnly
-	if hc.SecurityOpt, err = securityOpts(opts.Security); err != nil {
-		return nil, nil, err
-	}
-	for _, v := range opts.Volumes {
-		if strings.HasPrefix(v, "/") && !strings.Contains(v, ":") {
-			// -v /PATH: a new anonymous volume, as docker run sends it.
-			if cfg.Volumes == nil {
-				cfg.Volumes = map[string]struct{}{}
-			}
-			cfg.Volumes[v] = struct{}{}
-			continue
-		}
-		hc.Binds = append(hc.Binds, v)
-	}
-	for _, t := range opts.Tmpfs {
-		if hc.Tmpfs == nil {
-			hc.Tmpfs = map[string]string{}
-		}
-		target, o, _ := strings.Cut(t, ":")
-		hc.Tmpfs[target] = o
-	}
-	if opts.Memory != "" {
-		n, err := units.RAMInBytes(opts.Memory)
-		if err != nil || n <= 0 {
-			return nil, nil, usagef("invalid --memory %q: give bytes like 64m or 1g", opts.Memory)
-		}
-		hc.Memory = n
-	}
-	if opts.CPUs < 0 {
-		return nil, nil, usagef("invalid --cpus %v: must be positive", opts.CPUs)
-	}
-	hc.NanoCPUs = int64(opts.CPUs * 1e9)
-	if opts.PidsLimit != 0 {
-		hc.PidsLimit = &opts.PidsLimit
-	}
-	policy, max, _ := strings.Cut(opts.Restart, ":")
-	switch policy {
-	case "", "no", "always", "unless-stopped", "on-failure":
-	default:
-		return nil, nil, usagef("invalid --restart %q: use no, on-failure[:N] or always", opts.Restart)
-	}
-	hc.RestartPolicy.Name = ctypes.RestartPolicyMode(policy)
-	if max != "" {
-		if _, err := fmt.Sscanf(max, "%d", &hc.RestartPolicy.MaximumRetryCount); err != nil || policy != "on-failure" {
-			return nil, nil, usagef("invalid --restart %q: only on-failure takes a count", opts.Restart)
-		}
-	}
-	if opts.Remove && policy != "" && policy != "no" {
-		return nil, nil, usagef("--rm and --restart %s conflict", policy)
-	}
-	return cfg, hc, nil
-}
-
-// securityOpts are the --security-opt values as the API takes them: like
-// the docker CLI, seccomp=FILE sends the profile's JSON, compacted.
-func securityOpts(opts []string) ([]string, error) {
-	var out []string
-	for _, o := range opts {
-		if file, ok := strings.CutPrefix(o, "seccomp="); ok && file != "unconfined" {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				return nil, usagef("--security-opt seccomp: read the profile: %v", err)
-			}
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, b); err != nil {
-				return nil, usagef("--security-opt seccomp: %s is not JSON: %v", file, err)
-			}
-			o = "seccomp=" + buf.String()
-		}
-		out = append(out, o)
-	}
-	return out, nil
-}
-
-// readEnv merges --env-file files then -e values; NAME alone takes this
-// process's value and is dropped when unset, like docker.
-func readEnv(env, files []string, getenv func(string) (string, bool)) ([]string, error) {
-	var out []string
-	add := func(kv string) {
-		if !strings.Contains(kv, "=") {
-			v, ok := getenv(kv)
-			if !ok {
-				return
-			}
-			kv += "=" + v
-		}
-		out = append(out, kv)
-	}
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			return nil, fmt.Errorf("read env file: %w", err)
-		}
-		sc := bufio.NewScanner(fh)
-		for sc.Scan() {
-			line := strings.TrimSpace(sc.Text())
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			add(line)
-		}
-		fh.Close()
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("read env file %s: %w", f, err)
-		}
-	}
-	for _, kv := range env {
-		add(kv)
-	}
-	return out, nil
-}
-
-// runContainer is `berth run`: create (pulling a missing image), attach,
-// wait, start, stream, and return the container's exit code as an
-// exitStatus error when it is not 0.
+// runContainer is `berth run`: create (pulling a missing image), publish,
+// attach, start, stream, wait, and return the container's exit code as an
+// exitStatus error when it is not 0. ctx bounds the setup: when it ends
+// before the container runs, run removes the container and returns ctx's
+// error. Once the container runs, Ctrl-C goes to it and run ends when it
+// does.
 func runContainer(ctx context.Context, api *client.Client, opts runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
-	cfg, hc, err := containerConfig(opts, os.LookupEnv)
+	cfg, hc, err := runspec.ContainerConfig(opts, os.LookupEnv)
+	if errors.Is(err, runspec.ErrInvalid) {
+		return &usageError{err}
+	}
 	if err != nil {
 		return err
 	}
-	if out, ok := stdout.(*os.File); ok && opts.TTY {
+	if opts.TTY {
 		// The terminal's size goes with create, as docker run sends it, so
 		// the process sees it from its first instruction (the resize after
 		// start comes too late for a program that asks at once).
-		if w, h, err := term.GetSize(int(out.Fd())); err == nil && w > 0 && h > 0 {
-			hc.ConsoleSize = [2]uint{uint(h), uint(w)}
+		hc.ConsoleSize = consoleSize(stdout)
+	}
+	r := &containerRun{api: api, opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
+	if err := r.create(ctx, cfg, hc); err != nil {
+		return err
+	}
+	if r.fwds, err = publishOnHost(ctx, api, r.id, opts); err != nil {
+		return r.fail(ctx, 125, err, true)
+	}
+	if opts.Detach {
+		if err := r.start(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, r.id)
+		return nil
+	}
+	// The forwards live as long as this run does.
+	defer forwards.Remove(ctx, opts.Forwarder, r.fwds)
+	return r.runAttached(ctx)
+}
+
+// containerRun is one berth run: its options, the agent, the terminal,
+// and what it has set up.
+type containerRun struct {
+	api            *client.Client
+	opts           runOptions
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	id   string            // the container, once created
+	fwds []drivers.Forward // its host forwards, once published
+}
+
+// consoleSize is the size of the terminal out is, as create takes it
+// (height, width); zero when out is not a terminal.
+func consoleSize(out io.Writer) [2]uint {
+	if f, ok := out.(*os.File); ok {
+		if w, h, err := term.GetSize(int(f.Fd())); err == nil && w > 0 && h > 0 {
+			return [2]uint{uint(h), uint(w)}
 		}
 	}
-	if opts.Forwarder != nil {
-		// Forwards listen on 127.0.0.1 of this computer unless -p names
-		// another address.
-		for p, bs := range hc.PortBindings {
-			for i := range bs {
-				if !bs[i].HostIP.IsValid() {
-					bs[i].HostIP = netip.MustParseAddr("127.0.0.1")
-				}
-			}
-			hc.PortBindings[p] = bs
-		}
-	}
+	return [2]uint{}
+}
+
+// create creates the container. A missing image is pulled first, saying
+// so like docker run; create's warnings are printed.
+func (r *containerRun) create(ctx context.Context, cfg *ctypes.Config, hc *ctypes.HostConfig) error {
 	create := func() (client.ContainerCreateResult, error) {
-		return api.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: opts.Name})
+		return r.api.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: r.opts.Name})
 	}
 	created, err := create()
 	if cerrdefs.IsNotFound(err) {
-		ref := opts.Image
+		ref := r.opts.Image
 		if !strings.ContainsAny(ref[strings.LastIndex(ref, "/")+1:], ":@") {
 			ref += ":latest"
 		}
-		fmt.Fprintf(stderr, "Unable to find image '%s' locally\n", ref)
-		if err := pullImage(ctx, api, pullOptions{Ref: opts.Image}, stderr); err != nil {
-			return exitWith(125, stderr, err)
+		fmt.Fprintf(r.stderr, "Unable to find image '%s' locally\n", ref)
+		if err := pullImage(ctx, r.api, pullOptions{Ref: r.opts.Image}, r.stderr); err != nil {
+			return r.fail(ctx, 125, err, false)
 		}
 		created, err = create()
 	}
 	if err != nil {
-		return exitWith(125, stderr, err)
+		return r.fail(ctx, 125, err, false)
 	}
 	for _, w := range created.Warnings {
-		fmt.Fprintf(stderr, "WARNING: %s\n", w)
+		fmt.Fprintf(r.stderr, "WARNING: %s\n", w)
 	}
-	id := created.ID
-	fwds, err := publishOnHost(ctx, api, id, opts)
-	if err != nil {
-		api.ContainerRemove(context.WithoutCancel(ctx), id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-		return exitWith(125, stderr, err)
-	}
-	if !opts.Detach {
-		// The forwards live as long as this run does.
-		defer removeForwards(ctx, opts.Forwarder, fwds)
-	}
+	r.id = created.ID
+	return nil
+}
 
-	var attached *client.HijackedResponse
-	if !opts.Detach {
-		res, err := api.ContainerAttach(ctx, id, client.ContainerAttachOptions{Stream: true, Stdin: opts.Interact, Stdout: true, Stderr: true})
-		if err != nil {
-			return exitWith(125, stderr, err)
-		}
-		attached = &res.HijackedResponse
-		defer attached.Close()
+// start starts the container. When it cannot, it takes back the forwards
+// and, with --rm, the container.
+func (r *containerRun) start(ctx context.Context) error {
+	_, err := r.api.ContainerStart(ctx, r.id, client.ContainerStartOptions{})
+	if err == nil {
+		return nil
 	}
+	forwards.Remove(ctx, r.opts.Forwarder, r.fwds)
+	return r.fail(ctx, startErrorCode(err), err, r.opts.Remove)
+}
+
+// runAttached starts the container attached to this terminal, streams
+// until the container's output ends and returns its exit code.
+func (r *containerRun) runAttached(ctx context.Context) error {
+	res, err := r.api.ContainerAttach(ctx, r.id, client.ContainerAttachOptions{Stream: true, Stdin: r.opts.Interact, Stdout: true, Stderr: true})
+	if err != nil {
+		return r.fail(ctx, 125, err, false)
+	}
+	attached := &res.HijackedResponse
+	defer attached.Close()
 	var removed <-chan waited
-	if opts.Remove && !opts.Detach {
+	if r.opts.Remove {
 		// The agent removes the container: only a wait sent before start
 		// is sure to see its exit code (docker run does the same).
-		w := api.ContainerWait(context.WithoutCancel(ctx), id, client.ContainerWaitOptions{Condition: ctypes.WaitConditionRemoved})
+		w := r.api.ContainerWait(context.WithoutCancel(ctx), r.id, client.ContainerWaitOptions{Condition: ctypes.WaitConditionRemoved})
 		removed = waitResult(w)
 	}
-	if _, err := api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
-		removeForwards(ctx, opts.Forwarder, fwds)
-		if opts.Remove {
-			api.ContainerRemove(context.WithoutCancel(ctx), id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-		}
-		return exitWith(startErrorCode(err), stderr, err)
-	}
-	if opts.Detach {
-		fmt.Fprintln(stdout, id)
-		return nil
+	if err := r.start(ctx); err != nil {
+		return err
 	}
 	// From here Ctrl-C goes to the container (or through its terminal);
 	// berth ends when the container does.
 	ctx = context.WithoutCancel(ctx)
 
 	restore := func() {}
-	if opts.TTY {
-		restore = rawTerminal(ctx, api, id, stdin, stdout)
+	if r.opts.TTY {
+		restore = rawTerminal(ctx, r.api, r.id, r.stdin, r.stdout)
 	} else {
-		stopProxy := proxySignals(ctx, api, id)
+		stopProxy := proxySignals(ctx, r.api, r.id)
 		defer stopProxy()
 	}
 	defer restore()
-
-	outDone := make(chan error, 1)
-	go func() {
-		var err error
-		if opts.TTY {
-			_, err = io.Copy(stdout, attached.Reader)
-		} else {
-			_, err = stdcopy.StdCopy(stdout, stderr, attached.Reader)
-		}
-		outDone <- err
-	}()
-	if opts.Interact && stdin != nil {
-		go func() {
-			io.Copy(attached.Conn, stdin)
-			attached.CloseWrite()
-		}()
-	}
-	<-outDone
+	r.copyStreams(attached)
 	restore()
 	// The stream ends when the container does: its state says how. Without
 	// --rm the wait is sent only now (one connection at a time besides the
 	// stream: each is an SSH session).
 	if removed == nil {
-		removed = waitResult(api.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: ctypes.WaitConditionNotRunning}))
+		removed = waitResult(r.api.ContainerWait(ctx, r.id, client.ContainerWaitOptions{Condition: ctypes.WaitConditionNotRunning}))
 	}
-	res := <-removed
+	return r.exitResult(ctx, <-removed)
+}
+
+// copyStreams copies the container's output to stdout (and stderr,
+// without -t) until it ends, and with -i stdin to the container.
+func (r *containerRun) copyStreams(attached *client.HijackedResponse) {
+	if r.opts.Interact && r.stdin != nil {
+		go func() {
+			io.Copy(attached.Conn, r.stdin)
+			attached.CloseWrite()
+		}()
+	}
+	if r.opts.TTY {
+		io.Copy(r.stdout, attached.Reader)
+		return
+	}
+	stdcopy.StdCopy(r.stdout, r.stderr, attached.Reader)
+}
+
+// exitResult is run's result from how the wait for the container ended:
+// the container's exit code (an exitStatus unless 0) or, when the wait
+// failed, 125 (and a --rm container removed).
+func (r *containerRun) exitResult(ctx context.Context, res waited) error {
 	if res.Error != nil {
-		if opts.Remove {
-			api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		if r.opts.Remove {
+			r.remove(ctx)
 		}
-		return exitWith(125, stderr, fmt.Errorf("wait for container: %w", res.Error))
+		return exitWith(125, r.stderr, fmt.Errorf("wait for container: %w", res.Error))
 	}
 	if res.Message != "" {
-		fmt.Fprintln(stderr, "berth: "+res.Message)
+		fmt.Fprintln(r.stderr, "berth: "+res.Message)
 	}
-	code := res.StatusCode
-	if code != 0 {
-		return exitStatus(code)
+	if res.StatusCode != 0 {
+		return exitStatus(res.StatusCode)
 	}
 	return nil
+}
+
+// fail ends a run whose container could not be set up, removing the
+// container when remove is set. An interrupted run (ctx ended) removes it
+// too and returns ctx's error, which main reports as an interrupt;
+// otherwise err is printed like docker does and run exits with code.
+func (r *containerRun) fail(ctx context.Context, code int, err error, remove bool) error {
+	interrupted := ctx.Err() != nil
+	if r.id != "" && (remove || interrupted) {
+		r.remove(ctx)
+	}
+	if interrupted {
+		return fmt.Errorf("run %s: %w", r.opts.Image, ctx.Err())
+	}
+	return exitWith(code, r.stderr, err)
+}
+
+// remove removes the container and its anonymous volumes, also when ctx
+// has ended.
+func (r *containerRun) remove(ctx context.Context) {
+	r.api.ContainerRemove(context.WithoutCancel(ctx), r.id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 }
 
 // waitResult turns a ContainerWait into one result: the exit code, the
@@ -456,20 +342,20 @@ func publishOnHost(ctx context.Context, api *client.Client, id string, opts runO
 	if opts.Forwarder == nil || (len(opts.Publish) == 0 && !opts.PublishAll) {
 		return nil, nil
 	}
-	fwds, err := containerForwards(ctx, api, id)
+	fwds, err := forwards.OfContainer(ctx, api, id)
 	if err != nil {
 		return nil, fmt.Errorf("read the published ports: %w", err)
 	}
 	// Forwards of containers that exited on their own may hold the ports:
 	// clean up first. Its errors concern other containers and ports; this
 	// container's ports are checked below.
-	syncForwards(ctx, api, opts.Forwarder)
+	forwards.Sync(ctx, api, opts.Forwarder)
 	for _, f := range fwds {
-		if err := hostPortFree(f); err != nil {
+		if err := forwards.HostPortFree(f); err != nil {
 			return nil, err
 		}
 	}
-	if err := addForwards(ctx, opts.Forwarder, fwds); err != nil {
+	if err := forwards.Add(ctx, opts.Forwarder, fwds); err != nil {
 		return nil, err
 	}
 	return fwds, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/berthvm/berth/internal/bootstrap"
 	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/sshutil"
 )
@@ -107,7 +108,7 @@ func runSCP(ctx context.Context, opts scpOptions, d *deps) error {
 		if err != nil {
 			return err
 		}
-		client, err := dialMachine(ctx, m)
+		client, err := bootstrap.DialSSH(ctx, m)
 		if err != nil {
 			return err
 		}

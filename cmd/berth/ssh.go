@@ -5,6 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/berthvm/berth/internal/bootstrap"
 	"github.com/berthvm/berth/sshutil"
 )
 
@@ -64,7 +65,7 @@ func runSSH(ctx context.Context, opts sshOptions, d *deps) error {
 	if err != nil {
 		return err
 	}
-	client, err := dialMachine(ctx, m)
+	client, err := bootstrap.DialSSH(ctx, m)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/berthvm/berth/internal/bootstrap"
 	"github.com/berthvm/berth/sshutil"
 )
 
@@ -52,7 +53,7 @@ func runSSHConfig(ctx context.Context, opts sshConfigOptions, d *deps) error {
 		return err
 	}
 	name := m.Name
-	t, err := machineTarget(ctx, m)
+	t, err := bootstrap.SSHTarget(ctx, m)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ EXAMPLES:
 func runStart(ctx context.Context, opts startOptions, d *deps) error {
 	return d.eachMachine(ctx, opts.Names, true, func(ctx context.Context, m *machine.Machine) error {
 		st, _ := m.Driver.State(ctx)
-		if err := d.startMachine(ctx, m); err != nil {
+		if err := d.store.Start(ctx, m, d.steps); err != nil {
 			return err
 		}
 		fmt.Fprintf(d.stdout, "Started %s\n", m.Name)

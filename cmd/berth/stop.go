@@ -38,7 +38,7 @@ EXAMPLES:
 
 func runStop(ctx context.Context, opts stopOptions, d *deps) error {
 	return d.eachMachine(ctx, opts.Names, true, func(ctx context.Context, m *machine.Machine) error {
-		lc, err := lifecycleOf(m, "stop")
+		lc, err := m.Lifecycle("stop")
 		if err != nil {
 			return err
 		}

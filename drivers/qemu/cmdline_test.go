@@ -1,14 +1,12 @@
 package qemu
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/berthvm/berth/internal/golden"
+)
 
 func TestArgs(t *testing.T) {
 	base := Spec{
@@ -37,19 +35,7 @@ func TestArgs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := strings.Join(Args(tt.spec), "\n") + "\n"
-		path := filepath.Join("testdata", tt.golden)
-		if *update {
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -update to write it)", err)
-		}
-		if got != string(want) {
-			t.Errorf("Args for %s:\ngot:\n%s\nwant:\n%s", tt.golden, got, want)
-		}
+		golden.Assert(t, filepath.Join("testdata", tt.golden), []byte(got))
 	}
 }
 

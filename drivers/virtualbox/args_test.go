@@ -1,14 +1,12 @@
 package virtualbox
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/berthvm/berth/internal/golden"
+)
 
 // commandLines are every command line the driver builds, for the golden
 // file (and the closing note: it is the list of what the driver runs).
@@ -54,18 +52,5 @@ func TestCommandLines(t *testing.T) {
 	for _, c := range commandLines() {
 		b.WriteString("# " + c.what + "\n" + c.line + "\n")
 	}
-	got := b.String()
-	golden := filepath.Join("testdata", "commands.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("command lines differ from %s (run with -update after checking):\n got:\n%s\nwant:\n%s", golden, got, want)
-	}
+	golden.Assert(t, filepath.Join("testdata", "commands.golden"), []byte(b.String()))
 }

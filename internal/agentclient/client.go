@@ -126,19 +126,27 @@ func (c *Client) explain(err error) error {
 		case <-exited(last):
 		case <-time.After(2 * time.Second):
 		}
-		stderr := strings.TrimSpace(last.Stderr())
-		switch {
-		case strings.Contains(stderr, "connect to the agent"):
-			return &Error{Machine: c.opts.Machine, Stage: StageAgent, Err: fmt.Errorf("the agent is not running: %s", stderr), Hint: "berth provision " + c.opts.Machine}
-		case strings.Contains(stderr, "not found") || strings.Contains(stderr, "No such file"):
-			return &Error{Machine: c.opts.Machine, Stage: StageAgent, Err: fmt.Errorf("no agent installed at %s: %s", c.opts.AgentPath, stderr), Hint: "berth provision " + c.opts.Machine}
-		case strings.Contains(stderr, "sudo"):
-			return &Error{Machine: c.opts.Machine, Stage: StageAgent, Err: fmt.Errorf("run the agent with sudo: %s", stderr)}
-		case stderr != "":
-			return &Error{Machine: c.opts.Machine, Stage: StageAgent, Err: fmt.Errorf("%w (dial-stdio said: %s)", err, stderr)}
+		if ae := c.dialStdioError(err, strings.TrimSpace(last.Stderr())); ae != nil {
+			return ae
 		}
 	}
 	return &Error{Machine: c.opts.Machine, Stage: StageRequest, Err: err}
+}
+
+// dialStdioError is the agent-stage *Error that what dial-stdio wrote to
+// stderr tells of err; nil when it wrote nothing.
+func (c *Client) dialStdioError(err error, stderr string) *Error {
+	switch {
+	case strings.Contains(stderr, "connect to the agent"):
+		return &Error{Machine: c.opts.Machine, Stage: StageAgent, Err: fmt.Errorf("%w: %s", ErrAgentNotRunning, stderr), Hint: "berth provision " + c.opts.Machine}
+	case strings.Contains(stderr, "not found") || strings.Contains(stderr, "No such file"):
+		return &Error{Machine: c.opts.Machine, Stage: StageAgent, Err: fmt.Errorf("%w at %s: %s", ErrNoAgent, c.opts.AgentPath, stderr), Hint: "berth provision " + c.opts.Machine}
+	case strings.Contains(stderr, "sudo"):
+		return &Error{Machine: c.opts.Machine, Stage: StageAgent, Err: fmt.Errorf("run the agent with sudo: %s", stderr)}
+	case stderr != "":
+		return &Error{Machine: c.opts.Machine, Stage: StageAgent, Err: fmt.Errorf("%w (dial-stdio said: %s)", err, stderr)}
+	}
+	return nil
 }
 
 func exited(sc *sshutil.StreamConn) <-chan struct{} {

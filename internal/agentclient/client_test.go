@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	agentBin = filepath.Join(dir, "berth-agent")
-	build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/internal/version.Version=7.7.7-test", "-o", agentBin, "../cmd/berth-agent")
+	build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/internal/version.Version=7.7.7-test", "-o", agentBin, "../../cmd/berth-agent")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build berth-agent: %v\n%s", err, out)
@@ -162,11 +162,12 @@ func TestClientErrors(t *testing.T) {
 		opts      agentclient.Options
 		wantStage agentclient.Stage
 		wantMsg   string
+		wantIs    error
 	}{
 		{"agent not running", agentclient.Options{Machine: "dev", AgentPath: agentBin, Socket: filepath.Join(t.TempDir(), "none.sock")},
-			agentclient.StageAgent, "the agent is not running"},
+			agentclient.StageAgent, "the agent is not running", agentclient.ErrAgentNotRunning},
 		{"agent missing", agentclient.Options{Machine: "dev", AgentPath: "/nonexistent/berth-agent"},
-			agentclient.StageAgent, "no agent installed"},
+			agentclient.StageAgent, "no agent installed", agentclient.ErrNoAgent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,6 +179,9 @@ func TestClientErrors(t *testing.T) {
 			var ae *agentclient.Error
 			if !errors.As(err, &ae) || ae.Stage != tt.wantStage || !strings.Contains(err.Error(), tt.wantMsg) {
 				t.Errorf("err = %v, want stage %s with %q", err, tt.wantStage, tt.wantMsg)
+			}
+			if !errors.Is(err, tt.wantIs) {
+				t.Errorf("err = %v, want one that is %v", err, tt.wantIs)
 			}
 			if !strings.Contains(err.Error(), "berth provision dev") {
 				t.Errorf("err = %v, want the hint `berth provision dev`", err)

@@ -15,6 +15,16 @@ const (
 	StageRequest Stage = "request" // the request itself
 )
 
+// The states of a machine's agent that callers branch on; the *Error of
+// a failure to reach the agent wraps them.
+var (
+	// ErrNoAgent: the machine has no agent binary (never provisioned).
+	ErrNoAgent = errors.New("no agent installed")
+	// ErrAgentNotRunning: the agent is installed but does not answer on
+	// its socket.
+	ErrAgentNotRunning = errors.New("the agent is not running")
+)
+
 // Error is a failure to reach or use a machine's agent.
 type Error struct {
 	Machine string

@@ -16,14 +16,22 @@ type options struct {
 // Option changes how Write writes.
 type Option func(*options)
 
-// Sync makes the data reach the disk before the rename, so that after a
-// power loss the file holds the old or the new content. It costs a disk
-// flush; state that a reboot makes stale anyway goes without.
+// Sync makes the data reach the disk before the rename, and the rename
+// reach it after (a best-effort sync of the folder), so that after a power
+// loss the file holds the old or the new content. It costs disk flushes;
+// state that a reboot makes stale anyway goes without.
 func Sync() Option { return func(o *options) { o.sync = true } }
 
 // Write writes data to path through a temporary file in the same folder
 // (".NAME.tmp-*", mode 0600) and a rename.
 func Write(path string, data []byte, opts ...Option) error {
+	return WriteFile(path, data, 0o600, opts...)
+}
+
+// WriteFile is Write for a file of mode perm: like os.WriteFile, but a
+// reader never sees part of data. perm is set as given, not masked by the
+// umask.
+func WriteFile(path string, data []byte, perm os.FileMode, opts ...Option) error {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -33,7 +41,12 @@ func Write(path string, data []byte, opts ...Option) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	if perm != 0o600 { // CreateTemp's mode
+		err = f.Chmod(perm)
+	}
+	if err == nil {
+		_, err = f.Write(data)
+	}
 	if err == nil && o.sync {
 		err = f.Sync()
 	}
@@ -47,7 +60,22 @@ func Write(path string, data []byte, opts ...Option) error {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if o.sync {
+		syncDir(filepath.Dir(path))
+	}
 	return nil
+}
+
+// syncDir flushes dir's entries to disk. Not every system can (Windows
+// cannot open a folder for it): the data is already safe, so errors are
+// dropped.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	d.Sync()
+	d.Close()
 }
 
 // WriteJSON writes v as indented JSON, with Write.

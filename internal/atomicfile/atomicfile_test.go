@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -36,5 +37,45 @@ func TestWrite(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) != "{\n  \"a\": 1\n}\n" {
 		t.Errorf("a failed write changed the file: %q", b)
+	}
+}
+
+// TestWriteFile: the file gets the mode asked for, whatever the umask, and
+// replaces the old one whole.
+func TestWriteFile(t *testing.T) {
+	tests := []struct {
+		name string
+		perm os.FileMode
+		opts []Option
+	}{
+		{"private", 0o600, nil},
+		{"public", 0o644, nil},
+		{"public, synced", 0o644, []Option{Sync()}},
+		{"read-only", 0o400, []Option{Sync()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "key.pub")
+			if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteFile(path, []byte("new\n"), tt.perm, tt.opts...); err != nil {
+				t.Fatal(err)
+			}
+			if b, err := os.ReadFile(path); err != nil || string(b) != "new\n" {
+				t.Errorf("content %q, %v; want %q", b, err, "new\n")
+			}
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := st.Mode().Perm(); runtime.GOOS != "windows" && got != tt.perm {
+				t.Errorf("mode %v, want %v", got, tt.perm)
+			}
+			if des, _ := os.ReadDir(dir); len(des) != 1 {
+				t.Errorf("files left: %v, want only key.pub", des)
+			}
+		})
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/berthvm/berth/internal/atomicfile"
 )
 
 // Progress is the state of a download.
@@ -234,22 +236,7 @@ func (c *Cache) readIndex() (map[string]indexEntry, error) {
 }
 
 func (c *Cache) writeIndex(index map[string]indexEntry) error {
-	b, err := json.MarshalIndent(index, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(c.Dir, ".index-*")
-	if err != nil {
-		return fmt.Errorf("write iso cache index: %w", err)
-	}
-	_, werr := tmp.Write(append(b, '\n'))
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write iso cache index: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(c.Dir, indexName)); err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteJSON(filepath.Join(c.Dir, indexName), index); err != nil {
 		return fmt.Errorf("write iso cache index: %w", err)
 	}
 	return nil

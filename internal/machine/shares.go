@@ -152,3 +152,88 @@ func ValidateShares(shares []drivers.Share) error {
 	}
 	return errors.Join(errs...)
 }
+
+// The errors of ResolveShares that callers branch on; all of its errors
+// are the user's to fix.
+var (
+	// ErrShareConflict: both shares and no sharing were asked for.
+	ErrShareConflict = errors.New("--share and --no-share contradict each other; give one")
+	// ErrCannotShare: shares were asked of a driver without the
+	// SharedFolders role.
+	ErrCannotShare = errors.New("cannot share folders from this computer")
+	// ErrBadShare: a --share value cannot be shared.
+	ErrBadShare = errors.New("bad --share")
+)
+
+// ShareRequest is what the user asked of a new machine's shares.
+type ShareRequest struct {
+	// Specs are the --share values, HOSTDIR[:GUESTDIR].
+	Specs []string
+	// NoShare (--no-share) asks for no shares, not even the default.
+	NoShare bool
+	// Cwd returns the folder relative HOSTDIRs are taken from (os.Getwd);
+	// Home returns the user's home folder, the default share
+	// (os.UserHomeDir). Each is called only when needed.
+	Cwd, Home func() (string, error)
+}
+
+// ResolveShares turns req into the shares of a new machine whose driver is
+// drv. Without Specs or NoShare, a driver that can share gets the user's
+// home folder (DefaultShares); when that cannot be shared, note says why
+// and there are none. Bad Specs are named all at once.
+func ResolveShares(drv drivers.Driver, req ShareRequest) (shares []drivers.Share, note string, err error) {
+	_, can := drv.(drivers.SharedFolders)
+	if req.NoShare && len(req.Specs) > 0 {
+		return nil, "", ErrShareConflict
+	}
+	if len(req.Specs) > 0 {
+		if !can {
+			return nil, "", fmt.Errorf("the %s driver %w; drop --share", drv.DriverName(), ErrCannotShare)
+		}
+		shares, err := parseShares(req.Specs, req.Cwd)
+		if err != nil {
+			return nil, "", err
+		}
+		return shares, "", nil
+	}
+	if req.NoShare || !can {
+		return nil, "", nil
+	}
+	home, err := req.Home()
+	if err == nil {
+		shares, err = DefaultShares(home)
+	}
+	if err == nil {
+		err = ValidateShares(shares)
+	}
+	if err != nil {
+		return nil, fmt.Sprintf("not sharing your home folder %v", err), nil
+	}
+	return shares, "", nil
+}
+
+// parseShares reads --share values relative to the folder cwd returns and
+// names every bad one at once.
+func parseShares(specs []string, cwd func() (string, error)) ([]drivers.Share, error) {
+	dir, err := cwd()
+	if err != nil {
+		return nil, fmt.Errorf("--share: find the current folder: %w", err)
+	}
+	var errs []error
+	var out []drivers.Share
+	for _, spec := range specs {
+		s, err := ParseShare(spec, dir)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, s)
+	}
+	if err := ValidateShares(out); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadShare, err)
+	}
+	return out, nil
+}

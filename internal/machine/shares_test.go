@@ -1,12 +1,15 @@
 package machine
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/internal/fakedriver"
 )
 
 func TestParseShare(t *testing.T) {
@@ -114,5 +117,111 @@ func TestValidateShares(t *testing.T) {
 				t.Errorf("%s: ValidateShares = %q, want it to hold %q", tt.name, err, w)
 			}
 		}
+	}
+}
+
+// sharingDriver is a fake driver with the SharedFolders role.
+type sharingDriver struct{ *fakedriver.Driver }
+
+func (sharingDriver) Shares() []drivers.Share { return nil }
+
+// folder returns a function that returns dir, or fails the test when the
+// lookup it stands for should not have been made (dir "").
+func folder(t *testing.T, what, dir string) func() (string, error) {
+	return func() (string, error) {
+		if dir == "" {
+			t.Errorf("ResolveShares looked up the %s folder, which it does not need", what)
+		}
+		return dir, nil
+	}
+}
+
+func TestResolveShares(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	sharing := sharingDriver{fakedriver.New(drivers.Base{})}
+	plain := fakedriver.New(drivers.Base{})
+	tests := []struct {
+		name      string
+		drv       drivers.Driver
+		specs     []string
+		noShare   bool
+		cwd, home string // "": must not be looked up
+		want      []drivers.Share
+		wantNote  string
+		wantIs    error
+		wantErr   []string
+	}{
+		{name: "a folder", drv: sharing, specs: []string{dir}, cwd: dir,
+			want: []drivers.Share{{HostPath: dir, GuestPath: GuestPathFor(dir)}}},
+		{name: "relative to the current folder", drv: sharing, specs: []string{"sub:/src"}, cwd: dir,
+			want: []drivers.Share{{HostPath: filepath.Join(dir, "sub"), GuestPath: "/src"}}},
+		{name: "missing", drv: sharing, specs: []string{filepath.Join(dir, "missing")}, cwd: dir,
+			wantIs: ErrBadShare, wantErr: []string{"bad --share", "does not exist"}},
+		{name: "a file", drv: sharing, specs: []string{file}, cwd: dir,
+			wantIs: ErrBadShare, wantErr: []string{"not a folder"}},
+		{name: "relative guest folder", drv: sharing, specs: []string{dir + ":src"}, cwd: dir,
+			wantIs: ErrBadShare, wantErr: []string{"must be an absolute path"}},
+		{name: "berth-os's /root", drv: sharing, specs: []string{dir + ":/root"}, cwd: dir,
+			wantIs: ErrBadShare, wantErr: []string{`"/root"`, "berth-os's own"}},
+		{name: "twice", drv: sharing, specs: []string{dir + ":/a", dir + ":/a"}, cwd: dir,
+			wantIs: ErrBadShare, wantErr: []string{"shared twice"}},
+		{name: "every bad one at once", drv: sharing, specs: []string{filepath.Join(dir, "missing"), dir + ":/etc/x"}, cwd: dir,
+			wantIs: ErrBadShare, wantErr: []string{"does not exist", "/etc"}},
+		{name: "with --no-share", drv: sharing, specs: []string{dir}, noShare: true,
+			wantIs: ErrShareConflict, wantErr: []string{"--share and --no-share contradict each other; give one"}},
+		{name: "a driver that cannot share", drv: plain, specs: []string{dir},
+			wantIs: ErrCannotShare, wantErr: []string{"the fake driver cannot share folders from this computer; drop --share"}},
+		{name: "default: the home folder", drv: sharing, home: home,
+			want: []drivers.Share{{HostPath: home, GuestPath: GuestPathFor(home)}}},
+		{name: "default: root's home", drv: sharing, home: "/root",
+			wantNote: `not sharing your home folder /root: guest folder "/root" lies in berth-os's own /root; name another, e.g. HOSTDIR:/host/root`},
+		{name: "default: a home that is gone", drv: sharing, home: filepath.Join(dir, "gone"),
+			wantNote: "not sharing your home folder share " + filepath.Join(dir, "gone") + ": the host folder does not exist"},
+		{name: "--no-share", drv: sharing, noShare: true},
+		{name: "no default for a driver that cannot share", drv: plain},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, note, err := ResolveShares(tt.drv, ShareRequest{Specs: tt.specs, NoShare: tt.noShare,
+				Cwd: folder(t, "current", tt.cwd), Home: folder(t, "home", tt.home)})
+			if tt.wantIs == nil {
+				if err != nil || !reflect.DeepEqual(got, tt.want) || !strings.HasPrefix(note, tt.wantNote) || (note == "") != (tt.wantNote == "") {
+					t.Errorf("ResolveShares = %+v, %q, %v; want %+v, note %q", got, note, err, tt.want, tt.wantNote)
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantIs) || got != nil || note != "" {
+				t.Fatalf("ResolveShares = %+v, %q, %v; want an error that is %q", got, note, err, tt.wantIs)
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("ResolveShares error %q, want it to hold %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestResolveSharesLookupErrors: a current folder that cannot be found
+// fails --share; a home folder that cannot be found is a note.
+func TestResolveSharesLookupErrors(t *testing.T) {
+	lost := errors.New("lost")
+	fail := func() (string, error) { return "", lost }
+	sharing := sharingDriver{fakedriver.New(drivers.Base{})}
+	_, _, err := ResolveShares(sharing, ShareRequest{Specs: []string{"src"}, Cwd: fail})
+	if want := "--share: find the current folder: lost"; err == nil || err.Error() != want || !errors.Is(err, lost) {
+		t.Errorf("ResolveShares with no current folder: %v, want %q", err, want)
+	}
+	shares, note, err := ResolveShares(sharing, ShareRequest{Home: fail})
+	if want := "not sharing your home folder lost"; shares != nil || note != want || err != nil {
+		t.Errorf("ResolveShares with no home folder = %v, %q, %v; want note %q", shares, note, err, want)
 	}
 }

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/berthvm/berth/internal/atomicfile"
 )
 
 const indexVersion = 1
@@ -74,39 +75,8 @@ func (s *Store) saveLocked() error {
 	if err != nil {
 		return fmt.Errorf("encode image index: %w", err)
 	}
-	if err := writeFileAtomic(s.indexPath(), b); err != nil {
+	if err := atomicfile.Write(s.indexPath(), b, atomicfile.Sync()); err != nil {
 		return fmt.Errorf("write image index: %w", err)
-	}
-	return nil
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/berthvm/berth/internal/atomicfile"
 	"github.com/berthvm/berth/runtime/layer"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
@@ -167,7 +168,7 @@ func (s *Store) putBlob(b []byte, digest string) error {
 	if _, err := os.Stat(p); err == nil {
 		return nil
 	}
-	if err := writeFileAtomic(p, b); err != nil {
+	if err := atomicfile.Write(p, b, atomicfile.Sync()); err != nil {
 		return fmt.Errorf("store blob %s: %w", digest, err)
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/berthvm/berth/internal/atomicfile"
 )
 
 // state is everything the double's "VBoxSVC" knows.
@@ -116,15 +118,7 @@ func loadState(home string) (*state, error) {
 }
 
 func (st *state) save(home string) error {
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(home, "state.json.tmp")
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(home, "state.json"))
+	return atomicfile.WriteJSON(filepath.Join(home, "state.json"), st)
 }
 
 // refresh notices a QEMU process that ended: the guest powered off (or

@@ -1,4 +1,4 @@
-package main
+package bootstrap
 
 import (
 	"context"
@@ -12,9 +12,14 @@ import (
 	"github.com/berthvm/berth/sshutil"
 )
 
-// makeMachineKey is the MakeKey create step: a new ed25519 key in the
-// machine folder, whose public half the driver puts into the machine.
-func makeMachineKey(_ context.Context, dir string) (string, error) {
+// consoleLog is the machine's serial console log, which a timed-out SSH
+// wait quotes.
+func consoleLog(m *machine.Machine) string { return filepath.Join(m.Dir, "serial.log") }
+
+// MakeKey makes a new ed25519 key in the machine folder dir and returns
+// its public half, which the driver puts into the machine. It fits
+// machine.Steps.MakeKey.
+func MakeKey(_ context.Context, dir string) (string, error) {
 	kp, err := sshutil.GenerateKey(filepath.Join(dir, sshutil.KeyFile), "berth-"+filepath.Base(dir))
 	if err != nil {
 		return "", err
@@ -22,9 +27,9 @@ func makeMachineKey(_ context.Context, dir string) (string, error) {
 	return kp.PublicKey, nil
 }
 
-// machineTarget is where and how to reach m's SSH server. A machine that
-// is not running gets an error that says so and what to do.
-func machineTarget(ctx context.Context, m *machine.Machine) (sshutil.Target, error) {
+// SSHTarget is where and how to reach m's SSH server. A machine that is
+// not running gets an error that says so and what to do.
+func SSHTarget(ctx context.Context, m *machine.Machine) (sshutil.Target, error) {
 	ep, err := m.Driver.SSHEndpoint(ctx)
 	if err != nil {
 		return sshutil.Target{}, notRunning(ctx, m, fmt.Errorf("ssh to machine %q: %w", m.Name, err))
@@ -32,9 +37,9 @@ func machineTarget(ctx context.Context, m *machine.Machine) (sshutil.Target, err
 	return sshutil.ForMachine(m.Name, m.Dir, ep)
 }
 
-// dialMachine connects to m's SSH server.
-func dialMachine(ctx context.Context, m *machine.Machine) (*sshutil.Client, error) {
-	t, err := machineTarget(ctx, m)
+// DialSSH connects to m's SSH server.
+func DialSSH(ctx context.Context, m *machine.Machine) (*sshutil.Client, error) {
+	t, err := SSHTarget(ctx, m)
 	if err != nil {
 		return nil, err
 	}
@@ -48,15 +53,15 @@ func dialMachine(ctx context.Context, m *machine.Machine) (*sshutil.Client, erro
 	return c, nil
 }
 
-// waitMachineSSH waits until m's SSH server answers (pinning its host key
-// at first contact); its timeout error quotes the machine's console log.
-// It fits machine.Steps.WaitSSH.
-func waitMachineSSH(ctx context.Context, m *machine.Machine) error {
-	t, err := machineTarget(ctx, m)
+// WaitSSH waits until m's SSH server answers (pinning its host key at
+// first contact); its timeout error quotes the machine's console log. It
+// fits machine.Steps.WaitSSH.
+func WaitSSH(ctx context.Context, m *machine.Machine) error {
+	t, err := SSHTarget(ctx, m)
 	if err != nil {
 		return err
 	}
-	c, err := sshutil.WaitForSSH(ctx, t, sshutil.WaitOptions{ConsoleLog: filepath.Join(m.Dir, "serial.log")})
+	c, err := sshutil.WaitForSSH(ctx, t, sshutil.WaitOptions{ConsoleLog: consoleLog(m)})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package runspec
 
 import (
 	"reflect"
@@ -66,22 +66,5 @@ func TestPortBindings(t *testing.T) {
 	want := map[string]string{"80/tcp": "127.0.0.1|8080", "90/udp": "|9000", "81/tcp": "|"}
 	if !reflect.DeepEqual(got, want) || len(exposed) != 3 {
 		t.Errorf("bindings = %v (%d exposed), want %v (3 exposed)", got, len(exposed), want)
-	}
-}
-
-func TestContainerConfigMounts(t *testing.T) {
-	_, hc, err := containerConfig(runOptions{Image: "busybox", Volumes: []string{"data:/data", "/srv:/srv:ro"}, Tmpfs: []string{"/t", "/u:ro"}, ReadOnly: true},
-		func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"data:/data", "/srv:/srv:ro"}; !reflect.DeepEqual(hc.Binds, want) {
-		t.Errorf("Binds = %v, want %v", hc.Binds, want)
-	}
-	if want := map[string]string{"/t": "", "/u": "ro"}; !reflect.DeepEqual(hc.Tmpfs, want) {
-		t.Errorf("Tmpfs = %v, want %v", hc.Tmpfs, want)
-	}
-	if !hc.ReadonlyRootfs {
-		t.Error("ReadonlyRootfs = false, want true")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package runspec
 
 import (
 	"fmt"
@@ -22,7 +22,7 @@ type publishSpec struct {
 // ranges (8000-8001:80-81).
 func parsePublish(s string) ([]publishSpec, error) {
 	bad := func(why string) error {
-		return usagef("invalid -p %q: %s (want [HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp])", s, why)
+		return invalidf("invalid -p %q: %s (want [HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp])", s, why)
 	}
 	rest, proto, hasProto := strings.Cut(s, "/")
 	if !hasProto {

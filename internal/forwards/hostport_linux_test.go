@@ -1,4 +1,4 @@
-package main
+package forwards
 
 import (
 	"fmt"
@@ -34,14 +34,14 @@ func TestTakenPortNamesHolder(t *testing.T) {
 		{Proto: "tcp", HostIP: "127.0.0.1", HostPort: port, GuestPort: port},
 		{Proto: "udp", HostIP: "127.0.0.1", HostPort: uport, GuestPort: uport},
 	} {
-		err := hostPortFree(f)
+		err := HostPortFree(f)
 		want := fmt.Sprintf("host port 127.0.0.1:%d/%s is taken by %s (pid %d) on this computer", f.HostPort, f.Proto, comm, os.Getpid())
 		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("hostPortFree(%+v) = %v; want an error with %q", f, err, want)
+			t.Errorf("HostPortFree(%+v) = %v; want an error with %q", f, err, want)
 		}
 	}
 	l.Close()
-	if err := hostPortFree(drivers.Forward{Proto: "tcp", HostIP: "127.0.0.1", HostPort: port}); err != nil {
-		t.Errorf("hostPortFree of a freed port = %v", err)
+	if err := HostPortFree(drivers.Forward{Proto: "tcp", HostIP: "127.0.0.1", HostPort: port}); err != nil {
+		t.Errorf("HostPortFree of a freed port = %v", err)
 	}
 }
