@@ -61,7 +61,7 @@ func (l *link) run(ctx context.Context, onUp func(ctx context.Context, c *agentc
 			} else {
 				stopped = 0
 			}
-			l.status(StateConnecting, problem(err), err.Error())
+			l.status(StateConnecting, agentclient.Problem(err), err.Error())
 			l.log.Info("connect to the agent", "err", err, "retry in", backoff)
 			select {
 			case <-ctx.Done():
@@ -74,7 +74,7 @@ func (l *link) run(ctx context.Context, onUp func(ctx context.Context, c *agentc
 		v, err := c.AgentVersion(ctx)
 		agent := v.Version
 		if err != nil {
-			agent = problem(err)
+			agent = agentclient.Problem(err)
 		}
 		l.status(StateReady, agent, "")
 		l.log.Info("connected", "agent", agent)
