@@ -60,6 +60,27 @@ func (d *deps) hostAgentArgv(name string) []string {
 	return []string{exe, "--storage-path", d.store.Root, "hostagent", name}
 }
 
+// startHostAgent starts the host agent of m, which just started or was
+// created, when berth's agent steps are wired (tests of the fake driver
+// have none). A host agent that cannot start is a warning: the machine
+// runs, and the next command that needs it tries again.
+func (d *deps) startHostAgent(ctx context.Context, m *machine.Machine) {
+	if d.steps.AgentHealthy == nil {
+		return
+	}
+	if _, _, err := hostagent.Ensure(ctx, m, d.hostAgentArgv(m.Name)); err != nil {
+		fmt.Fprintf(d.stderr, "WARNING: %v (berth env %s tries again)\n", err, m.Name)
+	}
+}
+
+// stopHostAgent stops the host agent of m, before m stops or goes.
+func (d *deps) stopHostAgent(ctx context.Context, m *machine.Machine) error {
+	if err := hostagent.Stop(ctx, m.Dir); err != nil {
+		return fmt.Errorf("machine %q: %w", m.Name, err)
+	}
+	return nil
+}
+
 // ensureHostAgent starts m's host agent when m runs without one, saying
 // so on stderr, and returns its endpoint.
 func (d *deps) ensureHostAgent(ctx context.Context, m *machine.Machine) (string, error) {

@@ -41,6 +41,9 @@ func runKill(ctx context.Context, opts killOptions, d *deps) error {
 		if err != nil {
 			return err
 		}
+		if err := d.stopHostAgent(ctx, m); err != nil {
+			return err
+		}
 		if err := lc.Kill(ctx); err != nil {
 			return err
 		}

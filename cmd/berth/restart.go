@@ -41,6 +41,9 @@ func runRestart(ctx context.Context, opts restartOptions, d *deps) error {
 		if err != nil {
 			return err
 		}
+		if err := d.stopHostAgent(ctx, m); err != nil {
+			return err
+		}
 		if err := lc.Stop(ctx); err != nil {
 			return err
 		}
@@ -50,6 +53,7 @@ func runRestart(ctx context.Context, opts restartOptions, d *deps) error {
 		fmt.Fprintf(d.stdout, "Restarted %s\n", m.Name)
 		added, removed, err := d.restoreForwards(ctx, m, true)
 		reportForwards(d.stdout, m.Name, added, removed)
+		d.startHostAgent(ctx, m)
 		return err
 	})
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -53,6 +56,9 @@ func (l *link) run(ctx context.Context, onUp func(ctx context.Context, c *agentc
 		if err != nil {
 			if ctx.Err() != nil {
 				break
+			}
+			if _, serr := os.Stat(filepath.Join(l.m.Dir, machine.ConfigFile)); errors.Is(serr, fs.ErrNotExist) {
+				return fmt.Errorf("machine %q was removed: %w", l.m.Name, ErrMachineStopped)
 			}
 			if st, serr := l.m.Driver.State(ctx); serr == nil && st != drivers.StateRunning {
 				if stopped++; stopped >= stoppedChecks {
