@@ -15,7 +15,6 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/jsonmessage"
 	"github.com/urfave/cli/v2"
-
 )
 
 // withAgent runs fn with a client of the agent of the machine -m names
