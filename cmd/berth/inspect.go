@@ -44,7 +44,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			return runInspect(c.Context, inspectOptions{Name: name, Format: c.String("format")}, d)
+			return d.containerHint(c.Context, "inspect", []string{name}, runInspect(c.Context, inspectOptions{Name: name, Format: c.String("format")}, d))
 		},
 	}
 }

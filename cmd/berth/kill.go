@@ -30,7 +30,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			return runKill(c.Context, killOptions{Names: machineArgs(c)}, d)
+			return d.containerHint(c.Context, "kill", machineArgs(c), runKill(c.Context, killOptions{Names: machineArgs(c)}, d))
 		},
 	}
 }

@@ -30,7 +30,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			return runRestart(c.Context, restartOptions{Names: machineArgs(c)}, d)
+			return d.containerHint(c.Context, "restart", machineArgs(c), runRestart(c.Context, restartOptions{Names: machineArgs(c)}, d))
 		},
 	}
 }

@@ -48,7 +48,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			return runRm(c.Context, rmOptions{Names: c.Args().Slice(), Force: c.Bool("force"), Yes: c.Bool("yes"), KeepAgent: c.Bool("keep-agent")}, d)
+			return d.containerHint(c.Context, "rm", c.Args().Slice(), runRm(c.Context, rmOptions{Names: c.Args().Slice(), Force: c.Bool("force"), Yes: c.Bool("yes"), KeepAgent: c.Bool("keep-agent")}, d))
 		},
 	}
 }

@@ -40,7 +40,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			return runStart(c.Context, startOptions{Names: machineArgs(c)}, d)
+			return d.containerHint(c.Context, "start", machineArgs(c), runStart(c.Context, startOptions{Names: machineArgs(c)}, d))
 		},
 	}
 }

@@ -31,7 +31,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			return runStop(c.Context, stopOptions{Names: machineArgs(c)}, d)
+			return d.containerHint(c.Context, "stop", machineArgs(c), runStop(c.Context, stopOptions{Names: machineArgs(c)}, d))
 		},
 	}
 }
