@@ -42,12 +42,8 @@ EXAMPLES:
 }
 
 func runHostAgent(ctx context.Context, name string, d *deps) error {
-	m, err := d.store.Load(name)
-	if err != nil {
-		return err
-	}
 	log := slog.New(slog.NewTextHandler(d.stderr, nil))
-	return hostagent.Run(ctx, m, log)
+	return hostagent.Run(ctx, d.store, name, log)
 }
 
 // hostAgentArgv is the command line that runs the host agent of machine

@@ -22,7 +22,8 @@ var ErrMachineStopped = errors.New("the machine is not running")
 // link keeps one connection to the machine's agent, made again with
 // backoff whenever it drops.
 type link struct {
-	m      *machine.Machine
+	m      *machine.Machine // as loaded at the last attempt
+	load   func() (*machine.Machine, error)
 	log    *slog.Logger
 	status func(state, agent, errText string)
 
@@ -32,8 +33,8 @@ type link struct {
 	down chan struct{} // closed when cur drops
 }
 
-func newLink(m *machine.Machine, log *slog.Logger, status func(state, agent, errText string)) *link {
-	return &link{m: m, log: log, status: status, up: make(chan struct{})}
+func newLink(m *machine.Machine, load func() (*machine.Machine, error), log *slog.Logger, status func(state, agent, errText string)) *link {
+	return &link{m: m, load: load, log: log, status: status, up: make(chan struct{})}
 }
 
 // The backoff between two connection attempts.
@@ -99,8 +100,12 @@ func (l *link) run(ctx context.Context, onUp func(ctx context.Context, c *agentc
 	return nil
 }
 
-// connect dials the machine's SSH server and its agent once.
+// connect dials the machine's SSH server and its agent once, with the
+// machine's settings read again (a start may have moved its SSH port).
 func (l *link) connect(ctx context.Context) (*agentclient.Client, error) {
+	if m, err := l.load(); err == nil {
+		l.m = m
+	}
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	c, err := agentclient.ForLoaded(dctx, l.m)

@@ -16,11 +16,15 @@ import (
 	"github.com/berthvm/berth/internal/machine"
 )
 
-// Run is the host agent of machine m: it serves the machine's Docker API
-// on SocketPath(m.Dir) until ctx ends or the machine stops, and removes
-// its files when it returns. It fails with ErrAlreadyRunning when another
-// host agent serves m.
-func Run(ctx context.Context, m *machine.Machine, log *slog.Logger) error {
+// Run is the host agent of the machine called name in store: it serves
+// the machine's Docker API on SocketPath until ctx ends or the machine
+// stops, and removes its files when it returns. It fails with
+// ErrAlreadyRunning when another host agent serves the machine.
+func Run(ctx context.Context, store *machine.Store, name string, log *slog.Logger) error {
+	m, err := store.Load(name)
+	if err != nil {
+		return err
+	}
 	unlock, err := lock(m.Dir)
 	if err != nil {
 		return fmt.Errorf("host agent of machine %q: %w", m.Name, err)
@@ -56,7 +60,7 @@ func Run(ctx context.Context, m *machine.Machine, log *slog.Logger) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	l := newLink(m, log, setStatus)
+	l := newLink(m, func() (*machine.Machine, error) { return store.Load(name) }, log, setStatus)
 	pf, _ := m.Driver.(drivers.PortForwarder)
 	linkErr := make(chan error, 1)
 	go func() {
