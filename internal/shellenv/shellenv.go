@@ -118,7 +118,7 @@ var syntaxes = map[string]syntax{
 	},
 	"powershell": {
 		set:     func(n, v string) string { return "$Env:" + n + " = \"" + strings.ReplaceAll(v, "`", "``") + "\"" },
-		unset:   func(n string) string { return `Remove-Item Env:\\` + n },
+		unset:   func(n string) string { return `Remove-Item Env:\` + n },
 		comment: "#",
 		run:     func(c string) string { return "& " + c + " | Invoke-Expression" },
 	},
