@@ -313,3 +313,18 @@ services:
 	}
 	refusedWithin(t, port, 2*time.Second, "after docker-compose down")
 }
+
+// TestDockerCLIOnVirtualBox: dockerCLISuite on a machine of the
+// VirtualBox driver, through the VBoxManage double (NAT rules added and
+// removed by the host agent as the containers change).
+func TestDockerCLIOnVirtualBox(t *testing.T) {
+	vboxEnv(t)
+	iso := testenv.ISO(t)
+	treeAgent(t)
+	root := t.TempDir()
+	t.Cleanup(func() { berth(t, root, "", "rm", "-y", "-f", "vdk") })
+	mustBerth(t, root, "create", "-d", "virtualbox", "--virtualbox-iso", iso,
+		"--virtualbox-memory", "768", "--virtualbox-disk-size", "1000", "--no-share", "vdk")
+	dockerCLISuite(t, root, "vdk")
+	composeSuite(t, root, "vdk")
+}
