@@ -137,6 +137,4 @@ func (g Guest) asRoot(cmd string) string {
 }
 
 // shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+func shellQuote(s string) string { return sshutil.Quote(s) }

@@ -58,7 +58,7 @@ echo "bench-publish: through the published port: $through req/s"
 # proxy (times from /proc/uptime, 10 ms steps).
 loop='read s _ </proc/uptime; i=0; while [ $i -lt 50 ]; do wget -q -O /dev/null "$1"; i=$((i+1)); done; read e _ </proc/uptime; echo "$s $e" | awk "{printf \"%.1f\", (\$2 - \$1) * 1000 / 50}"'
 in_ctr=$("$berth" exec -m "$name" web sh -c "$loop" sh http://127.0.0.1:80/)
-in_vm=$("$berth" ssh "$name" -- sh -c "'$loop'" sh "http://127.0.0.1:$hostport/")
+in_vm=$("$berth" ssh "$name" -- sh -c "$loop" sh "http://127.0.0.1:$hostport/")
 echo "bench-publish: per GET in the container: $in_ctr ms; in the machine through the port proxy: $in_vm ms"
 
 mkdir -p "$work/w" && echo hello > "$work/w/index.html"

@@ -120,6 +120,7 @@ func Dial(ctx context.Context, t Target) (*Client, error) {
 	conn := ssh.NewClient(c, chans, reqs)
 	client := &Client{target: t, conn: conn, sessions: make(chan struct{}, MaxSessions)}
 	if oneSessionPerConn(string(conn.ServerVersion())) {
+		client.sessions = make(chan struct{}, MaxExclusiveSessions)
 		client.exclusive = true
 		client.idle = []*ssh.Client{conn}
 		client.all = []*ssh.Client{conn}

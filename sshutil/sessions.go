@@ -17,6 +17,13 @@ import (
 // that stays under OpenSSH's limit of 10 sessions per connection.
 const MaxSessions = 8
 
+// MaxExclusiveSessions is how many command sessions a Client keeps open
+// at once on a server that runs one session per connection: each is a
+// connection of its own, so OpenSSH's per-connection limit does not
+// apply, and a host agent relays every keep-alive connection of docker
+// and compose clients as one session.
+const MaxExclusiveSessions = 128
+
 // maxIdleConns is how many spare connections a Client keeps for servers
 // that run one session per connection.
 const maxIdleConns = 2

@@ -144,6 +144,7 @@ func runCreate(ctx context.Context, opts createOptions, d *deps) error {
 	if err != nil {
 		return err
 	}
+	d.startHostAgent(ctx, m)
 	if !opts.Quiet {
 		fmt.Fprintf(d.stdout, "Machine %s is ready in %.1fs (driver %s). See `berth ls`.\n", m.Name, time.Since(start).Seconds(), m.DriverName)
 	}

@@ -15,8 +15,6 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/jsonmessage"
 	"github.com/urfave/cli/v2"
-
-	"github.com/berthvm/berth/internal/agentclient"
 )
 
 // withAgent runs fn with a client of the agent of the machine -m names
@@ -30,12 +28,12 @@ func withAgent(c *cli.Context, fn func(ctx context.Context, d *deps, cli *client
 	if err != nil {
 		return err
 	}
-	ac, err := agentclient.ForMachine(c.Context, d.store, name)
+	api, done, err := d.agentAPI(c.Context, name)
 	if err != nil {
 		return err
 	}
-	defer ac.Close()
-	return fn(c.Context, d, ac.Client)
+	defer done()
+	return fn(c.Context, d, api)
 }
 
 // registryAuth resolves credentials for ref's registry on this host (the

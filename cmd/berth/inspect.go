@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthvm/berth/internal/agentclient"
+	"github.com/berthvm/berth/internal/hostagent"
 	"github.com/berthvm/berth/internal/machine"
 )
 
@@ -43,7 +44,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			return runInspect(c.Context, inspectOptions{Name: name, Format: c.String("format")}, d)
+			return d.containerHint(c.Context, "inspect", []string{name}, runInspect(c.Context, inspectOptions{Name: name, Format: c.String("format")}, d))
 		},
 	}
 }
@@ -57,7 +58,11 @@ func runInspect(ctx context.Context, opts inspectOptions, d *deps) error {
 	view := struct {
 		machine.Config
 		Agent *agentclient.Inspection `json:",omitempty"` // health of a running machine's agent
+		URL   string                  `json:",omitempty"` // the host agent's Docker endpoint
 	}{Config: m.Config}
+	if st, err := hostagent.ReadStatus(m.Dir); err == nil {
+		view.URL = st.Endpoint
+	}
 	if agentInspectHook != nil {
 		view.Agent = agentInspectHook(ctx, m)
 	}

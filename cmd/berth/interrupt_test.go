@@ -24,6 +24,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
+	// Programs berth starts as itself (the host agent) are this test
+	// binary: they must be berth too.
+	os.Setenv("BERTH_TEST_AS_MAIN", "1")
 	os.Exit(m.Run())
 }
 

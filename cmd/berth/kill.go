@@ -30,7 +30,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			return runKill(c.Context, killOptions{Names: machineArgs(c)}, d)
+			return d.containerHint(c.Context, "kill", machineArgs(c), runKill(c.Context, killOptions{Names: machineArgs(c)}, d))
 		},
 	}
 }
@@ -39,6 +39,9 @@ func runKill(ctx context.Context, opts killOptions, d *deps) error {
 	return d.eachMachine(ctx, opts.Names, false, func(ctx context.Context, m *machine.Machine) error {
 		lc, err := m.Lifecycle("kill")
 		if err != nil {
+			return err
+		}
+		if err := d.stopHostAgent(ctx, m); err != nil {
 			return err
 		}
 		if err := lc.Kill(ctx); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/internal/hostagent"
 	"github.com/berthvm/berth/internal/machine"
 )
 
@@ -36,7 +37,7 @@ type lsRow struct {
 	Active     string // "*" for the active machine, else "-"
 	DriverName string
 	State      string
-	URL        string // ssh://USER@HOST:PORT of a running machine
+	URL        string // the host agent's Docker endpoint, else ssh://USER@HOST:PORT, of a running machine
 	Agent      string
 	Error      string
 	Labels     string // k=v,k=v
@@ -54,6 +55,11 @@ func lsCommand() *cli.Command {
 		Description: `Lists every machine with its state. Machines are asked in parallel; one
 that does not answer within --timeout shows Timeout, one that is broken
 shows Error with the reason. ls itself does not fail because of them.
+URL is a running machine's Docker endpoint on this computer (its host
+agent's socket, what ` + "`berth env`" + ` sets DOCKER_HOST to); AGENT is the
+version of its agent, as the host agent last saw it, so that ls opens no
+SSH connection. Without a host agent, URL is the machine's SSH address
+and ls asks the agent itself.
 
 --format takes a Go template over the fields .Name .Active .DriverName
 .State .URL .Agent .Error .Labels; a "table " prefix aligns columns and
@@ -202,6 +208,18 @@ func lsQuery(ctx context.Context, d *deps, name string, f lsFilter, timeout time
 		return r, f.match(r)
 	}
 	r = live
+	if r.State == drivers.StateRunning.String() {
+		// A running host agent knows the agent's status and serves the
+		// Docker API: ls asks the machine nothing more.
+		if st, err := hostagent.ReadStatus(m.Dir); err == nil {
+			r.URL = st.Endpoint
+			r.Agent = firstLine(st.Agent)
+			if st.State != hostagent.StateReady {
+				r.Agent = joinErrors(r.Agent, "reconnecting")
+			}
+			return r, f.match(r)
+		}
+	}
 	if withAgent && r.State == drivers.StateRunning.String() && d.agentStatus != nil {
 		agent, answered := await(ctx, func() string { return d.agentStatus(ctx, m) })
 		if !answered {

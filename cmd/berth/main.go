@@ -58,6 +58,9 @@ var commands = []func() *cli.Command{
 	containerCommand,
 	volumeCommand,
 	networkCommand,
+	envCommand,
+	urlCommand,
+	hostAgentCommand,
 }
 
 // The exit codes, documented in `berth --help`.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berthvm/berth/internal/hostagent"
 	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/internal/testenv"
 )
@@ -62,6 +63,11 @@ func alive(pid int) bool {
 // killOnCleanup kills the machine's QEMU whatever the test did.
 func killOnCleanup(t *testing.T, root, name string) {
 	t.Cleanup(func() {
+		// The host agent first: it writes in the machine folder, which
+		// the test's temporary folder removal must find quiet.
+		if err := hostagent.Stop(context.Background(), filepath.Join(root, "machines", name)); err != nil {
+			t.Errorf("stop the host agent: %v", err)
+		}
 		if pid := qemuPID(root, name); alive(pid) {
 			killProcess(pid)
 		}

@@ -30,7 +30,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			return runRestart(c.Context, restartOptions{Names: machineArgs(c)}, d)
+			return d.containerHint(c.Context, "restart", machineArgs(c), runRestart(c.Context, restartOptions{Names: machineArgs(c)}, d))
 		},
 	}
 }
@@ -39,6 +39,9 @@ func runRestart(ctx context.Context, opts restartOptions, d *deps) error {
 	return d.eachMachine(ctx, opts.Names, true, func(ctx context.Context, m *machine.Machine) error {
 		lc, err := m.Lifecycle("restart")
 		if err != nil {
+			return err
+		}
+		if err := d.stopHostAgent(ctx, m); err != nil {
 			return err
 		}
 		if err := lc.Stop(ctx); err != nil {
@@ -50,6 +53,7 @@ func runRestart(ctx context.Context, opts restartOptions, d *deps) error {
 		fmt.Fprintf(d.stdout, "Restarted %s\n", m.Name)
 		added, removed, err := d.restoreForwards(ctx, m, true)
 		reportForwards(d.stdout, m.Name, added, removed)
+		d.startHostAgent(ctx, m)
 		return err
 	})
 }

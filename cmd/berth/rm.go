@@ -10,6 +10,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthvm/berth/drivers/generic"
+	"github.com/berthvm/berth/internal/hostagent"
+	"github.com/berthvm/berth/internal/machine"
 )
 
 type rmOptions struct {
@@ -46,7 +48,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			return runRm(c.Context, rmOptions{Names: c.Args().Slice(), Force: c.Bool("force"), Yes: c.Bool("yes"), KeepAgent: c.Bool("keep-agent")}, d)
+			return d.containerHint(c.Context, "rm", c.Args().Slice(), runRm(c.Context, rmOptions{Names: c.Args().Slice(), Force: c.Bool("force"), Yes: c.Bool("yes"), KeepAgent: c.Bool("keep-agent")}, d))
 		},
 	}
 }
@@ -71,6 +73,12 @@ func runRm(ctx context.Context, opts rmOptions, d *deps) error {
 	}
 	var errs []error
 	for _, name := range opts.Names {
+		if machine.ValidateName(name) == nil {
+			if err := hostagent.Stop(ctx, d.store.Dir(name)); err != nil && !opts.Force {
+				errs = append(errs, fmt.Errorf("remove machine %q: %w", name, err))
+				continue
+			}
+		}
 		if err := d.store.Remove(ctx, name, opts.Force); err != nil {
 			errs = append(errs, err)
 			continue

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,9 +23,9 @@ func sshCommand() *cli.Command {
 		Description: `Without a command, starts a login shell in the machine; when stdin is a
 terminal the shell gets a terminal of its own (PTY) that follows the size
 of yours. With a command, runs it and exits with its exit code; stdin,
-stdout and stderr pass through. As with ssh, the command's words are
-joined with spaces and the machine's shell parses them: quote what the
-remote shell must see as one word.
+stdout and stderr pass through. One argument is a command line for the
+machine's shell, as with ssh; several keep their boundaries, as with
+docker exec (each is quoted for the remote shell).
 
 The host key the machine offered the first time is pinned in its folder;
 a different key is refused (see ` + "`berth regenerate-host-key`" + `).
@@ -36,6 +35,7 @@ EXAMPLES:
    berth ssh dev
    berth ssh dev -- uname -a
    berth ssh dev -- 'cat /etc/os-release | grep VERSION'
+   berth ssh dev -- sh -c 'exit 7'; echo $?     # 7
    tar c src | berth ssh dev -- tar x -C /var/lib/berth
    berth ssh -t dev -- top`,
 		Flags: []cli.Flag{
@@ -70,7 +70,7 @@ func runSSH(ctx context.Context, opts sshOptions, d *deps) error {
 		return err
 	}
 	defer client.Close()
-	cmd := strings.Join(opts.Command, " ")
+	cmd := sshutil.CommandLine(opts.Command)
 	if cmd != "" && !opts.TTY {
 		return client.Run(ctx, cmd, sshutil.IO{Stdin: d.stdin, Stdout: d.stdout, Stderr: d.stderr})
 	}

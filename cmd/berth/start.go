@@ -40,7 +40,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			return runStart(c.Context, startOptions{Names: machineArgs(c)}, d)
+			return d.containerHint(c.Context, "start", machineArgs(c), runStart(c.Context, startOptions{Names: machineArgs(c)}, d))
 		},
 	}
 }
@@ -54,6 +54,7 @@ func runStart(ctx context.Context, opts startOptions, d *deps) error {
 		fmt.Fprintf(d.stdout, "Started %s\n", m.Name)
 		added, removed, err := d.restoreForwards(ctx, m, st != drivers.StateRunning)
 		reportForwards(d.stdout, m.Name, added, removed)
+		d.startHostAgent(ctx, m)
 		return err
 	})
 }

@@ -31,7 +31,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			return runStop(c.Context, stopOptions{Names: machineArgs(c)}, d)
+			return d.containerHint(c.Context, "stop", machineArgs(c), runStop(c.Context, stopOptions{Names: machineArgs(c)}, d))
 		},
 	}
 }
@@ -40,6 +40,9 @@ func runStop(ctx context.Context, opts stopOptions, d *deps) error {
 	return d.eachMachine(ctx, opts.Names, true, func(ctx context.Context, m *machine.Machine) error {
 		lc, err := m.Lifecycle("stop")
 		if err != nil {
+			return err
+		}
+		if err := d.stopHostAgent(ctx, m); err != nil {
 			return err
 		}
 		if err := lc.Stop(ctx); err != nil {

@@ -39,6 +39,10 @@ type vmSettings struct {
 	SSHPort  int
 	// HostOnlyAdapter, when set, becomes NIC 2.
 	HostOnlyAdapter string
+	// LocalhostReachable lets the guest reach the host's 127.0.0.1 at
+	// the NAT gateway (10.0.2.2), which VirtualBox 7.0 turned off by
+	// default; set it where the version has --nat-localhostreachable.
+	LocalhostReachable bool
 }
 
 // modifyVMArgs configures a new VM in one call: firmware, CPU, memory, boot
@@ -75,6 +79,9 @@ func modifyVMArgs(name string, s vmSettings) []string {
 		"--nictype1", s.NICType,
 		"--cableconnected1", "on",
 		"--natpf1", natRule(sshRule, "tcp", "127.0.0.1", s.SSHPort, 22),
+	}
+	if s.LocalhostReachable {
+		args = append(args, "--nat-localhostreachable1", "on")
 	}
 	if s.HostOnlyAdapter != "" {
 		args = append(args,

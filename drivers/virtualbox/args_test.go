@@ -26,6 +26,7 @@ func commandLines() []struct{ what, line string } {
 	add("create: data disk", createMediumArgs(m+"/disk.vdi", 20000))
 	add("create: VM", createVMArgs("dev", m+"/vbox"))
 	add("create: settings", modifyVMArgs("dev", vmSettings{CPUs: 1, MemoryMB: 1024, NICType: "82540EM", SSHPort: 50123}))
+	add("create (VirtualBox 7.0.2+): settings", modifyVMArgs("dev", vmSettings{CPUs: 1, MemoryMB: 1024, NICType: "82540EM", SSHPort: 50123, LocalhostReachable: true}))
 	add("create (host-only): settings", modifyVMArgs("dev", vmSettings{CPUs: 2, MemoryMB: 2048, NICType: "virtio", SSHPort: 50123, HostOnlyAdapter: "vboxnet0"}))
 	add("create: controller", storageCtlArgs("dev"))
 	add("create: ISO", attachArgs("dev", portISO, "dvddrive", m+"/boot.iso"))

@@ -191,13 +191,19 @@ func (d *Driver) Create(ctx context.Context) (err error) {
 	if d.SSHPort, err = hostport.Pick(); err != nil {
 		return err
 	}
+	v, err := d.vbox().Version(ctx)
+	if err != nil {
+		return err
+	}
+	settings := vmSettings{CPUs: d.CPUs, MemoryMB: d.MemoryMB, NICType: d.NICType, SSHPort: d.SSHPort, HostOnlyAdapter: d.HostOnlyAdapter,
+		LocalhostReachable: v.AtLeastBuild(7, 0, 2)}
 	steps := []struct {
 		what string
 		args []string
 	}{
 		{"create the data disk", createMediumArgs(d.path(diskFile), d.DiskMB)},
 		{"create the VM", createVMArgs(d.VMName, d.path(vmFolder))},
-		{"configure the VM", modifyVMArgs(d.VMName, vmSettings{CPUs: d.CPUs, MemoryMB: d.MemoryMB, NICType: d.NICType, SSHPort: d.SSHPort, HostOnlyAdapter: d.HostOnlyAdapter})},
+		{"configure the VM", modifyVMArgs(d.VMName, settings)},
 		{"add the SATA controller", storageCtlArgs(d.VMName)},
 		{"attach the ISO", attachArgs(d.VMName, portISO, "dvddrive", d.path(isoFile))},
 		{"attach the data disk", attachArgs(d.VMName, portDisk, "hdd", d.path(diskFile))},

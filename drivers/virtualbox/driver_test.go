@@ -38,7 +38,7 @@ const notFound = "VBoxManage: error: Could not find a registered machine named '
 func TestCreateRunsTheProvenSequence(t *testing.T) {
 	iso := filepath.Join(t.TempDir(), "berth-os.iso")
 	os.WriteFile(iso, []byte("iso"), 0o600)
-	d, s := scripted(t)
+	d, s := scripted(t, virtualboxtest.Step{Out: virtualboxtest.Ok("7.1.12r169651\n")})
 	d.ISO = iso
 	for range 7 {
 		s.Steps = append(s.Steps, virtualboxtest.Step{Out: virtualboxtest.Ok("")})
@@ -48,9 +48,10 @@ func TestCreateRunsTheProvenSequence(t *testing.T) {
 	}
 	m := d.base.Dir
 	want := [][]string{
+		{"--version"},
 		createMediumArgs(m+"/disk.vdi", defaultDiskMB),
 		createVMArgs("dev", m+"/vbox"),
-		modifyVMArgs("dev", vmSettings{CPUs: 1, MemoryMB: 1024, NICType: "82540EM", SSHPort: d.SSHPort}),
+		modifyVMArgs("dev", vmSettings{CPUs: 1, MemoryMB: 1024, NICType: "82540EM", SSHPort: d.SSHPort, LocalhostReachable: true}),
 		storageCtlArgs("dev"),
 		attachArgs("dev", 0, "dvddrive", m+"/boot.iso"),
 		attachArgs("dev", 1, "hdd", m+"/disk.vdi"),
@@ -79,6 +80,7 @@ func TestCreateFailureNamesTheStep(t *testing.T) {
 	iso := filepath.Join(t.TempDir(), "berth-os.iso")
 	os.WriteFile(iso, []byte("iso"), 0o600)
 	d, _ := scripted(t,
+		virtualboxtest.Step{Out: virtualboxtest.Ok("6.1.38r153438\n")},
 		virtualboxtest.Step{Out: virtualboxtest.Ok("Medium created. UUID: x\n")},
 		virtualboxtest.Step{Out: virtualboxtest.Fail(1, "VBoxManage: error: Machine settings file '/x/dev/dev.vbox' already exists\n")},
 	)

@@ -16,18 +16,18 @@ import (
 func Status(ctx context.Context, m *machine.Machine) string {
 	ac, err := ForLoaded(ctx, m)
 	if err != nil {
-		return problem(err)
+		return Problem(err)
 	}
 	defer ac.Close()
 	v, err := ac.AgentVersion(ctx)
 	if err != nil {
-		return problem(err)
+		return Problem(err)
 	}
 	return v.Version
 }
 
-// problem says briefly what keeps the agent from answering.
-func problem(err error) string {
+// Problem says briefly what keeps the agent from answering.
+func Problem(err error) string {
 	var ae *Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):

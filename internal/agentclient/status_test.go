@@ -30,8 +30,8 @@ func TestProblem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := problem(tt.err); got != tt.want {
-				t.Errorf("problem(%v) = %q, want %q", tt.err, got, tt.want)
+			if got := Problem(tt.err); got != tt.want {
+				t.Errorf("Problem(%v) = %q, want %q", tt.err, got, tt.want)
 			}
 		})
 	}

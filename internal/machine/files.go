@@ -19,6 +19,11 @@ var Files = []string{
 	"qmp.sock",       // the QEMU monitor socket (qemu)
 	"serial.log",     // the guest's console output (qemu, virtualbox)
 	"fake.json",      // the test-only fake driver's VM (internal/fakedriver)
+	"hostagent.pid",  // the host agent's process id (internal/hostagent)
+	"hostagent.log",  // what the host agent logged (internal/hostagent)
+	"hostagent.json", // the host agent's status, read by ls (internal/hostagent)
+	"hostagent.lock", // held while the host agent runs (internal/hostagent)
+	"docker.sock",    // the host agent's Docker API socket, or a link to it (internal/hostagent)
 }
 
 // ConfigFile is the name of a machine's settings file.

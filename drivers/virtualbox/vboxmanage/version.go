@@ -20,6 +20,14 @@ func (v Version) AtLeast(major, minor int) bool {
 	return v.Major > major || v.Major == major && v.Minor >= minor
 }
 
+// AtLeastBuild reports whether v is major.minor.build or newer.
+func (v Version) AtLeastBuild(major, minor, build int) bool {
+	if v.Major != major || v.Minor != minor {
+		return v.AtLeast(major, minor)
+	}
+	return v.Build >= build
+}
+
 var versionRE = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)(?:_(?:BETA|ALPHA|RC)\d+)?(?:_[A-Za-z0-9()\[\]{}+\-.,]+)?r(\d+)$`)
 
 // ParseVersion reads `VBoxManage --version` output. On Linux the wrapper

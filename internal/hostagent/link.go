@@ -1,0 +1,156 @@
+package hostagent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/internal/agentclient"
+	"github.com/berthvm/berth/internal/machine"
+)
+
+// ErrMachineStopped ends a host agent whose machine stopped under it.
+var ErrMachineStopped = errors.New("the machine is not running")
+
+// link keeps one connection to the machine's agent, made again with
+// backoff whenever it drops.
+type link struct {
+	m      *machine.Machine // as loaded at the last attempt
+	load   func() (*machine.Machine, error)
+	log    *slog.Logger
+	status func(state, agent, errText string)
+
+	mu   sync.Mutex
+	cur  *agentclient.Client
+	up   chan struct{} // closed while cur is set
+	down chan struct{} // closed when cur drops
+}
+
+func newLink(m *machine.Machine, load func() (*machine.Machine, error), log *slog.Logger, status func(state, agent, errText string)) *link {
+	return &link{m: m, load: load, log: log, status: status, up: make(chan struct{})}
+}
+
+// The backoff between two connection attempts.
+const (
+	minBackoff = 250 * time.Millisecond
+	maxBackoff = 5 * time.Second
+	// stoppedChecks is how many failed attempts in a row, each finding
+	// the machine not running, end the host agent.
+	stoppedChecks = 3
+)
+
+// run connects, waits for the connection to drop, and connects again,
+// until ctx ends or the machine is found stopped. onUp is called with
+// each new connection and ctx of its life.
+func (l *link) run(ctx context.Context, onUp func(ctx context.Context, c *agentclient.Client)) error {
+	backoff := minBackoff
+	stopped := 0
+	for ctx.Err() == nil {
+		c, err := l.connect(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if _, serr := os.Stat(filepath.Join(l.m.Dir, machine.ConfigFile)); errors.Is(serr, fs.ErrNotExist) {
+				return fmt.Errorf("machine %q was removed: %w", l.m.Name, ErrMachineStopped)
+			}
+			if st, serr := l.m.Driver.State(ctx); serr == nil && st != drivers.StateRunning {
+				if stopped++; stopped >= stoppedChecks {
+					return fmt.Errorf("machine %q is %s: %w", l.m.Name, st, ErrMachineStopped)
+				}
+			} else {
+				stopped = 0
+			}
+			l.status(StateConnecting, agentclient.Problem(err), err.Error())
+			l.log.Info("connect to the agent", "err", err, "retry in", backoff)
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, maxBackoff)
+			continue
+		}
+		backoff, stopped = minBackoff, 0
+		v, err := c.AgentVersion(ctx)
+		agent := v.Version
+		if err != nil {
+			agent = agentclient.Problem(err)
+		}
+		l.status(StateReady, agent, "")
+		l.log.Info("connected", "agent", agent)
+		cctx, cancel := context.WithCancel(ctx)
+		go onUp(cctx, c)
+		select {
+		case <-ctx.Done():
+		case <-l.drops(c):
+			l.log.Info("connection to the machine dropped")
+			l.status(StateConnecting, "", "the connection to the machine dropped")
+		}
+		cancel()
+		l.set(nil)
+		c.Close()
+	}
+	return nil
+}
+
+// connect dials the machine's SSH server and its agent once, with the
+// machine's settings read again (a start may have moved its SSH port).
+func (l *link) connect(ctx context.Context) (*agentclient.Client, error) {
+	if m, err := l.load(); err == nil {
+		l.m = m
+	}
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c, err := agentclient.ForLoaded(dctx, l.m)
+	if err != nil {
+		return nil, err
+	}
+	l.set(c)
+	return c, nil
+}
+
+// drops is closed when c's SSH connection ends.
+func (l *link) drops(c *agentclient.Client) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		c.SSH().Wait()
+		close(ch)
+	}()
+	return ch
+}
+
+func (l *link) set(c *agentclient.Client) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c != nil && l.cur == nil {
+		close(l.up)
+	}
+	if c == nil && l.cur != nil {
+		l.up = make(chan struct{})
+	}
+	l.cur = c
+}
+
+// client waits, within ctx, for a connection to the agent.
+func (l *link) client(ctx context.Context) (*agentclient.Client, error) {
+	for {
+		l.mu.Lock()
+		c, up := l.cur, l.up
+		l.mu.Unlock()
+		if c != nil {
+			return c, nil
+		}
+		select {
+		case <-up:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("no connection to machine %q yet: %w", l.m.Name, context.Cause(ctx))
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package hostagent
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+)
+
+// dialFunc opens one stream to the machine's agent.
+type dialFunc func(ctx context.Context) (net.Conn, error)
+
+// serve accepts connections on ln until it is closed and relays each one
+// to a stream that dial opens. A panic in one connection's relay is
+// logged and ends only that connection.
+func serve(ctx context.Context, ln net.Listener, dial dialFunc, log *slog.Logger) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					log.Error("relay panicked", "panic", r, "stack", string(debug.Stack()))
+					c.Close()
+				}
+			}()
+			relayConn(ctx, c, dial, log)
+		}()
+	}
+}
+
+// halfCloser is a connection whose write side closes alone.
+type halfCloser interface{ CloseWrite() error }
+
+// relayConn copies c to and from a new agent stream until both sides are
+// done, passing half-closes through, so that attach and exec streams that
+// end their input keep their output.
+func relayConn(ctx context.Context, c net.Conn, dial dialFunc, log *slog.Logger) {
+	defer c.Close()
+	up, err := dial(ctx)
+	if err != nil {
+		log.Warn("reach the agent", "err", err)
+		writeUnavailable(c, err)
+		return
+	}
+	defer up.Close()
+	done := make(chan struct{}, 2)
+	pipe := func(dst, src net.Conn) {
+		io.Copy(dst, src)
+		if hc, ok := dst.(halfCloser); ok {
+			hc.CloseWrite()
+		} else {
+			dst.Close()
+		}
+		done <- struct{}{}
+	}
+	go pipe(up, c)
+	go pipe(c, up)
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}

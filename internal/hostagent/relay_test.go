@@ -1,0 +1,120 @@
+//go:build !windows
+
+package hostagent
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// echoUpstream is a dial func whose streams echo what they get, upper-cased,
+// and end their output when their input ends (as dial-stdio does).
+func echoUpstream(t *testing.T) dialFunc {
+	return func(ctx context.Context) (net.Conn, error) {
+		a, b := net.Pipe()
+		go func() {
+			defer b.Close()
+			r := bufio.NewReader(b)
+			for {
+				line, err := r.ReadString('\n')
+				if line != "" {
+					b.Write([]byte(strings.ToUpper(line)))
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+		return a, nil
+	}
+}
+
+func serveTest(t *testing.T, dial dialFunc) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "s.sock")
+	ln, err := listenUnix(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, ln, dial, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	t.Cleanup(func() {
+		cancel()
+		ln.Close()
+		if err := <-done; err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return p
+}
+
+func TestRelayHalfClose(t *testing.T) {
+	p := serveTest(t, echoUpstream(t))
+	c, err := net.Dial("unix", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "hello\nworld\n")
+	// Ending our input must keep the answer coming (attach, exec).
+	c.(*net.UnixConn).CloseWrite()
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "HELLO\nWORLD\n" {
+		t.Errorf("got %q, want %q", got, "HELLO\nWORLD\n")
+	}
+}
+
+func TestRelayUnavailable(t *testing.T) {
+	p := serveTest(t, func(context.Context) (net.Conn, error) { return nil, errors.New("ssh: connection refused") })
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return net.Dial("unix", p)
+	}}}
+	resp, err := hc.Get("http://berth/_ping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "connection refused") {
+		t.Errorf("got %d %s, want 503 naming the cause", resp.StatusCode, body)
+	}
+}
+
+func TestRelayPanicEndsOneConnection(t *testing.T) {
+	calls := 0
+	p := serveTest(t, func(ctx context.Context) (net.Conn, error) {
+		calls++
+		if calls == 1 {
+			panic("boom")
+		}
+		return echoUpstream(t)(ctx)
+	})
+	c, err := net.Dial("unix", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(c) // closed by the panic's recovery
+	c.Close()
+	c, err = net.Dial("unix", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "again\n")
+	c.(*net.UnixConn).CloseWrite()
+	if got, _ := io.ReadAll(c); string(got) != "AGAIN\n" {
+		t.Errorf("after a panic: got %q, want %q", got, "AGAIN\n")
+	}
+}
