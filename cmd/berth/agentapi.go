@@ -24,7 +24,7 @@ func (d *deps) agentAPI(ctx context.Context, name string) (api *client.Client, d
 		ep, err := d.ensureHostAgent(ctx, m)
 		switch {
 		case err == nil:
-			api, err := client.New(client.WithHost(ep), client.WithAPIVersionNegotiation())
+			api, err := client.New(client.WithHost(ep))
 			if err != nil {
 				return nil, nil, fmt.Errorf("machine %q: docker client for %s: %w", name, ep, err)
 			}

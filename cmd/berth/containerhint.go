@@ -32,7 +32,7 @@ func (d *deps) containerHint(ctx context.Context, verb string, names []string, e
 	if serr != nil {
 		return err
 	}
-	api, cerr := client.New(client.WithHost(st.Endpoint), client.WithAPIVersionNegotiation())
+	api, cerr := client.New(client.WithHost(st.Endpoint))
 	if cerr != nil {
 		return err
 	}

@@ -30,7 +30,6 @@ type link struct {
 	mu   sync.Mutex
 	cur  *agentclient.Client
 	up   chan struct{} // closed while cur is set
-	down chan struct{} // closed when cur drops
 }
 
 func newLink(m *machine.Machine, load func() (*machine.Machine, error), log *slog.Logger, status func(state, agent, errText string)) *link {
