@@ -66,6 +66,8 @@ type Client struct {
 	dialMu    sync.Mutex // held while dialling another connection
 	poolMu    sync.Mutex
 	idle      []*ssh.Client // connections without a session
+	warm      int           // idle connections kept ready (KeepWarm)
+	warming   bool          // a warm-up dial is under way
 	all       []*ssh.Client // every connection, closed by Close
 
 	sftpMu      sync.Mutex

@@ -26,7 +26,7 @@ const MaxExclusiveSessions = 128
 
 // maxIdleConns is how many spare connections a Client keeps for servers
 // that run one session per connection.
-const maxIdleConns = 2
+const maxIdleConns = 4
 
 // oneSessionPerConn reports whether a server that sent version must run
 // one session per connection. Dropbear from 2022.82 to 2024.85 (Debian 12
@@ -109,8 +109,10 @@ func (c *Client) sessionConn(ctx context.Context) (*ssh.Client, error) {
 	c.dialMu.Lock()
 	defer c.dialMu.Unlock()
 	if conn := c.takeIdle(); conn != nil {
+		c.warmUp()
 		return conn, nil
 	}
+	defer c.warmUp()
 	extra, err := Dial(ctx, c.target)
 	if err != nil {
 		return nil, fmt.Errorf("another connection (the server runs one session per connection): %w", err)
@@ -123,6 +125,51 @@ func (c *Client) sessionConn(ctx context.Context) (*ssh.Client, error) {
 	}
 	c.all = append(c.all, extra.conn)
 	return extra.conn, nil
+}
+
+// KeepWarm keeps n idle connections ready on a one-session-per-connection
+// server, dialled in the background as sessions take them, so that a new
+// session costs no handshake. For long-lived clients (the host agent); a
+// no-op on other servers.
+func (c *Client) KeepWarm(n int) {
+	c.poolMu.Lock()
+	c.warm = min(n, maxIdleConns)
+	c.poolMu.Unlock()
+	c.warmUp()
+}
+
+// warmUp dials one more idle connection in the background when fewer
+// than the warm ones are idle; it goes on until there are enough.
+func (c *Client) warmUp() {
+	c.poolMu.Lock()
+	if !c.exclusive || c.warming || c.all == nil || len(c.idle) >= c.warm {
+		c.poolMu.Unlock()
+		return
+	}
+	c.warming = true
+	c.poolMu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), DefaultHandshakeTimeout)
+		defer cancel()
+		c.dialMu.Lock()
+		extra, err := Dial(ctx, c.target)
+		c.dialMu.Unlock()
+		c.poolMu.Lock()
+		c.warming = false
+		switch {
+		case err != nil:
+			c.poolMu.Unlock()
+			return // the next session dials as it would have
+		case c.all == nil || len(c.idle) >= maxIdleConns:
+			c.poolMu.Unlock()
+			extra.conn.Close()
+			return
+		}
+		c.all = append(c.all, extra.conn)
+		c.idle = append(c.idle, extra.conn)
+		c.poolMu.Unlock()
+		c.warmUp()
+	}()
 }
 
 func (c *Client) takeIdle() *ssh.Client {

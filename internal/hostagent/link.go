@@ -43,6 +43,8 @@ const (
 	// stoppedChecks is how many failed attempts in a row, each finding
 	// the machine not running, end the host agent.
 	stoppedChecks = 3
+	// warmConns is how many idle SSH connections are kept ready.
+	warmConns = 3
 )
 
 // run connects, waits for the connection to drop, and connects again,
@@ -77,6 +79,9 @@ func (l *link) run(ctx context.Context, onUp func(ctx context.Context, c *agentc
 			continue
 		}
 		backoff, stopped = minBackoff, 0
+		// Each relayed connection is an SSH session; on dropbear each
+		// session needs a connection of its own, so keep some ready.
+		c.SSH().KeepWarm(warmConns)
 		v, err := c.AgentVersion(ctx)
 		agent := v.Version
 		if err != nil {
