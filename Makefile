@@ -79,6 +79,9 @@ bench: build iso
 	# Shared folders: dd write/read and a 10,000-file create and walk in a
 	# --share folder (virtio-9p) vs the machine's own disk, over berth ssh.
 	scripts/bench-shares.sh
+	# The docker CLI through a machine's host agent vs this computer's Docker
+	# Engine (run --rm, ps), and ls with 3 running machines (no SSH).
+	scripts/bench-env.sh
 	scripts/bench.sh
 
 clean:

@@ -10,10 +10,10 @@ build_pkgs=(ca-certificates git make)
 # are only the tools that build it.
 iso_pkgs=(cpio kmod xorriso zstd)
 vm_pkgs=(ovmf qemu-system-x86 qemu-utils)
-test_pkgs=(busybox-static curl debootstrap docker-registry docker.io dropbear-bin e2fsprogs openssh-client openssh-server skopeo)
+test_pkgs=(busybox-static curl debootstrap docker-compose docker-registry docker.io dropbear-bin e2fsprogs openssh-client openssh-server skopeo)
 # The runtimes `make bench` compares berth's container start with, and the
 # HTTP load tool of scripts/bench-publish.sh.
-bench_pkgs=(crun runc wrk)
+bench_pkgs=(crun runc strace wrk)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
