@@ -17,11 +17,9 @@ import (
 	"time"
 
 	"github.com/creack/pty"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/berthvm/berth/internal/hostagent"
 	"github.com/berthvm/berth/internal/testenv"
-	"github.com/berthvm/berth/internal/testimages"
 )
 
 // dockerCLI is the docker CLI the acceptance tests drive: the one this
@@ -129,24 +127,10 @@ func refusedWithin(t *testing.T, port int, d time.Duration, why string) time.Dur
 	return 0
 }
 
-// loadWithDocker writes busybox as a docker-save archive and loads it
-// with `docker load`.
+// loadWithDocker loads the test busybox image with `docker load`.
 func loadWithDocker(t *testing.T, env []string) {
 	t.Helper()
-	bb, err := testimages.Busybox()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tarball := filepath.Join(t.TempDir(), "busybox.tar")
-	f, err := os.Create(tarball)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testimages.WriteDockerArchive(f, map[string]v1.Image{"busybox:latest": bb}); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if out := docker(t, env, 0, "load", "-i", tarball); !strings.Contains(out, "busybox:latest") {
+	if out := docker(t, env, 0, "load", "-i", busyboxArchive(t)); !strings.Contains(out, "busybox:latest") {
 		t.Errorf("docker load printed %q", out)
 	}
 }

@@ -64,6 +64,13 @@ func TestCreateSharesNeedTheRole(t *testing.T) {
 // what berth load printed.
 func loadBusybox(t *testing.T, root, name string) string {
 	t.Helper()
+	return mustBerth(t, root, "load", "-m", name, "-i", busyboxArchive(t))
+}
+
+// busyboxArchive writes the test busybox image as a docker-save archive
+// (busybox:latest) and returns its path.
+func busyboxArchive(t *testing.T) string {
+	t.Helper()
 	bb, err := testimages.Busybox()
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +84,7 @@ func loadBusybox(t *testing.T, root, name string) string {
 		t.Fatal(err)
 	}
 	f.Close()
-	return mustBerth(t, root, "load", "-m", name, "-i", tarball)
+	return tarball
 }
 
 // checkShare checks, through the CLI, that the host folder share (shared
