@@ -57,7 +57,7 @@ type Client struct {
 	target Target
 	conn   *ssh.Client
 
-	sessions chan struct{} // one token per open command session (MaxSessions)
+	sessions chan struct{} // one token per open command session (MaxOpenSessions)
 
 	// exclusive is set for servers that must run one session per
 	// connection (see oneSessionPerConn): each session then takes a
@@ -65,10 +65,11 @@ type Client struct {
 	exclusive bool
 	dialMu    sync.Mutex // held while dialling another connection
 	poolMu    sync.Mutex
-	idle      []*ssh.Client // connections without a session
-	warm      int           // idle connections kept ready (KeepWarm)
-	warming   bool          // a warm-up dial is under way
-	all       []*ssh.Client // every connection, closed by Close
+	idle      []*ssh.Client       // connections without a session
+	load      map[*ssh.Client]int // open sessions per connection (servers with several per connection)
+	warm      int                 // idle connections kept ready (KeepWarm)
+	warming   bool                // a warm-up dial is under way
+	all       []*ssh.Client       // every connection, closed by Close
 
 	sftpMu      sync.Mutex
 	sftp        *sftp.Client
@@ -120,12 +121,11 @@ func Dial(ctx context.Context, t Target) (*Client, error) {
 	}
 	nc.SetDeadline(time.Time{})
 	conn := ssh.NewClient(c, chans, reqs)
-	client := &Client{target: t, conn: conn, sessions: make(chan struct{}, MaxSessions)}
+	client := &Client{target: t, conn: conn, sessions: make(chan struct{}, MaxOpenSessions),
+		all: []*ssh.Client{conn}, load: map[*ssh.Client]int{}}
 	if oneSessionPerConn(string(conn.ServerVersion())) {
-		client.sessions = make(chan struct{}, MaxExclusiveSessions)
 		client.exclusive = true
 		client.idle = []*ssh.Client{conn}
-		client.all = []*ssh.Client{conn}
 	}
 	return client, nil
 }

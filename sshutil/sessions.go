@@ -12,17 +12,16 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// MaxSessions is how many command sessions (Run, Shell, Stream) a Client
-// keeps open at once; more wait for a free one. With the one SFTP session
-// that stays under OpenSSH's limit of 10 sessions per connection.
+// MaxSessions is how many sessions (Run, Shell, Stream, SFTP) a Client
+// opens on one connection; more go on another connection to the same
+// server. That stays under OpenSSH's limit of 10 sessions per connection.
 const MaxSessions = 8
 
-// MaxExclusiveSessions is how many command sessions a Client keeps open
-// at once on a server that runs one session per connection: each is a
-// connection of its own, so OpenSSH's per-connection limit does not
-// apply, and a host agent relays every keep-alive connection of docker
-// and compose clients as one session.
-const MaxExclusiveSessions = 128
+// MaxOpenSessions is how many command sessions a Client keeps open at
+// once, over all its connections; more wait for a free one. A host agent
+// relays every keep-alive connection of docker and compose clients as one
+// session.
+const MaxOpenSessions = 128
 
 // maxIdleConns is how many spare connections a Client keeps for servers
 // that run one session per connection.
@@ -57,7 +56,7 @@ func (c *Client) newSession(ctx context.Context, keepConn bool) (s *ssh.Session,
 	select {
 	case c.sessions <- struct{}{}:
 	case <-ctx.Done():
-		return nil, nil, fmt.Errorf("wait for a free session (%d are open): %w", MaxSessions, context.Cause(ctx))
+		return nil, nil, fmt.Errorf("wait for a free session (%d are open): %w", MaxOpenSessions, context.Cause(ctx))
 	}
 	conn, err := c.sessionConn(ctx)
 	if err != nil {
@@ -101,7 +100,7 @@ func (c *Client) newSession(ctx context.Context, keepConn bool) (s *ssh.Session,
 // on one-session-per-connection servers an idle one or a new one.
 func (c *Client) sessionConn(ctx context.Context) (*ssh.Client, error) {
 	if !c.exclusive {
-		return c.conn, nil
+		return c.sharedConn(ctx)
 	}
 	// One handshake at a time: dropbear drops a client's connections
 	// beyond a few unauthenticated ones (MAX_UNAUTH_PER_IP), and a
@@ -125,6 +124,45 @@ func (c *Client) sessionConn(ctx context.Context) (*ssh.Client, error) {
 	}
 	c.all = append(c.all, extra.conn)
 	return extra.conn, nil
+}
+
+// sharedConn returns a connection with fewer than MaxSessions sessions,
+// dialling another when every one is full, and counts the new session.
+func (c *Client) sharedConn(ctx context.Context) (*ssh.Client, error) {
+	if conn := c.lessLoaded(); conn != nil {
+		return conn, nil
+	}
+	c.dialMu.Lock()
+	defer c.dialMu.Unlock()
+	if conn := c.lessLoaded(); conn != nil { // freed while we waited
+		return conn, nil
+	}
+	extra, err := Dial(ctx, c.target)
+	if err != nil {
+		return nil, fmt.Errorf("another connection (%d sessions are open on each): %w", MaxSessions, err)
+	}
+	c.poolMu.Lock()
+	defer c.poolMu.Unlock()
+	if c.all == nil {
+		extra.conn.Close()
+		return nil, errors.New("client closed")
+	}
+	c.all = append(c.all, extra.conn)
+	c.load[extra.conn] = 1
+	return extra.conn, nil
+}
+
+// lessLoaded takes a session slot on a connection that has one free.
+func (c *Client) lessLoaded() *ssh.Client {
+	c.poolMu.Lock()
+	defer c.poolMu.Unlock()
+	for _, conn := range c.all {
+		if c.load[conn] < MaxSessions {
+			c.load[conn]++
+			return conn
+		}
+	}
+	return nil
 }
 
 // KeepWarm keeps n idle connections ready on a one-session-per-connection
@@ -187,18 +225,29 @@ func (c *Client) takeIdle() *ssh.Client {
 // putConn returns a connection whose session ended to the idle ones, or
 // closes it when there are enough.
 func (c *Client) putConn(conn *ssh.Client) {
-	if !c.exclusive {
-		return
-	}
 	c.poolMu.Lock()
 	defer c.poolMu.Unlock()
 	if c.all == nil { // closed
+		return
+	}
+	if !c.exclusive {
+		// An extra connection goes once its last session has.
+		if c.load[conn]--; c.load[conn] > 0 || conn == c.conn {
+			return
+		}
+		delete(c.load, conn)
+		c.drop(conn)
 		return
 	}
 	if conn == c.conn || len(c.idle) < maxIdleConns {
 		c.idle = append(c.idle, conn)
 		return
 	}
+	c.drop(conn)
+}
+
+// drop closes conn and forgets it; the caller holds poolMu.
+func (c *Client) drop(conn *ssh.Client) {
 	conn.Close()
 	for i, a := range c.all {
 		if a == conn {

@@ -139,3 +139,37 @@ func TestOpenStreamsDoNotBlockCommands(t *testing.T) {
 		}
 	})
 }
+
+// TestManyOpenStreams opens more streams than one connection holds
+// sessions (a host agent relays each docker client connection as one):
+// every one works, on OpenSSH through more connections, on dropbear one
+// connection each.
+func TestManyOpenStreams(t *testing.T) {
+	eachServer(t, func(t *testing.T, kind string) {
+		_, c := connect(t, kind)
+		ctx := testContext(t)
+		n := 2*sshutil.MaxSessions + 3
+		streams := make([]*sshutil.StreamConn, 0, n)
+		for i := range n {
+			sc, err := c.Stream(ctx, "cat")
+			if err != nil {
+				t.Fatalf("stream %d of %d: %v", i+1, n, err)
+			}
+			defer sc.Close()
+			streams = append(streams, sc)
+		}
+		for i, sc := range streams {
+			io.WriteString(sc, "ping\n")
+			buf := make([]byte, 5)
+			if _, err := io.ReadFull(sc, buf); err != nil || string(buf) != "ping\n" {
+				t.Errorf("stream %d: %q, %v", i, buf, err)
+			}
+		}
+		for _, sc := range streams {
+			sc.Close()
+		}
+		if out, err := c.Output(ctx, "echo after"); err != nil || string(out) != "after\n" {
+			t.Errorf("a command after the streams closed: %q, %v", out, err)
+		}
+	})
+}
