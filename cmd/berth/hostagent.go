@@ -69,12 +69,13 @@ func (d *deps) startHostAgent(ctx context.Context, m *machine.Machine) {
 	}
 }
 
-// stopHostAgent stops the host agent of m, before m stops or goes.
-func (d *deps) stopHostAgent(ctx context.Context, m *machine.Machine) error {
+// stopHostAgent stops the host agent of m, before m stops or goes. A
+// host agent that will not stop is a warning: the machine still stops,
+// and its host agent ends by itself once it finds the machine stopped.
+func (d *deps) stopHostAgent(ctx context.Context, m *machine.Machine) {
 	if err := hostagent.Stop(ctx, m.Dir); err != nil {
-		return fmt.Errorf("machine %q: %w", m.Name, err)
+		fmt.Fprintf(d.stderr, "WARNING: machine %s: %v\n", m.Name, err)
 	}
-	return nil
 }
 
 // ensureHostAgent starts m's host agent when m runs without one, saying

@@ -41,9 +41,7 @@ func runKill(ctx context.Context, opts killOptions, d *deps) error {
 		if err != nil {
 			return err
 		}
-		if err := d.stopHostAgent(ctx, m); err != nil {
-			return err
-		}
+		d.stopHostAgent(ctx, m)
 		if err := lc.Kill(ctx); err != nil {
 			return err
 		}

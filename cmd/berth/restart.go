@@ -41,9 +41,7 @@ func runRestart(ctx context.Context, opts restartOptions, d *deps) error {
 		if err != nil {
 			return err
 		}
-		if err := d.stopHostAgent(ctx, m); err != nil {
-			return err
-		}
+		d.stopHostAgent(ctx, m)
 		if err := lc.Stop(ctx); err != nil {
 			return err
 		}

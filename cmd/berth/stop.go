@@ -42,9 +42,7 @@ func runStop(ctx context.Context, opts stopOptions, d *deps) error {
 		if err != nil {
 			return err
 		}
-		if err := d.stopHostAgent(ctx, m); err != nil {
-			return err
-		}
+		d.stopHostAgent(ctx, m)
 		if err := lc.Stop(ctx); err != nil {
 			return err
 		}

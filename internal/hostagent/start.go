@@ -16,6 +16,9 @@ import (
 // startWait bounds how long Start waits for a new host agent to listen.
 const startWait = 10 * time.Second
 
+// maxLog is the size beyond which a starting host agent begins a new log.
+const maxLog = 4 << 20
+
 // Start starts the host agent of the machine in dir as a background
 // process running argv (berth's own command line for `berth hostagent
 // NAME`), unless one runs already. It returns once the host agent
@@ -25,7 +28,11 @@ func Start(ctx context.Context, dir string, argv []string) (started bool, err er
 	if Running(dir) {
 		return false, nil
 	}
-	logf, err := os.OpenFile(filepath.Join(dir, LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	flags := os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	if fi, err := os.Stat(filepath.Join(dir, LogFile)); err == nil && fi.Size() > maxLog {
+		flags |= os.O_TRUNC // the log of earlier runs goes once it is big
+	}
+	logf, err := os.OpenFile(filepath.Join(dir, LogFile), flags, 0o600)
 	if err != nil {
 		return false, fmt.Errorf("start the host agent: %w", err)
 	}
