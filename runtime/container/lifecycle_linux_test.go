@@ -3,6 +3,8 @@ package container
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -11,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // startDetached creates and starts a container running script, as `docker run -d`.
@@ -57,13 +61,7 @@ func TestExec(t *testing.T) {
 	rt := newTestRuntime(t)
 	id := startDetached(t, rt, "echo started; exec sleep 1000", func(s *Spec) { s.Env = append(s.Env, "FROMRUN=1") })
 	// The shell execs sleep a moment after the start returns.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if out, _ := execOutput(t, rt, id, ExecSpec{Args: []string{"cat", "/proc/1/comm"}}); out == "sleep\n" {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("the container's PID 1 is %q, not sleep, 10 s after its start", out)
-		}
-	}
+	waitPID1(t, rt, id, "sleep")
 	tests := []struct {
 		name     string
 		spec     ExecSpec
@@ -84,6 +82,88 @@ func TestExec(t *testing.T) {
 			if got != tc.want || code != tc.wantCode {
 				t.Errorf("got %q (exit %d), want %q (exit %d)", got, code, tc.want, tc.wantCode)
 			}
+		})
+	}
+}
+
+// waitPID1 waits until the command of the container's PID 1 is comm.
+func waitPID1(t *testing.T, rt *Runtime, id, comm string) {
+	t.Helper()
+	testwait.For(t, 10*time.Second, "the container's PID 1 to be "+comm, func() error {
+		if out, _ := execOutput(t, rt, id, ExecSpec{Args: []string{"cat", "/proc/1/comm"}}); out != comm+"\n" {
+			return fmt.Errorf("it is %q", out)
+		}
+		return nil
+	})
+}
+
+// cancelOnWrite cancels a context at the first write to it.
+type cancelOnWrite struct{ cancel context.CancelFunc }
+
+func (c cancelOnWrite) Write(p []byte) (int, error) { c.cancel(); return len(p), nil }
+
+// TestExecContext: a ctx done before the start starts nothing; one done
+// while the command runs kills it and what it left running, and ExecStart
+// returns even though a child still held the command's output.
+func TestExecContext(t *testing.T) {
+	rt := newTestRuntime(t)
+	id := startDetached(t, rt, "exec sleep 1000", nil)
+	waitPID1(t, rt, id, "sleep")
+
+	t.Run("done before the start", func(t *testing.T) {
+		xid, err := rt.ExecCreate(id, ExecSpec{Args: []string{"true"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := rt.ExecStart(ctx, xid, nil, io.Discard, nil); !errors.Is(err, context.Canceled) {
+			t.Errorf("ExecStart with a cancelled ctx: %v, want %v", err, context.Canceled)
+		}
+		if x, _ := rt.ExecInspect(xid); x.Running || x.ExitCode != nil {
+			t.Errorf("after a cancelled start: %+v, want not started", x)
+		}
+		if code, err := rt.ExecStart(context.Background(), xid, nil, io.Discard, nil); code != 0 || err != nil {
+			t.Errorf("a later start: exit %d, %v; want exit 0", code, err)
+		}
+	})
+	for _, tty := range []bool{false, true} {
+		t.Run(fmt.Sprintf("done while it runs, tty=%v", tty), func(t *testing.T) {
+			xid, err := rt.ExecCreate(id, ExecSpec{Args: []string{"sh", "-c", "sleep 999 & echo up; wait"}, Tty: tty, AttachStdout: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			type ended struct {
+				code int
+				err  error
+			}
+			done := make(chan ended, 1)
+			go func() {
+				code, err := rt.ExecStart(ctx, xid, nil, cancelOnWrite{cancel}, nil)
+				done <- ended{code, err}
+			}()
+			var got ended
+			select {
+			case got = <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("ExecStart still runs 20 s after its ctx was cancelled")
+			}
+			if got.code != 137 || !errors.Is(got.err, context.Canceled) {
+				t.Errorf("ExecStart = %d, %v; want 137, %v", got.code, got.err, context.Canceled)
+			}
+			if x, _ := rt.ExecInspect(xid); x.Running || x.ExitCode == nil || *x.ExitCode != 137 {
+				t.Errorf("ExecInspect after the cancel: %+v, want exited 137", x)
+			}
+			// The background sleep was in the command's process group.
+			testwait.For(t, 10*time.Second, "the exec's background sleep to end", func() error {
+				out, _ := execOutput(t, rt, id, ExecSpec{Args: []string{"sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"}})
+				if strings.Contains(out, "sleep 999") {
+					return fmt.Errorf("the container runs %q", out)
+				}
+				return nil
+			})
 		})
 	}
 }

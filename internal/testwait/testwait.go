@@ -1,0 +1,57 @@
+// Package testwait lets a test wait for a condition to hold, polling it
+// until a deadline, instead of a hand-written deadline loop or a fixed sleep.
+package testwait
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// maxInterval is the longest pause between two checks: checks start 10 ms
+// apart and slow down to it.
+const maxInterval = 250 * time.Millisecond
+
+// Poll calls cond until it returns nil, pausing a little longer between
+// calls each time, and returns nil then; after timeout it returns cond's
+// last error. cond runs at least once.
+func Poll(timeout time.Duration, cond func() error) error {
+	deadline := time.Now().Add(timeout)
+	interval := 10 * time.Millisecond
+	for {
+		err := cond()
+		if err == nil {
+			return nil
+		}
+		if !time.Now().Before(deadline) {
+			return err
+		}
+		time.Sleep(min(interval, time.Until(deadline)))
+		interval = min(2*interval, maxInterval)
+	}
+}
+
+// For waits until cond returns nil and fails t when it still returns an
+// error after timeout, saying what it waited for and what cond last said.
+// It must be called from the test's goroutine; cond may call t.Fatal.
+func For(t testing.TB, timeout time.Duration, what string, cond func() error) {
+	t.Helper()
+	if err := Poll(timeout, cond); err != nil {
+		t.Fatalf("waited %s for %s: %v", timeout, what, err)
+	}
+}
+
+// Until waits until cond returns true and fails t when it does not within
+// timeout. For says more on failure: prefer it when there is something to
+// show.
+func Until(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	For(t, timeout, what, func() error {
+		if !cond() {
+			return errNotYet
+		}
+		return nil
+	})
+}
+
+var errNotYet = errors.New("the condition did not hold")
