@@ -20,6 +20,7 @@ import (
 	"github.com/berthvm/berth/internal/agentclient"
 	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/internal/testhost"
+	"github.com/berthvm/berth/internal/testwait"
 	"github.com/berthvm/berth/provision"
 	"github.com/berthvm/berth/provision/agentbin"
 	"github.com/berthvm/berth/runtime/berthapi"
@@ -134,21 +135,18 @@ func TestAdoptHost(t *testing.T) {
 		if out, err := h.Exec("pkill", "-KILL", "-x", "berth-agent"); err != nil {
 			t.Fatalf("kill the agent: %v %s", err, out)
 		}
-		deadline := time.Now().Add(60 * time.Second)
-		for {
+		testwait.For(t, 60*time.Second, "the agent to come back after SIGKILL", func() error {
 			ac, err := agentclient.ForLoaded(ctx, m)
-			if err == nil {
-				hh, herr := ac.Health(ctx)
-				ac.Close()
-				if herr == nil && hh.Pid != first.Pid {
-					return
-				}
+			if err != nil {
+				return err
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("agent did not come back after SIGKILL: %v", err)
+			defer ac.Close()
+			hh, err := ac.Health(ctx)
+			if err == nil && hh.Pid == first.Pid {
+				return fmt.Errorf("the agent %d still answers", hh.Pid)
 			}
-			time.Sleep(500 * time.Millisecond)
-		}
+			return err
+		})
 	})
 
 	t.Run("provision again changes nothing", func(t *testing.T) {

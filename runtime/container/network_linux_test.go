@@ -204,12 +204,7 @@ func TestBridgeRestartPolicy(t *testing.T) {
 	rt, n := newNetworkRuntime(t)
 	id := startDetached(t, rt, "hostname -i; wget -qO- http://172.18.0.1:9/ 2>&1 | grep -q refused && echo routed; exit 3",
 		withNetwork(NetworkBridge, func(s *Spec) { s.RestartPolicy = RestartPolicy{Name: "on-failure", MaximumRetryCount: 2} }))
-	var st State
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if st, _ = rt.state(id); st.Status == StatusExited && st.RestartCount == 2 {
-			break
-		}
-	}
+	st := waitState(t, rt, id, "exited after 2 restarts", func(st State) bool { return st.Status == StatusExited && st.RestartCount == 2 })
 	rt.waitMonitorGone(rt.entries[id], 10*time.Second)
 	if st.RestartCount != 2 || st.ExitCode != 3 {
 		t.Fatalf("on-failure:2 ended as %+v", st)

@@ -171,7 +171,7 @@ func installedChild() {
 	_, _, e = unix.Syscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
 	check("personality(query)", errOrNil(e), nil)
 	check("getpid", nil, nil)
-	time.Sleep(time.Millisecond) // the runtime's own calls still work
+	time.Sleep(time.Millisecond) // not a wait: the runtime's own calls (nanosleep, futex) still work
 	os.Exit(0)
 }
 
