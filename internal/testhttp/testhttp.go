@@ -3,6 +3,7 @@
 package testhttp
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"time"
@@ -15,7 +16,7 @@ import (
 func Get(url string, within time.Duration) (string, error) {
 	c := &http.Client{Timeout: 10 * time.Second}
 	var res *http.Response
-	err := testwait.Poll(within, func() (err error) {
+	err := testwait.Poll(context.Background(), within, func() (err error) {
 		res, err = c.Get(url)
 		return err
 	})

@@ -3,19 +3,22 @@
 package testwait
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
 
 // maxInterval is the longest pause between two checks: checks start 10 ms
 // apart and slow down to it.
-const maxInterval = 250 * time.Millisecond
+const maxInterval = 500 * time.Millisecond
 
 // Poll calls cond until it returns nil, pausing a little longer between
-// calls each time, and returns nil then; after timeout it returns cond's
-// last error. cond runs at least once.
-func Poll(timeout time.Duration, cond func() error) error {
+// calls each time, and returns nil then. After timeout it returns cond's
+// last error; when ctx ends first, ctx's error with cond's last one. cond
+// runs at least once.
+func Poll(ctx context.Context, timeout time.Duration, cond func() error) error {
 	deadline := time.Now().Add(timeout)
 	interval := 10 * time.Millisecond
 	for {
@@ -26,7 +29,13 @@ func Poll(timeout time.Duration, cond func() error) error {
 		if !time.Now().Before(deadline) {
 			return err
 		}
-		time.Sleep(min(interval, time.Until(deadline)))
+		t := time.NewTimer(min(interval, time.Until(deadline)))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (last: %w)", ctx.Err(), err)
+		}
 		interval = min(2*interval, maxInterval)
 	}
 }
@@ -36,7 +45,7 @@ func Poll(timeout time.Duration, cond func() error) error {
 // It must be called from the test's goroutine; cond may call t.Fatal.
 func For(t testing.TB, timeout time.Duration, what string, cond func() error) {
 	t.Helper()
-	if err := Poll(timeout, cond); err != nil {
+	if err := Poll(context.Background(), timeout, cond); err != nil {
 		t.Fatalf("waited %s for %s: %v", timeout, what, err)
 	}
 }

@@ -1,6 +1,7 @@
 package testwait
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -25,7 +26,7 @@ func TestPoll(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := 0
-			err := Poll(tc.timeout, func() error {
+			err := Poll(context.Background(), tc.timeout, func() error {
 				calls++
 				if tc.okAfter > 0 && calls >= tc.okAfter {
 					return nil
@@ -51,6 +52,20 @@ type fakeTB struct {
 func (f *fakeTB) Helper() {}
 func (f *fakeTB) Fatalf(format string, args ...any) {
 	f.failed = strings.TrimSpace(fmt.Sprintf(format, args...))
+}
+
+func TestPollEndsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	err := Poll(ctx, time.Minute, func() error {
+		if calls++; calls == 2 {
+			cancel()
+		}
+		return errors.New("not yet")
+	})
+	if !errors.Is(err, context.Canceled) || err.Error() != "context canceled (last: not yet)" || calls != 2 {
+		t.Errorf("Poll with a cancelled ctx = %v after %d calls, want %v with the last error after 2", err, calls, context.Canceled)
+	}
 }
 
 func TestForSaysWhatItLastSaw(t *testing.T) {

@@ -95,7 +95,7 @@ func TestRunRemoveLeavesNothing(t *testing.T) {
 		t.Errorf("mounts: %d before, %d after %d run/rm cycles", mountsBefore, got, n)
 	}
 	// The last monitor ends a moment after its container's removal.
-	err := testwait.Poll(5*time.Second, func() error {
+	err := testwait.Poll(context.Background(), 5*time.Second, func() error {
 		if got := countMonitors(t, rt.dir); got != monitorsBefore {
 			return fmt.Errorf("%d monitor processes", got)
 		}
