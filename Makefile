@@ -70,6 +70,10 @@ bench: build iso
 	$(GO) run ./internal/testimages/cmd/imagebench
 	# Containers: start-to-exit of `true`, berth vs runc vs crun vs docker run; 50 at once.
 	scripts/bench-containers.sh
+	# What Docker's seccomp profile and the bridge network cost a container
+	# (start, syscalls, requests), and a syscall under the filter (needs root).
+	$(GO) test -run '^$$' -bench '^Benchmark(Seccomp|NetworkModes|BridgeRequests)$$' -benchtime 8x ./runtime/container
+	$(GO) test -run '^$$' -bench '^BenchmarkSyscallCost$$' -benchtime 1x ./runtime/seccomp
 	# Published ports: HTTP GETs (a new connection each) through the port
 	# proxy to busybox httpd in a container, req/s (needs root).
 	$(GO) test -run '^$$' -bench PublishedPortHTTP -benchtime 2s ./runtime/container

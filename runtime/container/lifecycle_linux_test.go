@@ -18,7 +18,7 @@ import (
 )
 
 // startDetached creates and starts a container running script, as `docker run -d`.
-func startDetached(t *testing.T, rt *Runtime, script string, edit func(*Spec)) string {
+func startDetached(t testing.TB, rt *Runtime, script string, edit func(*Spec)) string {
 	t.Helper()
 	ctx := context.Background()
 	spec := Spec{ID: NewID(), Image: "busybox", LowerDirs: []string{busyboxRootfs(t)}}
@@ -38,7 +38,7 @@ func startDetached(t *testing.T, rt *Runtime, script string, edit func(*Spec)) s
 	return info.Spec.ID
 }
 
-func execOutput(t *testing.T, rt *Runtime, id string, spec ExecSpec) (string, int) {
+func execOutput(t testing.TB, rt *Runtime, id string, spec ExecSpec) (string, int) {
 	t.Helper()
 	spec.AttachStdout, spec.AttachStderr = true, true
 	xid, err := rt.ExecCreate(id, spec)

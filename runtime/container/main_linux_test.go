@@ -86,7 +86,7 @@ func makeBusyboxRootfs() (string, error) {
 	return dir, nil
 }
 
-func newTestRuntime(t *testing.T) *Runtime {
+func newTestRuntime(t testing.TB) *Runtime {
 	t.Helper()
 	testenv.NeedRoot(t)
 	dir := t.TempDir()
