@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,13 +62,7 @@ func registryAgent(t *testing.T) (*client.Client, string) {
 		if err := agent.Start(); err != nil {
 			t.Fatal(err)
 		}
-		testwait.For(t, 10*time.Second, "the agent to listen", func() error {
-			c, err := net.Dial("unix", sock)
-			if err != nil {
-				return fmt.Errorf("%w\n%s", err, logs.String())
-			}
-			return c.Close()
-		})
+		testwait.Dial(t, 10*time.Second, "unix", sock) // the cleanup shows the agent's log
 	}
 	stopAgent := func() {
 		agent.Process.Signal(unix.SIGTERM)

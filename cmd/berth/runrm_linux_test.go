@@ -35,7 +35,8 @@ func TestRunRemove(t *testing.T) {
 		return ids
 	}
 
-	var out, errOut bytes.Buffer
+	var out bytes.Buffer
+	var errOut syncBuffer // the runs below write it while the test reads it
 	err := runContainer(ctx, api, runOptions{Image: reg + "/busybox", Remove: true, Volumes: []string{"/anon"}, Args: []string{"sh", "-c", "echo bye; exit 42"}}, nil, &out, &errOut)
 	if codeOf(err) != 42 || out.String() != "bye\n" {
 		t.Errorf("run --rm: %q exit %d (%v), want \"bye\" exit 42; stderr %q", out.String(), codeOf(err), err, errOut.String())

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,14 +48,14 @@ func serveAgent(t *testing.T) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	testwait.For(t, 10*time.Second, "the agent to start", func() error {
-		c, err := net.Dial("unix", sock)
-		if err != nil {
-			return fmt.Errorf("%w\n%s", err, logs.String())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("agent log:\n%s", logs.String())
 		}
-		return c.Close()
 	})
+	testwait.Dial(t, 10*time.Second, "unix", sock)
 	return sock
 }
 

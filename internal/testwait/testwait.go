@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"testing"
 	"time"
 )
@@ -64,3 +65,17 @@ func Until(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 }
 
 var errNotYet = errors.New("the condition did not hold")
+
+// Dial waits until addr accepts connections on network (as net.Dial
+// takes them) and fails t with the last dial error when it does not
+// within timeout.
+func Dial(t testing.TB, timeout time.Duration, network, addr string) {
+	t.Helper()
+	For(t, timeout, network+" "+addr+" to accept connections", func() error {
+		c, err := net.Dial(network, addr)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	})
+}
