@@ -25,8 +25,15 @@ agents:
 test-deps:
 	scripts/deps.sh test
 
-test: test-deps iso build
-	$(GO) test -timeout 60m ./...
+# The tests run with the race detector, which needs cgo (CGO_ENABLED=1; the
+# agents the tests build stay static, CGO_ENABLED=0, see testenv.Agent).
+# It costs little where QEMU sets the pace (a QEMU end-to-end test: 159 s
+# plain, 181 s with -race) and 3-5x elsewhere (the packages without VM
+# tests: 129 s plain, 354 s; cmd/berth without its VM tests: 52 s, 250 s),
+# so every package runs with it. `make test RACE=` runs without.
+RACE ?= -race
+test: test-deps iso build lint
+	CGO_ENABLED=1 $(GO) test $(RACE) -timeout 60m ./...
 
 # The berth-os guest ISO (build/berth-os.iso); skips when nothing changed.
 iso:
@@ -38,10 +45,15 @@ iso:
 test-virtualbox-real:
 	BERTH_VBOX_REAL=1 $(GO) test -count=1 -timeout 60m -v -run 'TestVirtualBox|TestConformance$$' ./cmd/berth ./drivers/virtualbox
 
+# gofmt, go vet (also of the CLI for its other platforms) and staticcheck
+# (installed at its pinned version by scripts/deps.sh test).
 lint:
+	scripts/deps.sh lint
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
-	staticcheck ./...
+	GOOS=windows $(GO) vet ./cmd/... ./internal/...
+	GOOS=darwin $(GO) vet ./cmd/... ./internal/...
+	$(shell $(GO) env GOPATH)/bin/staticcheck ./...
 
 # The CLI for every platform berth's users are on (Linux-only code lives in
 # the agent's _linux.go files).
@@ -70,6 +82,10 @@ bench: build iso
 	$(GO) run ./internal/testimages/cmd/imagebench
 	# Containers: start-to-exit of `true`, berth vs runc vs crun vs docker run; 50 at once.
 	scripts/bench-containers.sh
+	# What Docker's seccomp profile and the bridge network cost a container
+	# (start, syscalls, requests), and a syscall under the filter (needs root).
+	$(GO) test -run '^$$' -bench '^Benchmark(Seccomp|NetworkModes|BridgeRequests)$$' -benchtime 8x ./runtime/container
+	$(GO) test -run '^$$' -bench '^BenchmarkSyscallCost$$' -benchtime 1x ./runtime/seccomp
 	# Published ports: HTTP GETs (a new connection each) through the port
 	# proxy to busybox httpd in a container, req/s (needs root).
 	$(GO) test -run '^$$' -bench PublishedPortHTTP -benchtime 2s ./runtime/container

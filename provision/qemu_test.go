@@ -3,6 +3,7 @@ package provision_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/berthvm/berth/internal/agentclient"
 	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testwait"
 	"github.com/berthvm/berth/provision"
 	"github.com/berthvm/berth/provision/agentbin"
 	"github.com/berthvm/berth/runtime/berthapi"
@@ -22,6 +24,7 @@ import (
 
 // binary picks the test agent of version v whatever the machine says.
 func binary(t *testing.T, v string) func(string) (*agentbin.Binary, error) {
+	bin := testenv.NeedAgent(t, v)
 	return func(unameM string) (*agentbin.Binary, error) {
 		arch, err := agentbin.GoArch(unameM)
 		if err != nil {
@@ -30,7 +33,7 @@ func binary(t *testing.T, v string) func(string) (*agentbin.Binary, error) {
 		if arch != runtime.GOARCH {
 			t.Fatalf("machine is %s, test agents are %s", arch, runtime.GOARCH)
 		}
-		return agentbin.FromFile(agents[v], arch)
+		return agentbin.FromFile(bin, arch)
 	}
 }
 
@@ -136,22 +139,18 @@ func TestBerthOS(t *testing.T) {
 		if _, err := c.Output(ctx, "kill -9 "+pid); err != nil {
 			t.Fatal(err)
 		}
-		var h berthapi.Health
-		deadline := time.Now().Add(90 * time.Second)
-		for {
+		testwait.For(t, 90*time.Second, "the agent to come back after kill -9", func() error {
 			ac, err := agentclient.New(ctx, c, agentclient.Options{Machine: m.Name})
-			if err == nil {
-				h, err = ac.Health(ctx)
-				ac.Close()
-				if err == nil && h.Version == "1.0.0-test" {
-					break
-				}
+			if err != nil {
+				return err
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("agent did not come back after kill -9: %v", err)
+			defer ac.Close()
+			h, err := ac.Health(ctx)
+			if err == nil && h.Version != "1.0.0-test" {
+				return fmt.Errorf("agent %s answers", h.Version)
 			}
-			time.Sleep(500 * time.Millisecond)
-		}
+			return err
+		})
 		if got := agentPid(t, c); got == pid {
 			t.Errorf("agent pid is still %s after kill -9", got)
 		}

@@ -5,5 +5,5 @@
 # Usage: scripts/bench-boot.sh [N]   (after `make iso`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BERTH_BOOT_BENCH=${1:-5} go test -count=1 -v -timeout 90m -run '^(TestKernelToInit|TestBootBench)$' ./internal/berthos |
-  grep -E 'median|boot|run [0-9]|^(ok|FAIL|---)'
+go test -count=1 -timeout 90m -run '^$' -bench '^Benchmark(KernelToInit|Boot)$' -benchtime "${1:-5}x" ./internal/berthos |
+  grep -E 'median|boot|run [0-9]|^(Benchmark|ok|FAIL|---)'

@@ -8,8 +8,11 @@
 # cgroup layout, so it runs in a private mount namespace with cgroup2 at
 # /sys/fs/cgroup and no cgroup manager (see crunScript in
 # runtime/container/bench_linux_test.go). `make bench` installs runc and crun.
-# Usage: sudo scripts/bench-containers.sh [RUNS]   (default 30)
+# Usage: sudo scripts/bench-containers.sh [ROUNDS]   (default 8: 32 runs of
+# each runtime, blocks of 4 taking turns; 8 of docker run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BERTH_BENCH=1 BERTH_BENCH_N=${1:-30} go test -count=1 -v -timeout 30m -run '^TestBenchCompare$' ./runtime/container |
-  grep -E 'BENCH|runc|crun|docker|^(ok|FAIL|---)'
+{
+  go test -count=1 -timeout 30m -run '^$' -bench '^BenchmarkCompare$' -benchtime "${1:-8}x" ./runtime/container
+  go test -count=1 -timeout 30m -run '^$' -bench '^BenchmarkStartConcurrent$' -benchtime 1x ./runtime/container
+} | grep -E 'BENCH|runc|crun|docker|^(Benchmark|ok|FAIL|---)'

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what berth's build, tests and demo need.
-# Idempotent: installs only what is missing. Usage: scripts/deps.sh [build|iso|test|demo]
+# Idempotent: installs only what is missing.
+# Usage: scripts/deps.sh [build|iso|test|demo|bench|lint]
 set -euo pipefail
 what=${1:-test}
 
@@ -10,19 +11,20 @@ build_pkgs=(ca-certificates git make)
 # are only the tools that build it.
 iso_pkgs=(cpio kmod xorriso zstd)
 vm_pkgs=(ovmf qemu-system-x86 qemu-utils)
-test_pkgs=(busybox-static curl debootstrap docker-compose docker-registry docker.io dropbear-bin e2fsprogs openssh-client openssh-server skopeo)
+# gcc and libc6-dev: the race detector `make test` runs with needs cgo.
+test_pkgs=(busybox-static curl debootstrap docker-compose docker-registry docker.io dropbear-bin e2fsprogs gcc libc6-dev openssh-client openssh-server skopeo)
 # The runtimes `make bench` compares berth's container start with, and the
 # HTTP load tool of scripts/bench-publish.sh.
 bench_pkgs=(crun runc strace wrk)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
-  build) ;;
+  build | lint) ;;
   iso) pkgs+=("${iso_pkgs[@]}") ;;
   demo) pkgs+=("${iso_pkgs[@]}" "${vm_pkgs[@]}" openssh-client) ;;
   test) pkgs+=("${iso_pkgs[@]}" "${vm_pkgs[@]}" "${test_pkgs[@]}") ;;
   bench) pkgs+=("${iso_pkgs[@]}" "${vm_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|iso|test|demo|bench]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|iso|test|demo|bench|lint]" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -44,7 +46,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Go tools the lint target uses.
-if { [ "$what" = test ] || [ "$what" = bench ]; } && ! command -v staticcheck >/dev/null && [ ! -x "$(go env GOPATH)/bin/staticcheck" ]; then
-  go install honnef.co/go/tools/cmd/staticcheck@latest
+# Go tools the lint target uses, at pinned versions (`make lint` finds them
+# in $(go env GOPATH)/bin). A different version installed there is replaced.
+staticcheck_version=v0.8.2 # staticcheck 2026.1.x, for Go 1.26
+if [ "$what" = test ] || [ "$what" = bench ] || [ "$what" = lint ]; then
+  sc="$(go env GOPATH)/bin/staticcheck"
+  if [ ! -x "$sc" ] || [ "$(go version -m "$sc" | awk '$1 == "mod" { print $3 }')" != "$staticcheck_version" ]; then
+    echo "installing: staticcheck $staticcheck_version"
+    go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version"
+  fi
 fi

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/creack/pty"
 	"golang.org/x/term"
 
+	"github.com/berthvm/berth/internal/testwait"
 	"github.com/berthvm/berth/sshutil"
 )
 
@@ -48,24 +50,33 @@ func TestShellWithPTY(t *testing.T) {
 		}()
 		// The local terminal is raw while the shell runs: the remote PTY
 		// does the echoing and line editing.
-		waitFor(t, &screen, func() bool {
+		testwait.Until(t, 20*time.Second, "raw mode on the local terminal", func() bool {
 			st, _ := term.GetState(int(tty.Fd()))
 			return st != nil && !reflect.DeepEqual(st, before)
-		}, "raw mode on the local terminal")
+		})
 
 		io.WriteString(ptmx, "echo mark-$((40+2)); stty size; tty; echo TERM=$TERM\n")
-		waitFor(t, &screen, func() bool {
-			s := screen.String()
+		waitFor(t, &screen, "the command's output with a 30x100 PTY", func(s string) bool {
 			return strings.Contains(s, "mark-42") && strings.Contains(s, "30 100") && strings.Contains(s, "/dev/pts/") && strings.Contains(s, "TERM=dumb")
-		}, "the command's output with a 30x100 PTY")
+		})
 
 		pty.Setsize(ptmx, &pty.Winsize{Rows: 41, Cols: 132})
 		resize <- struct{}{}
-		waitFor(t, &screen, func() bool {
-			io.WriteString(ptmx, "stty size\n")
-			time.Sleep(200 * time.Millisecond)
-			return strings.Contains(screen.String(), "41 132")
-		}, "the PTY resized to 41x132")
+		// The resize reaches the remote PTY some time after: ask its size
+		// until it is the new one, each time once the last answer came.
+		asked := 0
+		testwait.For(t, 20*time.Second, "the PTY resized to 41x132", func() error {
+			asked++
+			// The terminal echoes the command; only the shell's answer
+			// has the sum.
+			io.WriteString(ptmx, fmt.Sprintf("stty size; echo asked-$((%d+1000))\n", asked))
+			answered := fmt.Sprintf("asked-%d", asked+1000)
+			waitFor(t, &screen, "the answer to stty size", func(s string) bool { return strings.Contains(s, answered) })
+			if !strings.Contains(screen.String(), "41 132") {
+				return errors.New("stty size still answers the old size")
+			}
+			return nil
+		})
 
 		io.WriteString(ptmx, "exit 5\n")
 		select {
@@ -109,15 +120,15 @@ func TestShellWithoutTerminal(t *testing.T) {
 	})
 }
 
-func waitFor(t *testing.T, screen *syncBuf, cond func() bool, what string) {
+// waitFor waits until what the terminal showed satisfies cond.
+func waitFor(t *testing.T, screen *syncBuf, what string, cond func(string) bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; screen:\n%s", what, screen.String())
+	testwait.For(t, 20*time.Second, what, func() error {
+		if s := screen.String(); !cond(s) {
+			return fmt.Errorf("the screen shows:\n%s", s)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 type syncBuf struct {

@@ -85,6 +85,8 @@ func TestStreamDeadlinesAndClose(t *testing.T) {
 	}
 	// A deadline that is extended while a Read waits applies to that Read.
 	sc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	// The sleeps measure time: the Read waits when the deadline moves,
+	// and the answer comes after the first deadline passed.
 	go func() {
 		time.Sleep(20 * time.Millisecond)
 		sc.SetReadDeadline(time.Now().Add(time.Second))
@@ -97,7 +99,7 @@ func TestStreamDeadlinesAndClose(t *testing.T) {
 	// Close unblocks a pending Read.
 	sc.SetReadDeadline(time.Time{})
 	go func() {
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // time passing: the Read waits by then
 		sc.Close()
 	}()
 	if _, err := sc.Read(buf); !errors.Is(err, net.ErrClosed) {

@@ -99,7 +99,7 @@ func TestWaitForSSHServerComesUp(t *testing.T) {
 		restarted := make(chan struct{})
 		go func() {
 			defer close(restarted)
-			time.Sleep(1500 * time.Millisecond)
+			time.Sleep(1500 * time.Millisecond) // time passing: WaitForSSH retries while the server is down
 			srv.Restart(t, false)
 		}()
 		defer func() { <-restarted }()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,27 +12,20 @@ import (
 	"time"
 
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testwait"
 )
 
-// agentBin is the berth-agent built once for the tests in this package.
+// agentBin is the berth-agent the tests in this package run (the shared
+// test build, see testenv.Agent).
 var agentBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "berth-agent-test")
-	if err != nil {
+	var err error
+	if agentBin, err = testenv.Agent("1.0.0-test"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	agentBin = filepath.Join(dir, "berth-agent")
-	build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/internal/version.Version=9.9.9-test", "-o", agentBin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build berth-agent: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 // serve runs `berth-agent serve` in a temporary folder until the test ends
@@ -58,6 +50,8 @@ func serve(t *testing.T) string {
 		case err := <-exited:
 			if err != nil {
 				t.Errorf("agent exit after SIGINT: %v\n%s", err, logs.String())
+			} else if t.Failed() {
+				t.Logf("agent log:\n%s", logs.String())
 			}
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
@@ -67,18 +61,8 @@ func serve(t *testing.T) string {
 			t.Errorf("socket %s left behind after stop", sock)
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("unix", sock)
-		if err == nil {
-			c.Close()
-			return sock
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("agent socket never answered: %v\n%s", err, logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Dial(t, 10*time.Second, "unix", sock) // the cleanup shows the agent's log
+	return sock
 }
 
 func TestVersion(t *testing.T) {
@@ -86,7 +70,7 @@ func TestVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.TrimSpace(string(out)), "9.9.9-test"; got != want {
+	if got, want := strings.TrimSpace(string(out)), "1.0.0-test"; got != want {
 		t.Errorf("version = %q, want %q", got, want)
 	}
 }
@@ -128,7 +112,7 @@ func TestDialStdio(t *testing.T) {
 		t.Fatalf("dial-stdio: %v (output %q)", err, out)
 	}
 	got := string(out)
-	for _, want := range []string{"HTTP/1.1 200 OK", "Api-Version: 1.47", "\r\n\r\nOK", `"version":"9.9.9-test"`} {
+	for _, want := range []string{"HTTP/1.1 200 OK", "Api-Version: 1.47", "\r\n\r\nOK", `"version":"1.0.0-test"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
@@ -155,7 +139,7 @@ func TestDockerCLI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("docker version: %v\n%s", err, out)
 	}
-	if got, want := strings.TrimSpace(string(out)), "9.9.9-test 1.47 linux"; got != want {
+	if got, want := strings.TrimSpace(string(out)), "1.0.0-test 1.47 linux"; got != want {
 		t.Errorf("docker version = %q, want %q", got, want)
 	}
 }
@@ -167,18 +151,16 @@ func TestServeFiles(t *testing.T) {
 	pidPath := filepath.Join(filepath.Dir(sock), "agent.pid")
 	logPath := filepath.Join(filepath.Dir(filepath.Dir(sock)), "agent.log")
 	// The socket answers a moment before the files are written.
-	var pid, logText []byte
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		pid, _ = os.ReadFile(pidPath)
-		logText, _ = os.ReadFile(logPath)
-		if len(pid) > 0 && strings.Contains(string(logText), "berth-agent serving") {
-			break
+	err := testwait.Poll(context.Background(), 5*time.Second, func() error {
+		if pid, _ := os.ReadFile(pidPath); strings.TrimSpace(string(pid)) == "" {
+			return fmt.Errorf("pid file %s is empty or missing", pidPath)
 		}
-	}
-	if strings.TrimSpace(string(pid)) == "" {
-		t.Errorf("pid file %s is empty or missing", pidPath)
-	}
-	if want := "berth-agent serving"; !strings.Contains(string(logText), want) {
-		t.Errorf("agent.log = %q, want it to contain %q", logText, want)
+		if logText, _ := os.ReadFile(logPath); !strings.Contains(string(logText), "berth-agent serving") {
+			return fmt.Errorf("agent.log = %q, want it to contain %q", logText, "berth-agent serving")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
+
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // TestAttachLogsAndFollow: after berth run -d, berth attach --logs
@@ -23,18 +26,17 @@ func TestAttachLogsAndFollow(t *testing.T) {
 	if err := runContainer(ctx, api, runOptions{Image: reg + "/busybox", Detach: true, Name: "att", Args: []string{"sh", "-c", script}}, nil, &out, &errOut); err != nil {
 		t.Fatalf("run -d: %v %s", err, errOut.String())
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	// Both streams are in the log before the attach replays it: the
+	// monitor logs each stream on its own.
+	testwait.For(t, 20*time.Second, "the container's log to have one and err", func() error {
 		out.Reset()
+		errOut.Reset()
 		containerLogs(ctx, api, logsOptions{Container: "att", Tail: "all"}, &out, &errOut)
-		if strings.Contains(out.String(), "one") {
-			break
+		if !strings.Contains(out.String(), "one") || !strings.Contains(errOut.String(), "err") {
+			return fmt.Errorf("its log is %q %q", out.String(), errOut.String())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the container wrote nothing: %q", out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 
 	var aout, aerr, fout, ferr syncBuffer
 	attached, followed := make(chan error, 1), make(chan error, 1)
@@ -44,13 +46,15 @@ func TestAttachLogsAndFollow(t *testing.T) {
 	go func() {
 		followed <- containerLogs(ctx, api, logsOptions{Container: "att", Follow: true, Tail: "all"}, &fout, &ferr)
 	}()
-	for !strings.Contains(aout.String(), "one") || !strings.Contains(aerr.String(), "err") || !strings.Contains(fout.String(), "one") {
-		if time.Now().After(deadline) {
-			t.Fatalf("attach --logs replayed %q %q, logs -f %q; want the output so far", aout.String(), aerr.String(), fout.String())
+	testwait.For(t, 20*time.Second, "attach --logs and logs -f to replay the output so far", func() error {
+		if !strings.Contains(aout.String(), "one") || !strings.Contains(aerr.String(), "err") || !strings.Contains(fout.String(), "one") {
+			return fmt.Errorf("attach --logs replayed %q %q, logs -f %q", aout.String(), aerr.String(), fout.String())
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	// Give the attach time to connect to the live stream before "two".
+		return nil
+	})
+	// Give the attach time to connect to the live stream before "two":
+	// the agent connects it after the replay, and nothing in the API
+	// tells when.
 	time.Sleep(300 * time.Millisecond)
 	if err := execInContainer(ctx, api, execOptions{Container: "att", Args: []string{"touch", "/tmp/go"}}, nil, &out, &errOut); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 func TestMain(m *testing.M) {
@@ -45,18 +48,20 @@ func TestCreateInterrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Wait until the create has reached the driver.
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(stderr.String(), "creating the VM") {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("create did not reach the driver: %s", stderr.String())
+	err := testwait.Poll(context.Background(), 30*time.Second, func() error {
+		if !strings.Contains(stderr.String(), "creating the VM") {
+			return errors.New("not yet")
 		}
-		time.Sleep(20 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		cmd.Process.Kill()
+		t.Fatalf("create did not reach the driver: %s", stderr.String())
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	err := cmd.Wait()
+	err = cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != exitInterrupted {
 		t.Fatalf("create after SIGINT: %v, want exit %d\n%s", err, exitInterrupted, stderr.String())

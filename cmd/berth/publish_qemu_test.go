@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"github.com/berthvm/berth/internal/hostport"
 	"github.com/berthvm/berth/internal/testhttp"
 	"github.com/berthvm/berth/internal/testimages"
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // udpAsk sends msg to 127.0.0.1:port and returns the first answer,
@@ -28,20 +30,21 @@ func udpAsk(t testing.TB, port int, msg string, within time.Duration) (string, e
 		return "", err
 	}
 	defer c.Close()
-	deadline := time.Now().Add(within)
 	buf := make([]byte, 1500)
-	for {
-		if _, err = c.Write([]byte(msg)); err == nil {
-			c.SetReadDeadline(time.Now().Add(time.Second))
-			var n int
-			if n, err = c.Read(buf); err == nil {
-				return string(buf[:n]), nil
-			}
+	var answer string
+	err = testwait.Poll(context.Background(), within, func() error {
+		if _, err := c.Write([]byte(msg)); err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			return "", err
-		}
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		n, err := c.Read(buf)
+		answer = string(buf[:n])
+		return err
+	})
+	if err != nil {
+		return "", err
 	}
+	return answer, nil
 }
 
 // wantRefused checks that nothing listens on 127.0.0.1:port of this
@@ -232,13 +235,9 @@ func TestPublishOnQEMU(t *testing.T) {
 // waitGone waits until the --rm container publishing port is gone.
 func waitGone(t *testing.T, root, name string, port int) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for strings.Contains(mustBerth(t, root, "ps", "-m", name, "-a", "--format", "{{.Ports}}"), fmt.Sprintf(":%d->", port)) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the --rm container publishing %d is still there", port)
-		}
-		time.Sleep(time.Second)
-	}
+	testwait.Until(t, time.Minute, fmt.Sprintf("the --rm container publishing %d to go", port), func() bool {
+		return !strings.Contains(mustBerth(t, root, "ps", "-m", name, "-a", "--format", "{{.Ports}}"), fmt.Sprintf(":%d->", port))
+	})
 }
 
 // testComm is this test process's name as the kernel keeps it.

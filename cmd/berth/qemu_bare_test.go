@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/berthvm/berth/internal/hostagent"
 	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // bareISO writes a file that QEMU attaches as a CD but that holds no OS:
@@ -76,13 +78,7 @@ func killOnCleanup(t *testing.T, root, name string) {
 
 func waitDead(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for alive(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("qemu %d still runs", pid)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.Until(t, 10*time.Second, fmt.Sprintf("qemu %d to end", pid), func() bool { return !alive(pid) })
 }
 
 func TestQEMULifecycleCommandsBare(t *testing.T) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // qemuCreateArgs creates a small TCG machine booting iso.
@@ -182,19 +185,21 @@ func createUntilQEMURuns(t *testing.T, root, iso, name string, stderr io.Writer)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(5 * time.Minute)
 	var pid int
-	for pid == 0 || !alive(pid) {
+	err := testwait.Poll(context.Background(), 5*time.Minute, func() error {
 		select {
 		case err := <-done:
 			t.Fatalf("create ended before QEMU ran: %v", err)
-		case <-time.After(50 * time.Millisecond):
+		default:
 		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("QEMU did not run within 5 minutes of create")
+		if pid = qemuPID(root, name); pid == 0 || !alive(pid) {
+			return errors.New("no QEMU runs")
 		}
-		pid = qemuPID(root, name)
+		return nil
+	})
+	if err != nil {
+		cmd.Process.Kill()
+		t.Fatal("QEMU did not run within 5 minutes of create")
 	}
 	return cmd, done, pid
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/version"
 	"github.com/berthvm/berth/provision/agentbin"
 )
 
@@ -32,13 +33,7 @@ func qemuMachine(t *testing.T, name string, extra ...string) (root string) {
 // built from this tree, with every create step wired.
 func treeAgent(t *testing.T) {
 	t.Helper()
-	agent := filepath.Join(t.TempDir(), "berth-agent")
-	build := exec.Command("go", "build", "-o", agent, "./cmd/berth-agent")
-	build.Dir = testenv.RepoRoot(t)
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the agent: %v\n%s", err, out)
-	}
+	agent := testenv.NeedAgent(t, version.Version)
 	agentBinary = func(unameM string) (*agentbin.Binary, error) { return agentbin.FromFile(agent, runtime.GOARCH) }
 	t.Cleanup(func() { agentBinary = nil })
 	withSteps(t, wiredSteps)

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +20,8 @@ import (
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testimages"
 	"github.com/berthvm/berth/internal/testregistry"
+	"github.com/berthvm/berth/internal/testwait"
+	"github.com/berthvm/berth/internal/version"
 )
 
 // registryAgent runs the real berth-agent on this host (as root) with a
@@ -48,10 +50,6 @@ func registryAgent(t *testing.T) (*client.Client, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, "berth-agent")
-	if out, err := exec.Command("go", "build", "-o", bin, "../berth-agent").CombinedOutput(); err != nil {
-		t.Fatalf("build agent: %v\n%s", err, out)
-	}
 	sock := filepath.Join(dir, "agent.sock")
 	var (
 		agent *exec.Cmd
@@ -64,22 +62,14 @@ func registryAgent(t *testing.T) (*client.Client, string) {
 		if err := agent.Start(); err != nil {
 			t.Fatal(err)
 		}
-		for i := 0; ; i++ {
-			if c, err := net.Dial("unix", sock); err == nil {
-				c.Close()
-				break
-			}
-			if i > 200 {
-				t.Fatalf("agent did not listen: %s", logs.String())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		testwait.Dial(t, 10*time.Second, "unix", sock) // the cleanup shows the agent's log
 	}
 	stopAgent := func() {
 		agent.Process.Signal(unix.SIGTERM)
 		agent.Wait()
 	}
-	startAgent(bin)
+	// The agent of the CLI's version: no upgrade.
+	startAgent(testenv.NeedAgent(t, version.Version))
 	t.Cleanup(func() {
 		stopAgent()
 		if t.Failed() {
@@ -88,12 +78,8 @@ func registryAgent(t *testing.T) (*client.Client, string) {
 	})
 	// upgradeAgent replaces the running agent with a new build of it.
 	upgradeAgent = func() {
+		next := testenv.NeedAgent(t, "9.9.9-next")
 		stopAgent()
-		next := filepath.Join(dir, "berth-agent-next")
-		build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/internal/version.Version=9.9.9-next", "-o", next, "../berth-agent")
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build agent: %v\n%s", err, out)
-		}
 		startAgent(next)
 	}
 	api, err := client.New(client.WithHost("unix://" + sock))
@@ -211,7 +197,17 @@ func TestRunPsLogsExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := strings.TrimSpace(out.String())
-	time.Sleep(300 * time.Millisecond)
+	// Once it said ready, the shell execs sleep.
+	testwait.For(t, 20*time.Second, "svc to run sleep", func() error {
+		var comm bytes.Buffer
+		if err := execInContainer(ctx, api, execOptions{Container: "svc", Args: []string{"cat", "/proc/1/comm"}}, nil, &comm, &errOut); err != nil {
+			return err
+		}
+		if comm.String() != "sleep\n" {
+			return fmt.Errorf("its PID 1 is %q", comm.String())
+		}
+		return nil
+	})
 	out.Reset()
 	if err := listContainers(ctx, api, psOptions{}, &out); err != nil {
 		t.Fatal(err)
@@ -246,9 +242,8 @@ func TestRunTTY(t *testing.T) {
 	}()
 	var seen bytes.Buffer
 	buf := make([]byte, 1024)
-	deadline := time.Now().Add(30 * time.Second)
 	sent := false
-	for time.Now().Before(deadline) && !strings.Contains(seen.String(), "got-") {
+	testwait.Poll(context.Background(), 30*time.Second, func() error {
 		master.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 		n, _ := master.Read(buf)
 		seen.Write(buf[:n])
@@ -256,7 +251,11 @@ func TestRunTTY(t *testing.T) {
 			master.Write([]byte("hi\r"))
 			sent = true
 		}
-	}
+		if !strings.Contains(seen.String(), "got-") {
+			return errors.New("no answer yet")
+		}
+		return nil
+	})
 	var err error
 	select {
 	case err = <-done:

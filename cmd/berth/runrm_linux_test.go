@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // TestRunRemove: berth run --rm returns with the container's exit code and
@@ -32,7 +35,8 @@ func TestRunRemove(t *testing.T) {
 		return ids
 	}
 
-	var out, errOut bytes.Buffer
+	var out bytes.Buffer
+	var errOut syncBuffer // the runs below write it while the test reads it
 	err := runContainer(ctx, api, runOptions{Image: reg + "/busybox", Remove: true, Volumes: []string{"/anon"}, Args: []string{"sh", "-c", "echo bye; exit 42"}}, nil, &out, &errOut)
 	if codeOf(err) != 42 || out.String() != "bye\n" {
 		t.Errorf("run --rm: %q exit %d (%v), want \"bye\" exit 42; stderr %q", out.String(), codeOf(err), err, errOut.String())
@@ -50,13 +54,7 @@ func TestRunRemove(t *testing.T) {
 		done <- runContainer(ctx, api, runOptions{Image: reg + "/busybox", Remove: true,
 			Args: []string{"sh", "-c", `trap 'echo interrupted; exit 130' INT; echo ready; while :; do sleep 0.1; done`}}, nil, &sout, &errOut)
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(sout.String(), "ready") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the container did not start: %q %q", sout.String(), errOut.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitReady(t, &sout, &errOut)
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -95,22 +93,28 @@ func TestRunRemove(t *testing.T) {
 		done <- runContainer(ctx, dying, runOptions{Image: reg + "/busybox", Remove: true,
 			Args: []string{"sh", "-c", "echo ready; sleep 1; exit 3"}}, nil, &dout, &errOut)
 	}()
-	for !strings.Contains(dout.String(), "ready") {
-		if time.Now().After(deadline.Add(20 * time.Second)) {
-			t.Fatalf("the container did not start: %q %q", dout.String(), errOut.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitReady(t, &dout, &errOut)
 	mu.Lock()
 	for _, c := range conns {
 		c.Close()
 	}
 	mu.Unlock()
 	<-done
-	for l := left(); len(l) != 0; l = left() {
-		if time.Now().After(deadline.Add(30 * time.Second)) {
-			t.Fatalf("containers left after their berth run --rm died: %v", l)
+	testwait.For(t, 30*time.Second, "the agent to remove the container of a berth run --rm that died", func() error {
+		if l := left(); len(l) != 0 {
+			return fmt.Errorf("containers left: %v", l)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
+}
+
+// waitReady waits until a container's output, out, has "ready".
+func waitReady(t *testing.T, out, errOut fmt.Stringer) {
+	t.Helper()
+	testwait.For(t, 20*time.Second, "the container to start", func() error {
+		if !strings.Contains(out.String(), "ready") {
+			return fmt.Errorf("output %q %q", out.String(), errOut.String())
+		}
+		return nil
+	})
 }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testwait"
 	"github.com/berthvm/berth/sshutil/sshtest"
 )
 
@@ -234,8 +236,11 @@ func TestSSHInteractiveTerminal(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("berth ssh did not end; screen:\n%s", screen.String())
 	}
-	time.Sleep(100 * time.Millisecond) // the last output on its way through the pty
-	if s := screen.String(); !strings.Contains(s, "33 111") || !strings.Contains(s, "is-9") {
-		t.Errorf("screen lacks the PTY size or the output:\n%s", s)
-	}
+	// The last output may still be on its way through the pty.
+	testwait.For(t, 10*time.Second, "the PTY size and the output on the screen", func() error {
+		if s := screen.String(); !strings.Contains(s, "33 111") || !strings.Contains(s, "is-9") {
+			return fmt.Errorf("the screen shows:\n%s", s)
+		}
+		return nil
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/berthvm/berth/drivers/virtualbox/virtualboxtest"
 	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // The VirtualBox end-to-end tests run `berth` against the VBoxManage
@@ -53,16 +54,14 @@ func sshSteps(t *testing.T) {
 	}
 	if s.WaitSSH == nil {
 		s.WaitSSH = func(ctx context.Context, m *machine.Machine) error {
-			ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-			defer cancel()
-			for {
-				if _, err := sshRun(ctx, m, "true"); err == nil {
-					return nil
-				} else if ctx.Err() != nil {
-					return fmt.Errorf("wait for SSH: %w (last: %v)", ctx.Err(), err)
-				}
-				time.Sleep(time.Second)
+			err := testwait.Poll(ctx, 5*time.Minute, func() error {
+				_, err := sshRun(ctx, m, "true")
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("wait for SSH: %w", err)
 			}
+			return nil
 		}
 	}
 	withSteps(t, s)
@@ -93,34 +92,28 @@ func inMachine(t *testing.T, root, name, cmd string) string {
 			continue
 		}
 		// A machine just started may not answer yet.
-		deadline := time.Now().Add(3 * time.Minute)
-		for {
+		var out string
+		testwait.For(t, 3*time.Minute, "berth ssh "+name+" -- "+cmd, func() error {
 			r := berth(t, root, "", "ssh", name, "--", cmd) // the remote shell reads cmd, as with ssh
-			if r.code == 0 {
-				return r.stdout
+			if r.code != 0 {
+				return fmt.Errorf("exit %d\n%s", r.code, r.stderr)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("berth ssh %s -- %s: exit %d\n%s", name, cmd, r.code, r.stderr)
-			}
-			time.Sleep(2 * time.Second)
-		}
+			out = r.stdout
+			return nil
+		})
+		return out
 	}
 	m, err := machine.NewStore(root).Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
 	var out string
-	for {
-		if out, err = sshRun(ctx, m, cmd); err == nil || ctx.Err() != nil {
-			break
-		}
-		time.Sleep(time.Second)
-	}
-	if err != nil {
-		t.Fatalf("in machine %s: %v", name, err)
-	}
+	testwait.For(t, 3*time.Minute, "ssh to machine "+name, func() (err error) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err = sshRun(ctx, m, cmd)
+		return err
+	})
 	return out
 }
 

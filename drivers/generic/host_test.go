@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -19,36 +17,17 @@ import (
 	"github.com/berthvm/berth/drivers/generic"
 	"github.com/berthvm/berth/internal/agentclient"
 	"github.com/berthvm/berth/internal/machine"
+	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testhost"
+	"github.com/berthvm/berth/internal/testwait"
 	"github.com/berthvm/berth/provision"
 	"github.com/berthvm/berth/provision/agentbin"
 	"github.com/berthvm/berth/runtime/berthapi"
 )
 
-var agents = map[string]string{"1.0.0-test": "", "2.0.0-test": ""}
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "generic-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	for v := range agents {
-		out := filepath.Join(dir, "berth-agent-"+v)
-		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X github.com/berthvm/berth/internal/version.Version="+v, "-o", out, "../../cmd/berth-agent")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-		if b, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build berth-agent %s: %v\n%s", v, err, b)
-			os.Exit(1)
-		}
-		agents[v] = out
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-func binary(v string) func(string) (*agentbin.Binary, error) {
+// binary picks the test agent of version v (see testenv.Agent).
+func binary(t *testing.T, v string) func(string) (*agentbin.Binary, error) {
+	bin := testenv.NeedAgent(t, v)
 	return func(unameM string) (*agentbin.Binary, error) {
 		arch, err := agentbin.GoArch(unameM)
 		if err != nil {
@@ -57,7 +36,7 @@ func binary(v string) func(string) (*agentbin.Binary, error) {
 		if arch != runtime.GOARCH {
 			return nil, fmt.Errorf("host is %s, test agents are %s", arch, runtime.GOARCH)
 		}
-		return agentbin.FromFile(agents[v], arch)
+		return agentbin.FromFile(bin, arch)
 	}
 }
 
@@ -98,7 +77,7 @@ func TestAdoptHost(t *testing.T) {
 				return err
 			}
 			defer sc.Close()
-			res, err = provision.Provision(ctx, sc, provision.Options{Machine: m.Name, Binary: binary("1.0.0-test")})
+			res, err = provision.Provision(ctx, sc, provision.Options{Machine: m.Name, Binary: binary(t, "1.0.0-test")})
 			return err
 		},
 	})
@@ -134,21 +113,18 @@ func TestAdoptHost(t *testing.T) {
 		if out, err := h.Exec("pkill", "-KILL", "-x", "berth-agent"); err != nil {
 			t.Fatalf("kill the agent: %v %s", err, out)
 		}
-		deadline := time.Now().Add(60 * time.Second)
-		for {
+		testwait.For(t, 60*time.Second, "the agent to come back after SIGKILL", func() error {
 			ac, err := agentclient.ForLoaded(ctx, m)
-			if err == nil {
-				hh, herr := ac.Health(ctx)
-				ac.Close()
-				if herr == nil && hh.Pid != first.Pid {
-					return
-				}
+			if err != nil {
+				return err
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("agent did not come back after SIGKILL: %v", err)
+			defer ac.Close()
+			hh, err := ac.Health(ctx)
+			if err == nil && hh.Pid == first.Pid {
+				return fmt.Errorf("the agent %d still answers", hh.Pid)
 			}
-			time.Sleep(500 * time.Millisecond)
-		}
+			return err
+		})
 	})
 
 	t.Run("provision again changes nothing", func(t *testing.T) {
@@ -158,7 +134,7 @@ func TestAdoptHost(t *testing.T) {
 		}
 		defer sc.Close()
 		before := health().Pid
-		res, err := provision.Provision(ctx, sc, provision.Options{Machine: "gen", Binary: binary("1.0.0-test")})
+		res, err := provision.Provision(ctx, sc, provision.Options{Machine: "gen", Binary: binary(t, "1.0.0-test")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +149,7 @@ func TestAdoptHost(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer sc.Close()
-		res, err := provision.Provision(ctx, sc, provision.Options{Machine: "gen", Binary: binary("2.0.0-test"), Upgrade: true})
+		res, err := provision.Provision(ctx, sc, provision.Options{Machine: "gen", Binary: binary(t, "2.0.0-test"), Upgrade: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,7 +192,7 @@ func TestRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.host.Dial(t, tt.user)
-			_, err := provision.Provision(t.Context(), c, provision.Options{Machine: "gen", Binary: binary("1.0.0-test")})
+			_, err := provision.Provision(t.Context(), c, provision.Options{Machine: "gen", Binary: binary(t, "1.0.0-test")})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("provision: err = %v, want %v", err, tt.want)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/internal/hostport"
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // bareMachine creates a machine with real qemu-img and qemu-system whose
@@ -111,10 +112,7 @@ func TestRealQEMUKilledFromOutside(t *testing.T) {
 	if err := p.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for processAlive(pid) && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.Until(t, 10*time.Second, fmt.Sprintf("QEMU %d to end", pid), func() bool { return !processAlive(pid) })
 	mustState(t, d, drivers.StateStopped)
 	if err := d.Start(ctx); err != nil {
 		t.Fatalf("Start after an outside kill: %v", err)

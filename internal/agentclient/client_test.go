@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,28 +18,22 @@ import (
 
 	"github.com/berthvm/berth/internal/agentclient"
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testwait"
 	"github.com/berthvm/berth/sshutil"
 	"github.com/berthvm/berth/sshutil/sshtest"
 )
 
+// agentBin is the berth-agent the tests run (the shared test build, see
+// testenv.Agent).
 var agentBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "agentclient-test")
-	if err != nil {
+	var err error
+	if agentBin, err = testenv.Agent("1.0.0-test"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	agentBin = filepath.Join(dir, "berth-agent")
-	build := exec.Command("go", "build", "-ldflags", "-X github.com/berthvm/berth/internal/version.Version=7.7.7-test", "-o", agentBin, "../../cmd/berth-agent")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build berth-agent: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 // serveAgent runs the agent on a socket in a temporary folder.
@@ -55,16 +48,15 @@ func serveAgent(t *testing.T) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			return sock
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("agent log:\n%s", logs.String())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("agent did not start:\n%s", logs.String())
-		}
-	}
+	})
+	testwait.Dial(t, 10*time.Second, "unix", sock)
+	return sock
 }
 
 // dialSSH starts a real SSH server of kind on 127.0.0.1 and connects.
@@ -111,20 +103,20 @@ func TestClientOverSSH(t *testing.T) {
 				if err != nil {
 					t.Fatalf("request %d: %v", i, err)
 				}
-				if v.Version != "7.7.7-test" {
-					t.Errorf("server version = %q, want 7.7.7-test", v.Version)
+				if v.Version != "1.0.0-test" {
+					t.Errorf("server version = %q, want 1.0.0-test", v.Version)
 				}
 			}
 			h, err := c.Health(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if h.Version != "7.7.7-test" || h.Kernel == "" {
-				t.Errorf("health = %+v, want version 7.7.7-test and a kernel", h)
+			if h.Version != "1.0.0-test" || h.Kernel == "" {
+				t.Errorf("health = %+v, want version 1.0.0-test and a kernel", h)
 			}
 			av, err := c.AgentVersion(ctx)
-			if err != nil || av.Version != "7.7.7-test" {
-				t.Errorf("AgentVersion = %+v, %v; want 7.7.7-test", av, err)
+			if err != nil || av.Version != "1.0.0-test" {
+				t.Errorf("AgentVersion = %+v, %v; want 1.0.0-test", av, err)
 			}
 			// Requests through both paths, in turns: old dropbear allows one
 			// session per connection, held by idle keep-alive streams.

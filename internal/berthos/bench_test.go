@@ -17,45 +17,31 @@ import (
 	"github.com/berthvm/berth/internal/testenv"
 )
 
-// benchRuns returns how many boots BERTH_BOOT_BENCH asks for; the boot
-// measurements only run when it is set (scripts/bench-boot.sh).
-func benchRuns(t *testing.T) int {
-	t.Helper()
-	s := os.Getenv("BERTH_BOOT_BENCH")
-	if s == "" {
-		t.Skip("boot measurements run with BERTH_BOOT_BENCH=N (scripts/bench-boot.sh)")
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 {
-		t.Fatalf("BERTH_BOOT_BENCH=%q: want a number of boots", s)
-	}
-	return n
-}
-
-// TestBootBench measures QEMU start -> SSH answering: one first boot (data
-// disk formatted, host keys made), then N boots of the same machine, each
-// ended with the ACPI power button.
-func TestBootBench(t *testing.T) {
-	n := benchRuns(t)
-	testenv.NeedQEMU(t)
-	g := newGuest(t, testenv.ISO(t), "bench")
+// BenchmarkBoot measures QEMU start -> SSH answering: one first boot
+// (data disk formatted, host keys made, logged), then a boot of the same
+// machine per b.Loop iteration, each ended with the ACPI power button. It
+// reports the median in seconds (scripts/bench-boot.sh).
+//
+//	go test -run '^$' -bench '^BenchmarkBoot$' -benchtime 5x ./internal/berthos
+func BenchmarkBoot(b *testing.B) {
+	testenv.NeedQEMU(b)
+	g := newGuest(b, testenv.ISO(b), "bench")
+	b.Logf("first boot (formats the data disk, makes host keys): %s", bootOnce(b, g).Round(100*time.Millisecond))
 	var times []time.Duration
-	for i := 0; i <= n; i++ {
-		d := bootOnce(t, g)
-		if i == 0 {
-			t.Logf("first boot (formats the data disk, makes host keys): %s", d.Round(100*time.Millisecond))
-			continue
-		}
-		t.Logf("boot %d: %s", i, d.Round(100*time.Millisecond))
+	for b.Loop() {
+		d := bootOnce(b, g)
+		b.Logf("boot %d: %s", len(times)+1, d.Round(100*time.Millisecond))
 		times = append(times, d)
 	}
 	slices.Sort(times)
-	t.Logf("median of %d boots, QEMU start to SSH answering (TCG, -smp 2 -m 512): %s (min %s, max %s); load average %s",
-		n, times[len(times)/2].Round(100*time.Millisecond), times[0].Round(100*time.Millisecond),
+	b.Logf("median of %d boots, QEMU start to SSH answering (TCG, -smp 2 -m 512): %s (min %s, max %s); load average %s",
+		len(times), times[len(times)/2].Round(100*time.Millisecond), times[0].Round(100*time.Millisecond),
 		times[len(times)-1].Round(100*time.Millisecond), loadAverage())
+	b.ReportMetric(times[len(times)/2].Seconds(), "boot-s")
+	b.ReportMetric(0, "ns/op")
 }
 
-func bootOnce(t *testing.T, g *guest) time.Duration {
+func bootOnce(t testing.TB, g *guest) time.Duration {
 	t.Helper()
 	v := g.boot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
@@ -75,28 +61,31 @@ func bootOnce(t *testing.T, g *guest) time.Duration {
 	return d
 }
 
-// TestKernelToInit measures the floor: the ISO's kernel booted with
+// BenchmarkKernelToInit measures the floor: the ISO's kernel booted with
 // -kernel/-initrd and a tiny initramfs whose init prints the guest uptime
-// and powers off at once.
-func TestKernelToInit(t *testing.T) {
-	n := benchRuns(t)
-	testenv.NeedQEMU(t)
-	testenv.NeedCommand(t, "xorriso", "cpio")
-	iso := testenv.ISO(t)
-	busybox := filepath.Join(testenv.RepoRoot(t), "build", "iso-work", "root", "usr", "bin", "busybox")
+// and powers off at once, a boot per b.Loop iteration. It reports the
+// medians in seconds of the guest uptime at init and of QEMU's start to
+// its exit (scripts/bench-boot.sh).
+//
+//	go test -run '^$' -bench '^BenchmarkKernelToInit$' -benchtime 5x ./internal/berthos
+func BenchmarkKernelToInit(b *testing.B) {
+	testenv.NeedQEMU(b)
+	testenv.NeedCommand(b, "xorriso", "cpio")
+	iso := testenv.ISO(b)
+	busybox := filepath.Join(testenv.RepoRoot(b), "build", "iso-work", "root", "usr", "bin", "busybox")
 	if _, err := os.Stat(busybox); err != nil {
-		t.Fatalf("%s is missing: run `make iso` in this checkout first", busybox)
+		b.Fatalf("%s is missing: run `make iso` in this checkout first", busybox)
 	}
-	dir := t.TempDir()
+	dir := b.TempDir()
 	kernel := filepath.Join(dir, "vmlinuz")
 	if out, err := exec.Command("xorriso", "-osirrox", "on", "-indev", iso, "-extract", "/boot/vmlinuz", kernel).CombinedOutput(); err != nil {
-		t.Fatalf("extract the kernel from %s: %v\n%s", iso, err, out)
+		b.Fatalf("extract the kernel from %s: %v\n%s", iso, err, out)
 	}
-	initrd := tinyInitramfs(t, dir, busybox)
+	initrd := tinyInitramfs(b, dir, busybox)
 
 	uptime := regexp.MustCompile(`init at uptime ([0-9.]+)`)
 	var walls, ups []float64
-	for i := 0; i < n; i++ {
+	for b.Loop() {
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		out, err := exec.CommandContext(ctx, "qemu-system-x86_64", "-accel", "tcg", "-smp", "2", "-m", "512",
@@ -105,26 +94,29 @@ func TestKernelToInit(t *testing.T) {
 		cancel()
 		wall := time.Since(start)
 		if err != nil {
-			t.Fatalf("qemu: %v\n%s", err, out)
+			b.Fatalf("qemu: %v\n%s", err, out)
 		}
 		m := uptime.FindSubmatch(out)
 		if m == nil {
-			t.Fatalf("the tiny init did not report: %s", out)
+			b.Fatalf("the tiny init did not report: %s", out)
 		}
 		up, _ := strconv.ParseFloat(string(m[1]), 64)
-		t.Logf("run %d: init reached at guest uptime %.2fs; QEMU start to exit %s", i+1, up, wall.Round(100*time.Millisecond))
+		b.Logf("run %d: init reached at guest uptime %.2fs; QEMU start to exit %s", len(walls)+1, up, wall.Round(100*time.Millisecond))
 		walls = append(walls, wall.Seconds())
 		ups = append(ups, up)
 	}
 	slices.Sort(walls)
 	slices.Sort(ups)
-	t.Logf("median of %d: kernel reaches init at guest uptime %.2fs; QEMU start to poweroff %.1fs; load average %s",
-		n, ups[len(ups)/2], walls[len(walls)/2], loadAverage())
+	b.Logf("median of %d: kernel reaches init at guest uptime %.2fs; QEMU start to poweroff %.1fs; load average %s",
+		len(walls), ups[len(ups)/2], walls[len(walls)/2], loadAverage())
+	b.ReportMetric(ups[len(ups)/2], "init-uptime-s")
+	b.ReportMetric(walls[len(walls)/2], "qemu-s")
+	b.ReportMetric(0, "ns/op")
 }
 
 // tinyInitramfs writes an uncompressed newc initramfs with busybox and an init
 // that prints the uptime and powers off.
-func tinyInitramfs(t *testing.T, dir, busybox string) string {
+func tinyInitramfs(t testing.TB, dir, busybox string) string {
 	t.Helper()
 	root := filepath.Join(dir, "root")
 	for _, d := range []string{"bin", "proc", "dev"} {

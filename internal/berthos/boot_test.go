@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // bootTimeout bounds one boot to SSH under TCG on a busy machine.
@@ -109,7 +110,7 @@ unshare -m sh -c "mount --make-rprivate / && mount -t tmpfs new $d && mkdir $d/o
 		}
 	})
 	t.Run("agent started at boot", func(t *testing.T) {
-		waitFor(t, 60*time.Second, "the agent to start after the reboot", func() bool {
+		testwait.Until(t, 60*time.Second, "the agent to start after the reboot", func() bool {
 			return countLines(t, c2, "/var/lib/berth/agent-runs") > agentRuns
 		})
 	})
@@ -269,7 +270,7 @@ printf '#!/bin/sh\necho "$* $$" >> %s\n%s\n' > $b.tmp; chmod 755 $b.tmp; mv $b.t
 	install("exit 3")
 	delays := regexp.MustCompile(`restarting in (\d+)s`)
 	var got []string
-	waitFor(t, 90*time.Second, "two backed-off restarts of a crashing agent", func() bool {
+	testwait.Until(t, 90*time.Second, "two backed-off restarts of a crashing agent", func() bool {
 		out, _ := run(c, "cat "+log)
 		got = nil
 		for _, m := range delays.FindAllStringSubmatch(out, -1) {
@@ -286,13 +287,13 @@ printf '#!/bin/sh\necho "$* $$" >> %s\n%s\n' > $b.tmp; chmod 755 $b.tmp; mv $b.t
 
 	install("exec sleep 100000")
 	var pid string
-	waitFor(t, 60*time.Second, "the replaced agent to start", func() bool {
+	testwait.Until(t, 60*time.Second, "the replaced agent to start", func() bool {
 		out, err := run(c, `p=$(cat /run/berth/agent.pid) && grep -q '^sleep' /proc/$p/cmdline && echo $p`)
 		pid = strings.TrimSpace(out)
 		return err == nil && pid != ""
 	})
 	mustRun(t, c, "kill "+pid)
-	waitFor(t, 60*time.Second, "the killed agent to be restarted", func() bool {
+	testwait.Until(t, 60*time.Second, "the killed agent to be restarted", func() bool {
 		out, err := run(c, `p=$(cat /run/berth/agent.pid) && grep -q '^sleep' /proc/$p/cmdline && echo $p`)
 		p := strings.TrimSpace(out)
 		return err == nil && p != "" && p != pid
@@ -310,32 +311,22 @@ func dialNewBoot(t *testing.T, v *vm, g *guest, oldBootID string) (*ssh.Client, 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
 	defer cancel()
-	for {
-		c, key, err := v.dial(ctx, g.signer)
+	var (
+		c   *ssh.Client
+		key ssh.PublicKey
+	)
+	testwait.For(t, bootTimeout, "the guest to boot again", func() error {
+		nc, nkey, err := v.dial(ctx, g.signer)
 		if err != nil {
 			t.Fatalf("after reboot: %v", err)
 		}
-		id, err := run(c, "cat /proc/sys/kernel/random/boot_id")
+		id, err := run(nc, "cat /proc/sys/kernel/random/boot_id")
 		if err == nil && strings.TrimSpace(id) != oldBootID {
-			return c, key
+			c, key = nc, nkey
+			return nil
 		}
-		c.Close() // still the old boot, going down
-		select {
-		case <-ctx.Done():
-			t.Fatalf("after reboot: the guest did not boot again: %v", ctx.Err())
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-// waitFor polls cond every half second until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		nc.Close() // still the old boot, going down
+		return fmt.Errorf("boot %s answers", oldBootID)
+	})
+	return c, key
 }

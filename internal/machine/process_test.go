@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,19 +18,31 @@ import (
 // busy or exists.
 func TestCreateTwoProcesses(t *testing.T) {
 	root := t.TempDir()
-	goFile := filepath.Join(root, "go")
 	var cmds []*exec.Cmd
+	var gos []io.WriteCloser
 	for range 2 {
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), "BERTH_HELPER_STORE="+root)
+		cmd.Stderr = os.Stderr
+		goPipe, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ready, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		cmds = append(cmds, cmd)
+		// The helper says it is ready once it waits for the go.
+		if _, err := io.ReadFull(ready, make([]byte, len("ready\n"))); err != nil {
+			t.Fatalf("helper process: %v", err)
+		}
+		cmds, gos = append(cmds, cmd), append(gos, goPipe)
 	}
-	time.Sleep(200 * time.Millisecond) // let both start up and poll
-	if err := os.WriteFile(goFile, nil, 0o600); err != nil {
-		t.Fatal(err)
+	for _, g := range gos {
+		g.Close()
 	}
 	wins, losses := 0, 0
 	for _, cmd := range cmds {
@@ -60,19 +72,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// helperCreate is one of TestCreateTwoProcesses's processes. It returns 0
-// when it created the machine, 3 when it lost the race.
+// helperCreate is one of TestCreateTwoProcesses's processes: it says
+// ready and creates the machine once its stdin closes (the go). It returns
+// 0 when it created the machine, 3 when it lost the race.
 func helperCreate(root string) int {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			return 1
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	os.Stdout.WriteString("ready\n")
+	io.Copy(io.Discard, os.Stdin)
 	_, err := NewStore(root).Create(context.Background(), fakeSpec("dev", func(d *fakedriver.Driver) { d.Delay = 500 * time.Millisecond }), Steps{})
 	switch {
 	case err == nil:

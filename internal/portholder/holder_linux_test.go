@@ -68,7 +68,7 @@ func TestHelperHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Stdout.WriteString(strconv.Itoa(l.Addr().(*net.TCPAddr).Port) + " " + strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port) + "\n")
-	time.Sleep(time.Minute)
+	time.Sleep(time.Minute) // not a wait: held until the test kills it (a minute at most, should it not)
 }
 
 func TestNothingOnAFreePort(t *testing.T) {

@@ -44,20 +44,11 @@ func NeedCommand(t testing.TB, names ...string) {
 // RepoRoot returns the repository's top folder (where go.mod is).
 func RepoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	dir, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's folder")
-		}
-		dir = parent
-	}
+	return dir
 }
 
 // ISO returns the berth-os ISO to boot in tests: $BERTH_ISO, else

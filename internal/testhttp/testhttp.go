@@ -3,26 +3,27 @@
 package testhttp
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/berthvm/berth/internal/testwait"
 )
 
-// Get fetches url and returns its body, retrying every 100 ms while
-// nothing answers, for at most within; then the last error.
+// Get fetches url and returns its body, retrying while nothing answers,
+// for at most within; then the last error.
 func Get(url string, within time.Duration) (string, error) {
 	c := &http.Client{Timeout: 10 * time.Second}
-	deadline := time.Now().Add(within)
-	for {
-		res, err := c.Get(url)
-		if err == nil {
-			b, err := io.ReadAll(res.Body)
-			res.Body.Close()
-			return string(b), err
-		}
-		if time.Now().After(deadline) {
-			return "", err
-		}
-		time.Sleep(100 * time.Millisecond)
+	var res *http.Response
+	err := testwait.Poll(context.Background(), within, func() (err error) {
+		res, err = c.Get(url)
+		return err
+	})
+	if err != nil {
+		return "", err
 	}
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	return string(b), err
 }

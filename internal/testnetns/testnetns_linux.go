@@ -4,6 +4,7 @@
 package testnetns
 
 import (
+	"flag"
 	"os"
 	"os/exec"
 	"regexp"
@@ -18,10 +19,11 @@ import (
 
 const envMarker = "BERTH_TEST_PRIVATE_NETNS"
 
-// Reexec runs the calling top-level test again, alone, in a child process
-// of the test binary that has a new network namespace (with lo up), and
-// reports true: the caller returns and the child's result is the test's.
-// In that child it reports false and the test goes on. It needs root.
+// Reexec runs the calling top-level test or benchmark again, alone, in a
+// child process of the test binary that has a new network namespace (with
+// lo up), and reports true: the caller returns and the child's result is
+// the test's (a benchmark's figures are in its log). In that child it
+// reports false and the test goes on. It needs root.
 //
 //	func TestBridge(t *testing.T) {
 //		if testnetns.Reexec(t) {
@@ -29,7 +31,10 @@ const envMarker = "BERTH_TEST_PRIVATE_NETNS"
 //		}
 //		... // in a private network namespace
 //	}
-func Reexec(t *testing.T) bool {
+//
+// A benchmark calls it before b.Loop; the child runs b.Loop as many times
+// as -benchtime says.
+func Reexec(t testing.TB) bool {
 	t.Helper()
 	testenv.NeedRoot(t)
 	if os.Getenv(envMarker) == "1" {
@@ -44,6 +49,16 @@ func Reexec(t *testing.T) bool {
 	}
 	name := strings.SplitN(t.Name(), "/", 2)[0]
 	args := []string{"-test.run=^" + regexp.QuoteMeta(name) + "$", "-test.count=1"}
+	ran := func(out []byte) bool { return !strings.Contains(string(out), "testing: warning: no tests to run") }
+	b, isBench := t.(*testing.B)
+	if isBench {
+		args = []string{"-test.run=^$", "-test.bench=^" + regexp.QuoteMeta(name) + "$", "-test.count=1"}
+		if f := flag.Lookup("test.benchtime"); f != nil {
+			args = append(args, "-test.benchtime="+f.Value.String())
+		}
+		result := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `(-\d+)?\s`)
+		ran = result.Match
+	}
 	if testing.Verbose() {
 		args = append(args, "-test.v")
 	}
@@ -58,8 +73,15 @@ func Reexec(t *testing.T) bool {
 	if strings.Contains(string(out), "--- SKIP: "+name) {
 		t.Skip("skipped in the private network namespace")
 	}
-	if strings.Contains(string(out), "testing: warning: no tests to run") {
+	if !ran(out) {
 		t.Fatalf("%s did not run in the private network namespace", name)
+	}
+	if isBench {
+		// b.Loop makes the framework call the benchmark once; the child's
+		// figures are the benchmark's, this process's would time nothing.
+		for b.Loop() {
+		}
+		b.ReportMetric(0, "ns/op")
 	}
 	return true
 }

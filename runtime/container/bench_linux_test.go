@@ -3,13 +3,14 @@ package container
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,18 +24,15 @@ import (
 	"github.com/berthvm/berth/internal/testimages"
 )
 
-// TestBenchCompare measures start-to-exit of `true` in busybox with this
-// runtime, runc and crun (same unpacked rootfs) and docker run --rm (same
-// image), then 50 containers started at once. The runners take turns, one
-// run each per round, so a busy host slows them alike. It runs only with
-// BERTH_BENCH=1 (scripts/bench-containers.sh) and prints the figures.
-func TestBenchCompare(t *testing.T) {
-	if os.Getenv("BERTH_BENCH") != "1" {
-		t.Skip("benchmark: run scripts/bench-containers.sh (BERTH_BENCH=1)")
-	}
-	n := benchRuns()
-	rt := newTestRuntime(t)
-	rootfs := busyboxRootfs(t)
+// BenchmarkCompare measures start-to-exit of `true` in busybox with this
+// runtime, runc and crun (same unpacked rootfs), taking turns (see
+// runRounds), then docker run --rm (same image) on the machine's Docker
+// Engine in a phase of its own. scripts/bench-containers.sh runs it:
+//
+//	go test -run '^$' -bench '^BenchmarkCompare$' -benchtime 8x ./runtime/container
+func BenchmarkCompare(b *testing.B) {
+	rt := newTestRuntime(b)
+	rootfs := busyboxRootfs(b)
 	ctx := context.Background()
 
 	berthRun := func(unconfined bool) func() (time.Duration, error) {
@@ -46,13 +44,13 @@ func TestBenchCompare(t *testing.T) {
 	// runc's default spec (runc spec) and crun here run without one, so
 	// berth also runs unconfined for the like-for-like figure.
 	runners := []*benchRunner{
-		{name: "berth runtime (create+start+wait)", runs: n, fn: berthRun(false)},
-		{name: "berth runtime, seccomp=unconfined", runs: n, fn: berthRun(true)},
+		{name: "berth runtime (create+start+wait)", unit: "berth", fn: berthRun(false)},
+		{name: "berth runtime, seccomp=unconfined", unit: "berth-unconfined", fn: berthRun(true)},
 	}
 	if _, err := exec.LookPath("runc"); err == nil {
-		bundle := ociBundle(t, rootfs, false)
+		bundle := ociBundle(b, rootfs, false)
 		i := 0
-		runners = append(runners, &benchRunner{name: "runc run (same rootfs)", runs: n, fn: func() (time.Duration, error) {
+		runners = append(runners, &benchRunner{name: "runc run (same rootfs)", unit: "runc", fn: func() (time.Duration, error) {
 			i++
 			start := time.Now()
 			out, err := exec.Command("runc", "run", "-b", bundle, fmt.Sprintf("berth-bench-%d-%d", os.Getpid(), i)).CombinedOutput()
@@ -62,107 +60,124 @@ func TestBenchCompare(t *testing.T) {
 			return time.Since(start), nil
 		}})
 	} else {
-		t.Log("runc: not installed (apt-get install runc)")
+		b.Log("runc: not installed (apt-get install runc)")
 	}
 	if _, err := exec.LookPath("crun"); err == nil {
 		runners = append(runners,
-			&benchRunner{name: "crun run (same rootfs)", runs: n, fn: crunRunner(t, ociBundle(t, rootfs, false))},
-			&benchRunner{name: "crun run, Docker's seccomp profile", runs: n, fn: crunRunner(t, ociBundle(t, rootfs, true))})
+			&benchRunner{name: "crun run (same rootfs)", unit: "crun", fn: crunRunner(b, ociBundle(b, rootfs, false))},
+			&benchRunner{name: "crun run, Docker's seccomp profile", unit: "crun-seccomp", fn: crunRunner(b, ociBundle(b, rootfs, true))})
 	} else {
-		t.Log("crun: not installed (apt-get install crun)")
+		b.Log("crun: not installed (apt-get install crun)")
 	}
-	var after []*benchRunner
-	if _, err := exec.LookPath("docker"); err == nil && exec.Command("docker", "version").Run() == nil {
+	var berth time.Duration
+	b.Run("runtimes", func(b *testing.B) {
+		runRounds(b, runners)
+		berth = median(runners[0].took)
+		for _, r := range runners[1:] {
+			b.Logf("BENCH berth vs %-30s %.2fx (their median / berth's)", r.name, float64(median(r.took))/float64(berth))
+		}
+	})
+	// Docker runs in a phase of its own: its daemon mounts each
+	// container's root in this host's mount table, and a changed table
+	// (rightly) makes berth's spare monitor drop its pre-cloned init; in a
+	// berth machine no other engine mounts meanwhile.
+	b.Run("docker", func(b *testing.B) {
+		if _, err := exec.LookPath("docker"); err != nil || exec.Command("docker", "version").Run() != nil {
+			b.Skip("docker: the Docker Engine does not answer; not measured")
+		}
 		img, err := testimages.Busybox()
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		var archive bytes.Buffer
 		if err := testimages.WriteDockerArchive(&archive, map[string]v1.Image{"berthbench/busybox:latest": img}); err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		load := exec.Command("docker", "load")
 		load.Stdin = &archive
 		if out, err := load.CombinedOutput(); err != nil {
-			t.Fatalf("docker load: %v %s", err, out)
+			b.Fatalf("docker load: %v %s", err, out)
 		}
-		t.Cleanup(func() { exec.Command("docker", "rmi", "berthbench/busybox").Run() })
-		// Docker runs in a phase of its own: its daemon mounts each
-		// container's root in this host's mount table, and a changed
-		// table (rightly) makes berth's spare monitor drop its pre-cloned
-		// init; in a berth machine no other engine mounts meanwhile.
-		after = append(after, &benchRunner{name: "docker run --rm (same image)", runs: min(n, 10), fn: func() (time.Duration, error) {
+		b.Cleanup(func() { exec.Command("docker", "rmi", "berthbench/busybox").Run() })
+		docker := &benchRunner{name: "docker run --rm (same image)", unit: "docker", block: 1, fn: func() (time.Duration, error) {
 			start := time.Now()
 			out, err := exec.Command("docker", "run", "--rm", "berthbench/busybox", "true").CombinedOutput()
 			if err != nil {
 				return 0, fmt.Errorf("docker run: %v %s", err, out)
 			}
 			return time.Since(start), nil
-		}})
-	} else {
-		t.Log("docker: the Docker Engine does not answer; not measured")
-	}
-	runRounds(t, runners)
-	runRounds(t, after)
-	runners = append(runners, after...)
-	for _, r := range runners {
-		report(t, r.name, r.took)
-	}
-	berth := median(runners[0].took)
-	for _, r := range runners[1:] {
-		t.Logf("BENCH berth vs %-30s %.2fx (their median / berth's)", r.name, float64(median(r.took))/float64(berth))
-	}
+		}}
+		runRounds(b, []*benchRunner{docker})
+		if berth > 0 {
+			b.Logf("BENCH berth vs %-30s %.2fx (their median / berth's)", docker.name, float64(median(docker.took))/float64(berth))
+		}
+	})
+}
 
-	// 50 containers started at once.
+// BenchmarkStartConcurrent starts 50 containers at once and removes them
+// (rm -f), and reports the time of each and the memory (Pss) of the agent
+// (this process) and of the containers' monitors.
+//
+//	go test -run '^$' -bench '^BenchmarkStartConcurrent$' -benchtime 1x ./runtime/container
+func BenchmarkStartConcurrent(b *testing.B) {
 	const many = 50
-	start := time.Now()
-	var wg sync.WaitGroup
-	errs := make(chan error, many)
-	for i := 0; i < many; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			spec := Spec{ID: NewID(), LowerDirs: []string{rootfs}, Args: []string{"sleep", "60"}, Env: []string{"PATH=" + DefaultPath}, WorkingDir: "/"}
-			info, err := rt.Create(ctx, spec)
-			if err == nil {
-				err = rt.Start(ctx, info.Spec.ID)
+	rt := newTestRuntime(b)
+	rootfs := busyboxRootfs(b)
+	ctx := context.Background()
+	var started, removed time.Duration
+	var agentPss, monPss int
+	for b.Loop() {
+		start := time.Now()
+		var wg sync.WaitGroup
+		errs := make(chan error, many)
+		for range many {
+			wg.Go(func() {
+				spec := Spec{ID: NewID(), LowerDirs: []string{rootfs}, Args: []string{"sleep", "60"}, Env: []string{"PATH=" + DefaultPath}, WorkingDir: "/"}
+				info, err := rt.Create(ctx, spec)
+				if err == nil {
+					err = rt.Start(ctx, info.Spec.ID)
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		started += time.Since(start)
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				b.Fatalf("start of one of %d: %v", many, err)
 			}
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	took := time.Since(start)
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatalf("start of one of %d: %v", many, err)
 		}
-	}
-	running := 0
-	for _, c := range rt.List() {
-		if c.State.Status == StatusRunning {
-			running++
+		running := 0
+		agentPss += pssKB(os.Getpid())
+		for _, c := range rt.List() {
+			if c.State.Status == StatusRunning {
+				running++
+			}
+			monPss += pssKB(c.State.MonitorPid)
 		}
+		if running != many {
+			b.Fatalf("%d of %d containers run", running, many)
+		}
+		start = time.Now()
+		for _, c := range rt.List() {
+			rt.Remove(ctx, c.Spec.ID, true)
+		}
+		removed += time.Since(start)
 	}
-	agentPss := pssKB(os.Getpid())
-	var monPss int
-	for _, c := range rt.List() {
-		monPss += pssKB(c.State.MonitorPid)
-	}
-	t.Logf("BENCH %d containers started concurrently: %v total, %d running; agent (this process) Pss %d KiB; monitors Pss %d KiB total (%d KiB each)",
-		many, took.Round(time.Millisecond), running, agentPss, monPss, monPss/many)
-	start = time.Now()
-	for _, c := range rt.List() {
-		rt.Remove(ctx, c.Spec.ID, true)
-	}
-	t.Logf("BENCH rm -f of %d running containers: %v", many, time.Since(start).Round(time.Millisecond))
+	n := float64(b.N)
+	b.ReportMetric(ms(started)/n, "start50-ms")
+	b.ReportMetric(ms(removed)/n, "rm50-ms")
+	b.ReportMetric(float64(agentPss)/n, "agent-Pss-KiB")
+	b.ReportMetric(float64(monPss)/n/many, "monitor-Pss-KiB")
+	b.ReportMetric(0, "ns/op")
 }
 
 // ociBundle makes an OCI bundle (runc's default spec) whose read-only root
 // is a copy of rootfs and whose process is /bin/true; withSeccomp adds
 // Docker's default seccomp profile for the spec's capabilities, as Docker
 // hands it to runc.
-func ociBundle(t *testing.T, rootfs string, withSeccomp bool) string {
+func ociBundle(t testing.TB, rootfs string, withSeccomp bool) string {
 	t.Helper()
 	bundle := t.TempDir()
 	if out, err := exec.Command("cp", "-a", rootfs, filepath.Join(bundle, "rootfs")).CombinedOutput(); err != nil {
@@ -216,7 +231,7 @@ done`
 
 // crunRunner starts crunScript and returns a runner that asks it for one
 // run.
-func crunRunner(t *testing.T, bundle string) func() (time.Duration, error) {
+func crunRunner(t testing.TB, bundle string) func() (time.Duration, error) {
 	t.Helper()
 	cmd := exec.Command("unshare", "-m", "--propagation", "private", "bash", "-c", crunScript, "crun-bench", bundle)
 	in, err := cmd.StdinPipe()
@@ -248,54 +263,45 @@ func crunRunner(t *testing.T, bundle string) func() (time.Duration, error) {
 	}
 }
 
-// benchRunner is one way of running `true` in a container, timed.
+// benchRunner is one way of running a command in a container, timed.
 type benchRunner struct {
-	name string
-	runs int
-	fn   func() (time.Duration, error)
-	took []time.Duration
+	name  string // in the log
+	unit  string // its metric, the median in ms: <unit>-ms
+	block int    // timed runs a round; 0: 4
+	fn    func() (time.Duration, error)
+	took  []time.Duration
 }
 
-// runRounds runs the runners in turn, a block of runs each per round,
-// until each has its runs; each round starts one runner later. A block
-// begins with an untimed run: what the runner before left to the kernel
-// (network namespaces it tears down after the exit, say) slows whoever
-// comes next, and a runner's own leftovers are part of its figure.
-func runRounds(t *testing.T, runners []*benchRunner) {
-	t.Helper()
-	const block = 4
-	for round, more := 0, true; more; round++ {
-		more = false
+// runRounds runs the runners in turns, a round per b.Loop iteration
+// (-benchtime 8x: 8 rounds, 32 timed runs of a runner with blocks of 4),
+// and reports each runner's median in ms, and its figures in the log. In
+// a round each runner, one later each round, makes an untimed run, then a
+// block of timed ones: what the runner before left to the kernel (network
+// namespaces it tears down after the exit, say) slows whoever comes next,
+// and a runner's own leftovers are part of its figure.
+func runRounds(b *testing.B, runners []*benchRunner) {
+	b.Helper()
+	for round := 0; b.Loop(); round++ {
 		for i := range runners {
 			r := runners[(round+i)%len(runners)]
-			if len(r.took) >= r.runs {
-				continue
-			}
 			if _, err := r.fn(); err != nil {
-				t.Fatalf("%s: %v", r.name, err)
+				b.Fatalf("%s: %v", r.name, err)
 			}
-			for j := 0; j < block && len(r.took) < r.runs; j++ {
+			for range cmp.Or(r.block, 4) {
 				d, err := r.fn()
 				if err != nil {
-					t.Fatalf("%s: %v", r.name, err)
+					b.Fatalf("%s: %v", r.name, err)
 				}
 				r.took = append(r.took, d)
 			}
-			more = more || len(r.took) < r.runs
 		}
 	}
 	for _, r := range runners {
-		sort.Slice(r.took, func(i, j int) bool { return r.took[i] < r.took[j] })
+		slices.Sort(r.took)
+		report(b, r.name, r.took)
+		b.ReportMetric(ms(median(r.took)), r.unit+"-ms")
 	}
-}
-
-// benchRuns is how many timed runs a benchmark makes of each thing it
-// compares: $BERTH_BENCH_N, 30 when unset.
-func benchRuns() int {
-	if n, _ := strconv.Atoi(os.Getenv("BERTH_BENCH_N")); n > 0 {
-		return n
-	}
-	return 30
+	b.ReportMetric(0, "ns/op")
 }
 
 // timeRun creates, starts and waits for a container of spec (a new ID,
@@ -326,7 +332,7 @@ func timeRun(ctx context.Context, rt *Runtime, spec Spec) (took time.Duration, e
 
 func median(d []time.Duration) time.Duration { return d[len(d)/2] }
 
-func report(t *testing.T, name string, d []time.Duration) {
+func report(t testing.TB, name string, d []time.Duration) {
 	t.Helper()
 	t.Logf("BENCH %-36s median %6.1f ms  min %6.1f ms  p90 %6.1f ms  (%d runs)", name,
 		ms(d[len(d)/2]), ms(d[0]), ms(d[len(d)*9/10]), len(d))

@@ -102,43 +102,112 @@ func (r *Runtime) ExecResize(id string, height, width int) error {
 	return unix.IoctlSetWinsize(int(pty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: uint16(height), Col: uint16(width)})
 }
 
-// ExecStart runs the exec instance: stdin (nil when not attached) feeds
-// the command, its output goes to out (raw with a TTY, else Docker's
-// multiplexed framing). It returns the command's exit code once it ended
-// and its output was written.
+// ExecStart runs the exec instance id and returns its command's exit code
+// once the command ended and its output was written. stdin (nil when not
+// attached) feeds the command; its output goes to out, raw with a TTY, else
+// in Docker's multiplexed framing; size is the terminal's first [height,
+// width] (nil: the default).
+//
+// ctx bounds the run. Done before the start, it starts nothing and the
+// exec instance can still be started. Done while the command runs, it
+// kills the command's process group (SIGKILL), drops the output still on
+// its way, and ExecStart returns ctx.Err() with the exit code (137) that
+// ExecInspect reports from then on.
 func (r *Runtime) ExecStart(ctx context.Context, id string, stdin io.Reader, out io.Writer, size *[2]uint) (int, error) {
 	x, err := r.execInstance(id)
 	if err != nil {
 		return 0, err
 	}
-	x.mu.Lock()
-	if x.info.Running || x.info.ExitCode != nil {
-		x.mu.Unlock()
-		return 0, fmt.Errorf("%w: exec %s already started", ErrAlreadyStarted, id)
-	}
-	x.info.Running = true
-	spec := x.info.Spec
-	x.mu.Unlock()
-	finish := func(code int) {
-		x.mu.Lock()
-		x.info.Running = false
-		x.info.ExitCode = &code
-		x.mu.Unlock()
-	}
-
-	info, err := r.Get(x.info.ContainerID)
-	if err != nil {
-		finish(exitSetupFailed)
+	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if err := x.begin(); err != nil {
+		return 0, err
+	}
+	run, err := r.startExec(x, stdin, out, size)
+	if err != nil {
+		x.finish(exitSetupFailed)
+		return 0, err
+	}
+	code, err := run.wait(ctx)
+	x.finish(code)
+	return code, err
+}
+
+// begin marks x running: an exec instance runs once.
+func (x *execInstance) begin() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.info.Running || x.info.ExitCode != nil {
+		return fmt.Errorf("%w: exec %s already started", ErrAlreadyStarted, x.info.ID)
+	}
+	x.info.Running = true
+	return nil
+}
+
+// started records the command's process and its terminal (nil: none).
+func (x *execInstance) started(pid int, pty *os.File) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.info.Pid = pid
+	x.pty = pty
+}
+
+// finish records the command's exit code.
+func (x *execInstance) finish(code int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.info.Running = false
+	x.info.ExitCode = &code
+	x.pty = nil
+}
+
+// execRun is an exec instance's command once started.
+type execRun struct {
+	cmd  *exec.Cmd
+	ierr *initError // the helper could not exec the command
+	io   *execIO
+}
+
+// startExec starts x's command in its container with its stdio wired to
+// stdin and out.
+func (r *Runtime) startExec(x *execInstance, stdin io.Reader, out io.Writer, size *[2]uint) (*execRun, error) {
+	spec := x.info.Spec // set at create, never changed
+	info, cfg, err := r.execConfigFor(x.info.ContainerID, spec, size)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newExecIO(spec, out, stdin != nil)
+	if err != nil {
+		return nil, err
+	}
+	cmd, master, ierr, err := r.startExecHelper(info, cfg, s.child, s.handed)
+	if err != nil {
+		s.discard()
+		return nil, err
+	}
+	if master != nil {
+		s.useTerminal(master, size)
+	}
+	x.started(cmd.Process.Pid, master)
+	s.copy(stdin)
+	return &execRun{cmd: cmd, ierr: ierr, io: s}, nil
+}
+
+// execConfigFor returns the running container cid and what its exec
+// helper needs to run spec there: the container's settings with spec's
+// on top.
+func (r *Runtime) execConfigFor(cid string, spec ExecSpec, size *[2]uint) (Info, execConfig, error) {
+	info, err := r.Get(cid)
+	if err != nil {
+		return Info{}, execConfig{}, err
+	}
 	if info.State.Status != StatusRunning || info.State.Pid == 0 {
-		finish(exitSetupFailed)
-		return 0, fmt.Errorf("%w: container %s is not running", ErrNotRunning, info.Spec.Name)
+		return Info{}, execConfig{}, fmt.Errorf("%w: container %s is not running", ErrNotRunning, info.Spec.Name)
 	}
 	filter, err := seccompFilter(info.Spec)
 	if err != nil {
-		finish(exitSetupFailed)
-		return 0, err
+		return Info{}, execConfig{}, err
 	}
 	cfg := execConfig{
 		Seccomp:         filter,
@@ -148,6 +217,7 @@ func (r *Runtime) ExecStart(ctx context.Context, id string, stdin io.Reader, out
 		Cwd:             info.Spec.WorkingDir,
 		User:            info.Spec.User,
 		NoNewPrivileges: info.Spec.NoNewPrivileges,
+		Tty:             spec.Tty,
 	}
 	if spec.WorkingDir != "" {
 		cfg.Cwd = spec.WorkingDir
@@ -161,137 +231,59 @@ func (r *Runtime) ExecStart(ctx context.Context, id string, stdin io.Reader, out
 			cfg.ConsoleSize = *size
 		}
 	}
+	return info, cfg, nil
+}
 
-	var (
-		child  [3]*os.File
-		closeL []*os.File
-		outs   []*os.File
-		ids    []byte
-		inW    io.WriteCloser
-	)
-	if spec.Tty {
-		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-		if err != nil {
-			finish(exitSetupFailed)
-			return 0, err
-		}
-		child = [3]*os.File{null, null, null}
-		closeL = []*os.File{null}
-		cfg.Tty = true
-	} else {
-		var inR *os.File
-		if stdin != nil {
-			pr, pw, err := os.Pipe()
-			if err != nil {
-				finish(exitSetupFailed)
-				return 0, err
-			}
-			inR, inW = pr, pw
-		} else {
-			inR, err = os.Open(os.DevNull)
-			if err != nil {
-				finish(exitSetupFailed)
-				return 0, err
-			}
-		}
-		or, ow, err := os.Pipe()
-		if err != nil {
-			finish(exitSetupFailed)
-			return 0, err
-		}
-		er, ew, err := os.Pipe()
-		if err != nil {
-			finish(exitSetupFailed)
-			return 0, err
-		}
-		child = [3]*os.File{inR, ow, ew}
-		closeL = []*os.File{inR, ow, ew}
-		outs, ids = []*os.File{or, er}, []byte{StreamStdout, StreamStderr}
+// wait waits for the command to end and its output to be copied, and
+// returns its exit code; see ExecStart for what a done ctx does.
+func (e *execRun) wait(ctx context.Context) (int, error) {
+	werr, ctxErr := e.waitOrKill(ctx)
+	code := exitCode(werr)
+	if e.ierr != nil {
+		code = e.ierr.Code
+		e.io.message(e.ierr.Message)
 	}
+	e.io.waitCopied()
+	return code, ctxErr
+}
 
-	cmd, master, ierr, err := r.startExecHelper(info, cfg, child, closeL)
-	if err != nil {
-		for _, f := range outs {
-			f.Close()
+// waitOrKill waits for the command to end. When ctx is done first, it
+// kills the command's process group, cuts its output off and also
+// returns ctx.Err().
+func (e *execRun) waitOrKill(ctx context.Context) (werr, ctxErr error) {
+	pid := e.cmd.Process.Pid
+	exited := make(chan struct{})
+	go func() {
+		// Wait for the exit without reaping it, so that pid (the
+		// process group's ID: the helper ran with Setsid) stays the
+		// command's until cmd.Wait below.
+		var si unix.Siginfo
+		for unix.Waitid(unix.P_PID, pid, &si, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
 		}
-		finish(exitSetupFailed)
-		return 0, err
+		close(exited)
+	}()
+	select {
+	case <-exited:
+	case <-ctx.Done():
+		ctxErr = ctx.Err()
+		unix.Kill(-pid, unix.SIGKILL)
+		e.io.cutOff()
 	}
-	if master != nil {
-		if size != nil && size[0] > 0 {
-			unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: uint16(size[0]), Col: uint16(size[1])})
-		}
-		outs, ids, inW = []*os.File{master}, []byte{StreamStdout}, master
-		x.mu.Lock()
-		x.pty = master
-		x.mu.Unlock()
-	}
-	x.mu.Lock()
-	x.info.Pid = cmd.Process.Pid
-	x.mu.Unlock()
+	return e.cmd.Wait(), ctxErr
+}
 
-	var wmu sync.Mutex
-	var wg sync.WaitGroup
-	for i, f := range outs {
-		wg.Add(1)
-		go func(f *os.File, id byte) {
-			defer wg.Done()
-			defer f.Close()
-			buf := make([]byte, 32<<10)
-			for {
-				n, err := f.Read(buf)
-				if n > 0 {
-					wmu.Lock()
-					if spec.Tty {
-						out.Write(buf[:n])
-					} else if id == StreamStdout && spec.AttachStdout || id == StreamStderr && spec.AttachStderr {
-						WriteFrame(out, id, buf[:n])
-					}
-					wmu.Unlock()
-				}
-				if err != nil {
-					return
-				}
-			}
-		}(f, ids[i])
+// exitCode is the exit code of a command that ended with werr (from
+// exec.Cmd.Wait): 128+n for a command killed by signal n.
+func exitCode(werr error) int {
+	var ee *exec.ExitError
+	if !errors.As(werr, &ee) {
+		return 0
 	}
-	if stdin != nil && inW != nil {
-		go func() {
-			io.Copy(inW, stdin)
-			if !spec.Tty {
-				inW.Close()
-			}
-		}()
-	} else if inW != nil && !spec.Tty {
-		inW.Close()
+	ws := ee.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
 	}
-	code := 0
-	werr := cmd.Wait()
-	if ierr != nil {
-		code = ierr.Code
-		wmu.Lock()
-		if spec.Tty {
-			out.Write([]byte(ierr.Message + "\r\n"))
-		} else {
-			WriteFrame(out, StreamStderr, []byte(ierr.Message+"\n"))
-		}
-		wmu.Unlock()
-	} else if werr != nil {
-		var ee *exec.ExitError
-		if errors.As(werr, &ee) {
-			ws := ee.Sys().(syscall.WaitStatus)
-			code = ws.ExitStatus()
-			if ws.Signaled() {
-				code = 128 + int(ws.Signal())
-			}
-		}
-	}
-	wg.Wait()
-	x.mu.Lock()
-	x.pty = nil
-	x.mu.Unlock()
-	finish(code)
-	return code, nil
+	return ws.ExitStatus()
 }
 
 // startExecHelper starts the exec helper inside the container's PID

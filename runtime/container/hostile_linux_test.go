@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestMountTargetsStayInRoot: an image whose /etc/hosts and /proc are
@@ -50,12 +49,8 @@ func TestMountTargetsStayInRoot(t *testing.T) {
 func TestAgentBinarySealed(t *testing.T) {
 	rt := newTestRuntime(t)
 	id := startDetached(t, rt, "exec sleep 1000", nil)
-	time.Sleep(100 * time.Millisecond)
-	info, err := rt.Get(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe := filepath.Join("/proc", itoa(info.State.MonitorPid), "exe")
+	st := waitState(t, rt, id, "running with its monitor", func(st State) bool { return st.Status == StatusRunning && st.MonitorPid != 0 })
+	exe := filepath.Join("/proc", itoa(st.MonitorPid), "exe")
 	target, err := os.Readlink(exe)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,8 @@ package container
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -11,10 +13,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // startDetached creates and starts a container running script, as `docker run -d`.
-func startDetached(t *testing.T, rt *Runtime, script string, edit func(*Spec)) string {
+func startDetached(t testing.TB, rt *Runtime, script string, edit func(*Spec)) string {
 	t.Helper()
 	ctx := context.Background()
 	spec := Spec{ID: NewID(), Image: "busybox", LowerDirs: []string{busyboxRootfs(t)}}
@@ -34,7 +38,7 @@ func startDetached(t *testing.T, rt *Runtime, script string, edit func(*Spec)) s
 	return info.Spec.ID
 }
 
-func execOutput(t *testing.T, rt *Runtime, id string, spec ExecSpec) (string, int) {
+func execOutput(t testing.TB, rt *Runtime, id string, spec ExecSpec) (string, int) {
 	t.Helper()
 	spec.AttachStdout, spec.AttachStderr = true, true
 	xid, err := rt.ExecCreate(id, spec)
@@ -57,13 +61,7 @@ func TestExec(t *testing.T) {
 	rt := newTestRuntime(t)
 	id := startDetached(t, rt, "echo started; exec sleep 1000", func(s *Spec) { s.Env = append(s.Env, "FROMRUN=1") })
 	// The shell execs sleep a moment after the start returns.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if out, _ := execOutput(t, rt, id, ExecSpec{Args: []string{"cat", "/proc/1/comm"}}); out == "sleep\n" {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("the container's PID 1 is %q, not sleep, 10 s after its start", out)
-		}
-	}
+	waitPID1(t, rt, id, "sleep")
 	tests := []struct {
 		name     string
 		spec     ExecSpec
@@ -88,6 +86,124 @@ func TestExec(t *testing.T) {
 	}
 }
 
+// waitPID1 waits until the command of the container's PID 1 is comm.
+func waitPID1(t *testing.T, rt *Runtime, id, comm string) {
+	t.Helper()
+	testwait.For(t, 10*time.Second, "the container's PID 1 to be "+comm, func() error {
+		if out, _ := execOutput(t, rt, id, ExecSpec{Args: []string{"cat", "/proc/1/comm"}}); out != comm+"\n" {
+			return fmt.Errorf("it is %q", out)
+		}
+		return nil
+	})
+}
+
+// waitState waits until the container's state is what ok accepts and
+// returns it.
+func waitState(t *testing.T, rt *Runtime, id, what string, ok func(State) bool) State {
+	t.Helper()
+	var st State
+	testwait.For(t, 30*time.Second, "the container to be "+what, func() error {
+		if st, _ = rt.state(id); !ok(st) {
+			return fmt.Errorf("it is %+v", st)
+		}
+		return nil
+	})
+	return st
+}
+
+// waitLogs waits until the container's logs hold each of want, as
+// "stream:line\n" ("stdout:one\n").
+func waitLogs(t *testing.T, rt *Runtime, id string, want ...string) {
+	t.Helper()
+	testwait.For(t, 10*time.Second, fmt.Sprintf("the logs to hold %q", want), func() error {
+		var logs strings.Builder
+		err := rt.Logs(context.Background(), id, LogOptions{Stdout: true, Stderr: true, Tail: -1}, func(e LogEntry) error {
+			logs.WriteString(e.Stream + ":" + e.Log)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, w := range want {
+			if !strings.Contains(logs.String(), w) {
+				return fmt.Errorf("they are %q", logs.String())
+			}
+		}
+		return nil
+	})
+}
+
+// cancelOnWrite cancels a context at the first write to it.
+type cancelOnWrite struct{ cancel context.CancelFunc }
+
+func (c cancelOnWrite) Write(p []byte) (int, error) { c.cancel(); return len(p), nil }
+
+// TestExecContext: a ctx done before the start starts nothing; one done
+// while the command runs kills it and what it left running, and ExecStart
+// returns even though a child still held the command's output.
+func TestExecContext(t *testing.T) {
+	rt := newTestRuntime(t)
+	id := startDetached(t, rt, "exec sleep 1000", nil)
+	waitPID1(t, rt, id, "sleep")
+
+	t.Run("done before the start", func(t *testing.T) {
+		xid, err := rt.ExecCreate(id, ExecSpec{Args: []string{"true"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := rt.ExecStart(ctx, xid, nil, io.Discard, nil); !errors.Is(err, context.Canceled) {
+			t.Errorf("ExecStart with a cancelled ctx: %v, want %v", err, context.Canceled)
+		}
+		if x, _ := rt.ExecInspect(xid); x.Running || x.ExitCode != nil {
+			t.Errorf("after a cancelled start: %+v, want not started", x)
+		}
+		if code, err := rt.ExecStart(context.Background(), xid, nil, io.Discard, nil); code != 0 || err != nil {
+			t.Errorf("a later start: exit %d, %v; want exit 0", code, err)
+		}
+	})
+	for _, tty := range []bool{false, true} {
+		t.Run(fmt.Sprintf("done while it runs, tty=%v", tty), func(t *testing.T) {
+			xid, err := rt.ExecCreate(id, ExecSpec{Args: []string{"sh", "-c", "sleep 999 & echo up; wait"}, Tty: tty, AttachStdout: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			type ended struct {
+				code int
+				err  error
+			}
+			done := make(chan ended, 1)
+			go func() {
+				code, err := rt.ExecStart(ctx, xid, nil, cancelOnWrite{cancel}, nil)
+				done <- ended{code, err}
+			}()
+			var got ended
+			select {
+			case got = <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("ExecStart still runs 20 s after its ctx was cancelled")
+			}
+			if got.code != 137 || !errors.Is(got.err, context.Canceled) {
+				t.Errorf("ExecStart = %d, %v; want 137, %v", got.code, got.err, context.Canceled)
+			}
+			if x, _ := rt.ExecInspect(xid); x.Running || x.ExitCode == nil || *x.ExitCode != 137 {
+				t.Errorf("ExecInspect after the cancel: %+v, want exited 137", x)
+			}
+			// The background sleep was in the command's process group.
+			testwait.For(t, 10*time.Second, "the exec's background sleep to end", func() error {
+				out, _ := execOutput(t, rt, id, ExecSpec{Args: []string{"sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"}})
+				if strings.Contains(out, "sleep 999") {
+					return fmt.Errorf("the container runs %q", out)
+				}
+				return nil
+			})
+		})
+	}
+}
+
 func TestInteractiveStdinAndTTY(t *testing.T) {
 	rt := newTestRuntime(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -104,15 +220,19 @@ func TestInteractiveStdinAndTTY(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The attach is registered before the start, as docker run does.
+		a, err := rt.RequestAttach(info.Spec.ID, AttachOptions{Stdin: true, Stdout: true, Stderr: true})
+		if err != nil {
+			t.Fatal(err)
+		}
 		conns := make(chan net.Conn, 1)
 		go func() {
-			c, err := rt.Attach(ctx, info.Spec.ID, AttachOptions{Stdin: true, Stdout: true, Stderr: true})
+			c, err := a.Conn(ctx)
 			if err != nil {
 				t.Error(err)
 			}
 			conns <- c
 		}()
-		time.Sleep(20 * time.Millisecond)
 		if err := rt.Start(ctx, info.Spec.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +264,7 @@ func TestStopKillRestartAndLogs(t *testing.T) {
 	rt := newTestRuntime(t)
 	ctx := context.Background()
 	id := startDetached(t, rt, "trap 'echo bye; exit 5' TERM; echo one; echo two >&2; while true; do sleep 0.1; done", nil)
-	time.Sleep(300 * time.Millisecond)
+	waitLogs(t, rt, id, "stdout:one\n", "stderr:two\n") // the trap is set
 	start := time.Now()
 	if err := rt.Stop(ctx, id, 0, 10*time.Second); err != nil {
 		t.Fatalf("stop: %v", err)
@@ -178,8 +298,8 @@ func TestStopKillRestartAndLogs(t *testing.T) {
 	}
 
 	// A container ignoring SIGTERM is killed after the grace period.
-	id2 := startDetached(t, rt, "trap '' TERM; while true; do sleep 0.1; done", nil)
-	time.Sleep(200 * time.Millisecond)
+	id2 := startDetached(t, rt, "trap '' TERM; echo ignoring; while true; do sleep 0.1; done", nil)
+	waitLogs(t, rt, id2, "stdout:ignoring\n")
 	start = time.Now()
 	if err := rt.Stop(ctx, id2, 0, time.Second); err != nil {
 		t.Fatal(err)
@@ -220,7 +340,7 @@ func TestSurvivesAgentRestart(t *testing.T) {
 	rt := newTestRuntime(t)
 	ctx := context.Background()
 	id := startDetached(t, rt, "echo before; read x; echo after $x; exit 9", func(s *Spec) { s.OpenStdin = true })
-	time.Sleep(200 * time.Millisecond)
+	waitLogs(t, rt, id, "stdout:before\n")
 	pid := func() int { st, _ := rt.state(id); return st.Pid }()
 
 	// A new runtime on the same folder, as after an agent restart or upgrade.
@@ -239,9 +359,10 @@ func TestSurvivesAgentRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Wait for a container that is no longer running returns its state
+	// at once: no need to let this one register first.
 	waited := make(chan State, 1)
 	go func() { st, _ := rt2.Wait(ctx, id, WaitNotRunning); waited <- st }()
-	time.Sleep(50 * time.Millisecond)
 	c.Write([]byte("now\n"))
 	out, _, _ := demux(c)
 	c.Close()
@@ -267,35 +388,21 @@ func TestRestartPolicy(t *testing.T) {
 	rt := newTestRuntime(t)
 	ctx := context.Background()
 	id := startDetached(t, rt, "exit 3", func(s *Spec) { s.RestartPolicy = RestartPolicy{Name: "on-failure", MaximumRetryCount: 2} })
-	deadline := time.Now().Add(30 * time.Second)
-	var st State
-	for time.Now().Before(deadline) {
-		st, _ = rt.state(id)
-		if st.Status == StatusExited && st.RestartCount == 2 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitState(t, rt, id, "exited after 2 restarts", func(st State) bool { return st.Status == StatusExited && st.RestartCount == 2 })
 	rt.waitMonitorGone(rt.entries[id], 10*time.Second)
-	st, _ = rt.state(id)
+	st, _ := rt.state(id)
 	if st.Status != StatusExited || st.RestartCount != 2 || st.ExitCode != 3 {
 		t.Errorf("on-failure:2 ended as %+v, want exited 3 after 2 restarts", st)
 	}
 
 	// always: a killed container comes back; stop ends it for good.
 	id2 := startDetached(t, rt, "sleep 1000", func(s *Spec) { s.RestartPolicy = RestartPolicy{Name: "always"} })
-	time.Sleep(200 * time.Millisecond)
+	waitPID1(t, rt, id2, "sleep")
 	first, _ := rt.state(id2)
 	if err := rt.Kill(ctx, id2, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	for time.Now().Before(deadline) {
-		st, _ = rt.state(id2)
-		if st.Status == StatusRunning && st.Pid != first.Pid {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	st = waitState(t, rt, id2, "running again", func(st State) bool { return st.Status == StatusRunning && st.Pid != first.Pid })
 	if st.Status != StatusRunning || st.RestartCount != 1 {
 		t.Fatalf("always after kill: %+v, want running again", st)
 	}
@@ -307,7 +414,8 @@ func TestRestartPolicy(t *testing.T) {
 	if err := rt2.Stop(ctx, id2, 0, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Nothing can restart it once its monitor is gone.
+	rt2.waitMonitorGone(rt2.entries[id2], 10*time.Second)
 	if st, _ := rt2.state(id2); st.Status != StatusExited {
 		t.Errorf("always after stop: %+v, want exited", st)
 	}

@@ -3,11 +3,14 @@ package container
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // limitsAvailable reports whether this host's cgroup v2 hierarchy offers
@@ -92,15 +95,14 @@ func TestRunRemoveLeavesNothing(t *testing.T) {
 		t.Errorf("mounts: %d before, %d after %d run/rm cycles", mountsBefore, got, n)
 	}
 	// The last monitor ends a moment after its container's removal.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		got := countMonitors(t, rt.dir)
-		if got == monitorsBefore {
-			break
+	err := testwait.Poll(context.Background(), 5*time.Second, func() error {
+		if got := countMonitors(t, rt.dir); got != monitorsBefore {
+			return fmt.Errorf("%d monitor processes", got)
 		}
-		if time.Now().After(deadline) {
-			t.Errorf("monitor processes: %d before, %d 5 s after %d run/rm cycles", monitorsBefore, got, n)
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("%v 5 s after %d run/rm cycles, %d before", err, n, monitorsBefore)
 	}
 	root, err := CgroupRoot()
 	if err != nil {

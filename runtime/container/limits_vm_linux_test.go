@@ -1,7 +1,6 @@
 package container
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/berthvm/berth/internal/seed"
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // runInVM runs this package's tests matching pattern inside a berth-os VM
@@ -87,24 +87,18 @@ func runInVM(t *testing.T, pattern string) {
 		}
 	})
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
 	cfg := &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
 		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second}
 	var c *ssh.Client
-	for {
-		c, err = ssh.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port), cfg)
-		if err == nil {
-			break
-		}
+	testwait.For(t, 5*time.Minute, "the VM's SSH to answer", func() (err error) {
 		select {
 		case <-exited:
 			t.Fatalf("qemu exited before SSH answered")
-		case <-ctx.Done():
-			t.Fatalf("the VM's SSH did not answer in 5 minutes: %v", err)
-		case <-time.After(time.Second):
+		default:
 		}
-	}
+		c, err = ssh.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port), cfg)
+		return err
+	})
 	defer c.Close()
 
 	f, err := os.Open(bin)

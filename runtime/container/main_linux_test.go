@@ -86,7 +86,7 @@ func makeBusyboxRootfs() (string, error) {
 	return dir, nil
 }
 
-func newTestRuntime(t *testing.T, opts ...Option) *Runtime {
+func newTestRuntime(t testing.TB, opts ...Option) *Runtime {
 	t.Helper()
 	testenv.NeedRoot(t)
 	dir := t.TempDir()
@@ -132,9 +132,15 @@ func runContainer(t *testing.T, rt *Runtime, img ImageConfig, o Overrides, edit 
 		out, errOut string
 		err         error
 	}
+	// The attach is registered before the start, as docker run does, so
+	// it sees all of the output.
+	req, err := rt.RequestAttach(id, AttachOptions{Stdout: true, Stderr: true})
+	if err != nil {
+		t.Fatalf("attach: %v", err)
+	}
 	got := make(chan attached, 1)
 	go func() {
-		c, err := rt.Attach(ctx, id, AttachOptions{Stdout: true, Stderr: true})
+		c, err := req.Conn(ctx)
 		if err != nil {
 			got <- attached{err: err}
 			return
@@ -148,21 +154,16 @@ func runContainer(t *testing.T, rt *Runtime, img ImageConfig, o Overrides, edit 
 		o, e, err := demux(c)
 		got <- attached{out: o, errOut: e, err: err}
 	}()
-	waitErr := make(chan error, 1)
-	var st State
-	go func() {
-		var err error
-		st, err = rt.Wait(ctx, id, WaitNextExit)
-		waitErr <- err
-	}()
-	time.Sleep(10 * time.Millisecond) // let attach and wait register, as docker run does
 	res := result{id: id}
 	if err := rt.Start(ctx, id); err != nil {
 		res.startErr = err
 		res.state, _ = rt.state(id)
 		return res
 	}
-	if err := <-waitErr; err != nil {
+	// Unlike docker run, the wait comes after the start: for a container
+	// that already exited it returns the exit's state at once.
+	st, err := rt.Wait(ctx, id, WaitNotRunning)
+	if err != nil {
 		t.Fatalf("wait: %v", err)
 	}
 	a := <-got

@@ -3,7 +3,6 @@ package container
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,7 +17,7 @@ import (
 
 // newNetworkRuntime is a runtime whose bridge network lives in the
 // test's private network namespace.
-func newNetworkRuntime(t *testing.T) (*Runtime, *network.Network) {
+func newNetworkRuntime(t testing.TB) (*Runtime, *network.Network) {
 	t.Helper()
 	testenv.NeedRoot(t)
 	dir := t.TempDir()
@@ -141,57 +140,57 @@ func TestBridgeContainers(t *testing.T) {
 	}
 }
 
-// TestBenchNetworkModes measures what the bridge adds to a container's
+// BenchmarkNetworkModes measures what the bridge adds to a container's
 // start: start-to-exit of `true` with --network none, bridge and host,
-// taking turns (BERTH_BENCH=1; BERTH_BENCH_N runs each, default 30).
-func TestBenchNetworkModes(t *testing.T) {
-	if os.Getenv("BERTH_BENCH") != "1" {
-		t.Skip("benchmark: BERTH_BENCH=1 go test -run TestBenchNetworkModes -v ./runtime/container")
-	}
-	if testnetns.Reexec(t) {
+// taking turns (see runRounds), in a private network namespace.
+//
+//	go test -run '^$' -bench '^BenchmarkNetworkModes$' -benchtime 8x ./runtime/container
+func BenchmarkNetworkModes(b *testing.B) {
+	if testnetns.Reexec(b) {
 		return
 	}
-	n := benchRuns()
-	rt, _ := newNetworkRuntime(t)
-	rootfs := busyboxRootfs(t)
+	rt, _ := newNetworkRuntime(b)
+	rootfs := busyboxRootfs(b)
 	ctx := context.Background()
 	var runners []*benchRunner
 	for _, mode := range []string{NetworkNone, NetworkBridge, NetworkHost} {
-		runners = append(runners, &benchRunner{name: "--network " + mode, runs: n, fn: func() (time.Duration, error) {
+		runners = append(runners, &benchRunner{name: "--network " + mode, unit: mode, fn: func() (time.Duration, error) {
 			return timeRun(ctx, rt, Spec{LowerDirs: []string{rootfs}, Args: []string{"true"}, NetworkMode: mode})
 		}})
 	}
-	runRounds(t, runners)
-	for _, r := range runners {
-		report(t, r.name, r.took)
-	}
+	runRounds(b, runners)
 }
 
-// TestBenchBridgeRequests times 200 HTTP requests (busybox wget, a
-// process and a connection each) from one bridge container to another by
+// BenchmarkBridgeRequests times HTTP requests (busybox wget, a process and
+// a connection each, 200 a round) from one bridge container to another by
 // name, and the same inside the server's container over loopback, so the
-// difference is what the bridge and the veth pairs cost (BERTH_BENCH=1).
-func TestBenchBridgeRequests(t *testing.T) {
-	if os.Getenv("BERTH_BENCH") != "1" {
-		t.Skip("benchmark: BERTH_BENCH=1 go test -run TestBenchBridgeRequests -v ./runtime/container")
-	}
-	if testnetns.Reexec(t) {
+// difference is what the bridge and the veth pairs cost. A round's time
+// includes its exec into the container (a few ms of 200 requests).
+//
+//	go test -run '^$' -bench '^BenchmarkBridgeRequests$' -benchtime 5x ./runtime/container
+func BenchmarkBridgeRequests(b *testing.B) {
+	if testnetns.Reexec(b) {
 		return
 	}
-	rt, _ := newNetworkRuntime(t)
-	web := startDetached(t, rt, "mkdir -p /w && echo hello > /w/index.html && exec httpd -f -p 80 -h /w",
+	rt, _ := newNetworkRuntime(b)
+	web := startDetached(b, rt, "mkdir -p /w && echo hello > /w/index.html && exec httpd -f -p 80 -h /w",
 		withNetwork(NetworkBridge, func(s *Spec) { s.Name = "web" }))
-	const loop = "wget -qO- http://%s/ >/dev/null && time sh -c 'i=0; while [ $i -lt 200 ]; do wget -qO- http://%s/ >/dev/null || exit 1; i=$((i+1)); done'"
-	res := runContainer(t, rt, ImageConfig{}, sh(fmt.Sprintf(loop, "web", "web")), withNetwork(NetworkBridge, nil))
-	if res.state.ExitCode != 0 {
-		t.Fatalf("client: exit %d: %s", res.state.ExitCode, res.stderr)
+	client := startDetached(b, rt, "exec sleep 1000", withNetwork(NetworkBridge, nil))
+	const requests = 200
+	const loop = "i=0; while [ $i -lt %d ]; do wget -qO- http://%s/ >/dev/null || exit 1; i=$((i+1)); done"
+	requestsIn := func(id, host string) func() (time.Duration, error) {
+		return func() (time.Duration, error) {
+			start := time.Now()
+			if out, code := execOutput(b, rt, id, ExecSpec{Args: []string{"sh", "-c", fmt.Sprintf(loop, requests, host)}}); code != 0 {
+				return 0, fmt.Errorf("exit %d: %s", code, out)
+			}
+			return time.Since(start) / requests, nil
+		}
 	}
-	t.Logf("BENCH 200 requests container->container by name over the bridge: %s", strings.Join(strings.Fields(res.stderr), " "))
-	out, code := execOutput(t, rt, web, ExecSpec{Args: []string{"sh", "-c", fmt.Sprintf(loop, "127.0.0.1", "127.0.0.1") + " 2>&1"}})
-	if code != 0 {
-		t.Fatalf("loopback loop: exit %d: %s", code, out)
-	}
-	t.Logf("BENCH 200 requests inside the container over loopback:        %s", strings.Join(strings.Fields(out), " "))
+	runRounds(b, []*benchRunner{
+		{name: "a request, container->container by name over the bridge", unit: "bridge", block: 1, fn: requestsIn(client, "web")},
+		{name: "a request inside the container over loopback", unit: "loopback", block: 1, fn: requestsIn(web, "127.0.0.1")},
+	})
 }
 
 // TestBridgeRestartPolicy: each run of an on-failure container is plugged
@@ -204,12 +203,7 @@ func TestBridgeRestartPolicy(t *testing.T) {
 	rt, n := newNetworkRuntime(t)
 	id := startDetached(t, rt, "hostname -i; wget -qO- http://172.18.0.1:9/ 2>&1 | grep -q refused && echo routed; exit 3",
 		withNetwork(NetworkBridge, func(s *Spec) { s.RestartPolicy = RestartPolicy{Name: "on-failure", MaximumRetryCount: 2} }))
-	var st State
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if st, _ = rt.state(id); st.Status == StatusExited && st.RestartCount == 2 {
-			break
-		}
-	}
+	st := waitState(t, rt, id, "exited after 2 restarts", func(st State) bool { return st.Status == StatusExited && st.RestartCount == 2 })
 	rt.waitMonitorGone(rt.entries[id], 10*time.Second)
 	if st.RestartCount != 2 || st.ExitCode != 3 {
 		t.Fatalf("on-failure:2 ended as %+v", st)

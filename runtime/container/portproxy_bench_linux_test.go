@@ -11,6 +11,7 @@ import (
 
 	"github.com/berthvm/berth/internal/hostport"
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // BenchmarkPublishedPortHTTP is HTTP GETs from the machine's 127.0.0.1
@@ -53,11 +54,7 @@ func BenchmarkPublishedPortHTTP(b *testing.B) {
 		_, err = io.Copy(io.Discard, res.Body)
 		return err
 	}
-	for deadline := time.Now().Add(20 * time.Second); get() != nil; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			b.Fatalf("GET %s: nothing answers", url)
-		}
-	}
+	testwait.For(b, 20*time.Second, "an answer to GET "+url, get)
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {

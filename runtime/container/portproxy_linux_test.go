@@ -3,9 +3,7 @@ package container
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"runtime"
 	"strconv"
@@ -16,6 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berthvm/berth/internal/hostport"
+	"github.com/berthvm/berth/internal/testhttp"
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // TestPublishedTCPPort serves HTTP with busybox httpd on the container's
@@ -30,20 +30,9 @@ func TestPublishedTCPPort(t *testing.T) {
 	id := startDetached(t, rt, "mkdir -p /tmp/www && echo hello through -p > /tmp/www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /tmp/www",
 		func(s *Spec) { s.Ports = []PortBinding{{Proto: "tcp", HostPort: port, ContainerPort: 8080}} })
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	var got string
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		res, err := http.Get(url)
-		if err == nil {
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			got = string(b)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: %v", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	got, err := testhttp.Get(url, 20*time.Second)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
 	}
 	if want := "hello through -p\n"; got != want {
 		t.Errorf("GET %s = %q, want %q", url, got, want)
@@ -172,11 +161,6 @@ func TestPublishedPortQuickExit(t *testing.T) {
 		if err != nil || st.ExitCode != 0 {
 			t.Fatalf("wait %d = %+v, %v; want exit 0", i, st, err)
 		}
-		for deadline := time.Now().Add(5 * time.Second); !hostport.Free(port); {
-			if time.Now().After(deadline) {
-				t.Fatalf("machine port %d still taken after the container exited", port)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		testwait.Until(t, 5*time.Second, fmt.Sprintf("machine port %d to be free after the container exited", port), func() bool { return hostport.Free(port) })
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/berthvm/berth/internal/testimages"
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // childPull runs in a subprocess of the test binary: it pulls ref into
@@ -77,17 +78,11 @@ func TestKillDuringPull(t *testing.T) {
 	staged, _ := os.ReadDir(filepath.Join(root, "tmp"))
 	t.Logf("killed pull left %d staging entries", len(staged))
 
-	deadline := time.Now().Add(10 * time.Second)
 	var s2 *Store
-	for {
-		if s2, err = Open(root, Options{}); err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	testwait.For(t, 10*time.Second, "the store to open after the kill", func() (err error) {
+		s2, err = Open(root, Options{})
+		return err
+	})
 	defer s2.Close()
 	if l := s2.List(); len(l) != 0 {
 		t.Errorf("after the kill the store lists %+v, want nothing", l)

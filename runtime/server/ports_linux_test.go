@@ -2,13 +2,12 @@ package server
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/berthvm/berth/internal/hostport"
+	"github.com/berthvm/berth/internal/testhttp"
 )
 
 // TestDockerCLIPublish publishes a busybox httpd with the real docker
@@ -26,18 +25,9 @@ func TestDockerCLIPublish(t *testing.T) {
 		t.Fatalf("docker run -p: exit %d: %s%s", code, out, errOut)
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	var body string
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		res, err := http.Get(url)
-		if err == nil {
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			body = string(b)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: %v", url, err)
-		}
+	body, err := testhttp.Get(url, 20*time.Second)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
 	}
 	if body != "served\n" {
 		t.Errorf("GET %s = %q, want %q", url, body, "served\n")

@@ -94,7 +94,7 @@ func (r *overlapRunner) Run(context.Context, []string) (vboxmanage.Output, error
 	if n > r.max.Load() {
 		r.max.Store(n)
 	}
-	time.Sleep(5 * time.Millisecond)
+	time.Sleep(5 * time.Millisecond) // not a wait: a call that lasts, so that overlapping calls would show
 	return vboxmanage.Output{}, nil
 }
 
