@@ -20,6 +20,7 @@ import (
 
 	"github.com/berthvm/berth/internal/hostagent"
 	"github.com/berthvm/berth/internal/testenv"
+	"github.com/berthvm/berth/internal/testwait"
 )
 
 // dockerCLI is the docker CLI the acceptance tests drive: the one this
@@ -93,38 +94,34 @@ func answersWithin(t *testing.T, port int, want string, d time.Duration) time.Du
 	start := time.Now()
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	c := &http.Client{Timeout: 2 * time.Second}
-	var last string
-	for time.Since(start) < d {
-		if res, err := c.Get(url); err == nil {
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if string(b) == want {
-				return time.Since(start)
-			}
-			last = fmt.Sprintf("%d %q", res.StatusCode, b)
-		} else {
-			last = err.Error()
+	testwait.For(t, d, "GET "+url+" answered "+strconv.Quote(want), func() error {
+		res, err := c.Get(url)
+		if err != nil {
+			return err
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("GET %s: no %q within %v (last: %s)", url, want, d, last)
-	return 0
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if string(b) != want {
+			return fmt.Errorf("%d %q", res.StatusCode, b)
+		}
+		return nil
+	})
+	return time.Since(start)
 }
 
 // refusedWithin waits up to d for 127.0.0.1:port to refuse connections.
 func refusedWithin(t *testing.T, port int, d time.Duration, why string) time.Duration {
 	t.Helper()
 	start := time.Now()
-	for time.Since(start) < d {
+	testwait.Until(t, d, why+": 127.0.0.1:"+strconv.Itoa(port)+" refusing connections", func() bool {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
 		if err != nil {
-			return time.Since(start)
+			return true
 		}
 		c.Close()
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s: 127.0.0.1:%d still accepts connections after %v", why, port, d)
-	return 0
+		return false
+	})
+	return time.Since(start)
 }
 
 // loadWithDocker loads the test busybox image with `docker load`.
@@ -211,9 +208,7 @@ func dockerCLISuite(t *testing.T, root, name string) {
 		t.Fatalf("host agent status: %v", err)
 	}
 	killProcess(st.Pid)
-	for hostagent.Running(dir) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, 10*time.Second, "the killed host agent's lock freed", func() bool { return !hostagent.Running(dir) })
 	r := berth(t, root, "", "ps", "-m", name)
 	if r.code != 0 || !strings.Contains(r.stderr, "Started the host agent of machine "+name) {
 		t.Errorf("berth ps after the host agent was killed: exit %d, stderr %q; want it started again, said on stderr", r.code, r.stderr)
