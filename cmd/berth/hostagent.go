@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -66,7 +67,11 @@ func (d *deps) startHostAgent(ctx context.Context, m *machine.Machine) {
 	}
 	if _, _, err := hostagent.Ensure(ctx, m, d.hostAgentArgv(m.Name)); err != nil {
 		fmt.Fprintf(d.stderr, "WARNING: %v (berth env %s tries again)\n", err, m.Name)
+		return
 	}
+	// The agent just answered: the host agent reaches it at once, and
+	// what ls shows next is its status.
+	hostagent.WaitReady(ctx, m.Dir, hostAgentReadyWait)
 }
 
 // stopHostAgent stops the host agent of m, before m stops or goes. A
@@ -77,6 +82,10 @@ func (d *deps) stopHostAgent(ctx context.Context, m *machine.Machine) {
 		fmt.Fprintf(d.stderr, "WARNING: machine %s: %v\n", m.Name, err)
 	}
 }
+
+// hostAgentReadyWait bounds the wait of create and start for their new
+// host agent to reach the machine's agent.
+const hostAgentReadyWait = 10 * time.Second
 
 // ensureHostAgent starts m's host agent when m runs without one, saying
 // so on stderr, and returns its endpoint.

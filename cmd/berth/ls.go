@@ -213,11 +213,15 @@ func lsQuery(ctx context.Context, d *deps, name string, f lsFilter, timeout time
 		// Docker API: ls asks the machine nothing more.
 		if st, err := hostagent.ReadStatus(m.Dir); err == nil {
 			r.URL = st.Endpoint
-			r.Agent = firstLine(st.Agent)
-			if st.State != hostagent.StateReady {
-				r.Agent = joinErrors(r.Agent, "reconnecting")
+			if st.Agent != "" {
+				r.Agent = firstLine(st.Agent)
+				if st.State != hostagent.StateReady {
+					r.Agent = joinErrors(r.Agent, "reconnecting")
+				}
+				return r, f.match(r)
 			}
-			return r, f.match(r)
+			// A host agent that has not reached the agent yet knows
+			// nothing of it: ask as without one.
 		}
 	}
 	if withAgent && r.State == drivers.StateRunning.String() && d.agentStatus != nil {

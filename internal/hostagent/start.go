@@ -43,6 +43,9 @@ func Start(ctx context.Context, dir string, argv []string) (started bool, err er
 	if err := cmd.Start(); err != nil {
 		return false, fmt.Errorf("start the host agent: %w", err)
 	}
+	// The host agent is our child until we exit: Wait reaps it when it
+	// ends first. (Release while Wait runs would let Wait's closed pidfd
+	// number, reused, reap another child of ours.)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	deadline := time.NewTimer(startWait)
@@ -51,7 +54,6 @@ func Start(ctx context.Context, dir string, argv []string) (started bool, err er
 	defer tick.Stop()
 	for {
 		if listening(dir) {
-			cmd.Process.Release()
 			return true, nil
 		}
 		select {
@@ -64,6 +66,27 @@ func Start(ctx context.Context, dir string, argv []string) (started bool, err er
 			return false, fmt.Errorf("the host agent did not listen within %v (see %s)", startWait, filepath.Join(dir, LogFile))
 		case <-ctx.Done():
 			return false, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// WaitReady waits, up to d, until the host agent of the machine in dir
+// has reached the machine's agent, and reports whether it has.
+func WaitReady(ctx context.Context, dir string, d time.Duration) bool {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if st, err := ReadStatus(dir); err == nil && st.State == StateReady {
+			return true
+		}
+		select {
+		case <-deadline.C:
+			return false
+		case <-ctx.Done():
+			return false
 		case <-tick.C:
 		}
 	}
