@@ -12,29 +12,42 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
-// echoUpstream is a dial func whose streams echo what they get, upper-cased,
-// and end their output when their input ends (as dial-stdio does).
+// echoUpstream is a dial func whose streams echo what they get,
+// upper-cased, and end their output when their input ends (as dial-stdio
+// does), over unix sockets that half-close.
 func echoUpstream(t *testing.T) dialFunc {
-	return func(ctx context.Context) (net.Conn, error) {
-		a, b := net.Pipe()
-		go func() {
-			defer b.Close()
-			r := bufio.NewReader(b)
-			for {
-				line, err := r.ReadString('\n')
-				if line != "" {
-					b.Write([]byte(strings.ToUpper(line)))
-				}
-				if err != nil {
-					return
-				}
-			}
-		}()
-		return a, nil
+	p := filepath.Join(t.TempDir(), "echo.sock")
+	ln, err := net.Listen("unix", p)
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					line, err := r.ReadString('\n')
+					if line != "" {
+						c.Write([]byte(strings.ToUpper(line)))
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return func(ctx context.Context) (net.Conn, error) { return net.Dial("unix", p) }
 }
 
 func serveTest(t *testing.T, dial dialFunc) string {
@@ -93,10 +106,9 @@ func TestRelayUnavailable(t *testing.T) {
 }
 
 func TestRelayPanicEndsOneConnection(t *testing.T) {
-	calls := 0
+	var calls atomic.Int32
 	p := serveTest(t, func(ctx context.Context) (net.Conn, error) {
-		calls++
-		if calls == 1 {
+		if calls.Add(1) == 1 {
 			panic("boom")
 		}
 		return echoUpstream(t)(ctx)
