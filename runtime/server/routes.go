@@ -19,6 +19,7 @@ func (s *Server) routes() {
 	s.volumeRoutes()
 	s.networkRoutes()
 	s.eventRoutes()
+	s.extraRoutes()
 }
 
 // handlerFunc is a route's handler. It returns the error to answer with
