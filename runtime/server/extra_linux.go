@@ -4,4 +4,9 @@ package server
 // diff, export, history, system df and the prunes.
 func (s *Server) extraRoutes() {
 	s.archiveRoutes()
+	s.handle("GET /containers/{id}/stats", s.containerStats)
+	s.handle("GET /containers/{id}/top", s.containerTop)
+	s.handle("POST /containers/{id}/pause", s.pauseContainer)
+	s.handle("POST /containers/{id}/unpause", s.unpauseContainer)
+	s.handle("POST /containers/{id}/rename", s.renameContainer)
 }
