@@ -292,4 +292,3 @@ func removeAll(pfd int, base string) error {
 	}
 	return unix.Unlinkat(pfd, base, unix.AT_REMOVEDIR)
 }
-

@@ -134,4 +134,3 @@ func containerUser(root int, user string) ([2]int, error) {
 	}
 	return [2]int{int(u.UID), int(u.GID)}, nil
 }
-
