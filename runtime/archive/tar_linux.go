@@ -26,10 +26,36 @@ func Write(ctx context.Context, w io.Writer, root int, p string) error {
 	}
 	defer unix.Close(dfd)
 	tw := &tarWriter{ctx: ctx, tw: tar.NewWriter(w), links: map[[2]uint64]string{}}
-	if err := tw.entry(dfd, base, baseName(abs)); err != nil {
+	if abs == "/" {
+		err = tw.children(dfd, "")
+	} else {
+		err = tw.entry(dfd, base, baseName(abs))
+	}
+	if err != nil {
 		return err
 	}
 	return tw.tw.Close()
+}
+
+// children archives what the directory dfd holds, named under prefix.
+func (t *tarWriter) children(dfd int, prefix string) error {
+	fd, err := unix.Openat(dfd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", prefix, err)
+	}
+	f := os.NewFile(uintptr(fd), prefix)
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", prefix, err)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := t.entry(int(f.Fd()), n, path.Join(prefix, n)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type tarWriter struct {
@@ -78,17 +104,7 @@ func (t *tarWriter) entry(dfd int, base, name string) error {
 		if err := t.tw.WriteHeader(hdr); err != nil {
 			return err
 		}
-		names, err := f.Readdirnames(-1)
-		if err != nil {
-			return fmt.Errorf("list %s: %w", name, err)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			if err := t.entry(int(f.Fd()), n, path.Join(name, n)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return t.children(int(f.Fd()), name)
 	case unix.S_IFLNK:
 		hdr.Typeflag = tar.TypeSymlink
 		if hdr.Linkname, err = readlinkAt(dfd, base); err != nil {

@@ -45,6 +45,21 @@ func (r *Runtime) OpenRootFS(ctx context.Context, ref string, writable bool) (*R
 	return &RootFS{Fd: fd}, nil
 }
 
+// OpenLayers opens the container's own files, running or not: its image
+// layers and its changes, read-only, without volumes or the mounts of
+// its processes (/proc, /sys, /dev), as docker export archives them.
+func (r *Runtime) OpenLayers(ctx context.Context, ref string) (*RootFS, error) {
+	e, err := r.lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := mountDetachedOverlay(e.spec.LowerDirs, r.cdir(e.spec.ID), false)
+	if err != nil {
+		return nil, fmt.Errorf("open the layers of %s: %w", e.spec.Name, err)
+	}
+	return &RootFS{Fd: fd}, nil
+}
+
 // mountDetachedOverlay mounts the overlay of a container whose folder is
 // dir with the new mount API: the mount is attached nowhere and goes
 // away with the last descriptor. Read-only, the container's changes are

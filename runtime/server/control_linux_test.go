@@ -42,6 +42,7 @@ func counterValue(t *testing.T, sock, name string) int {
 func TestDockerCLIStatsTopRenamePause(t *testing.T) {
 	a := startAgent(t)
 	must := func(args ...string) string { t.Helper(); return dockerMust(t, a.sock, args...) }
+	since := time.Now().Add(-time.Second).Format(time.RFC3339Nano)
 	must("run", "-d", "--name", "counter", "busybox", "sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done")
 
 	mem := strings.TrimSpace(must("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}", "counter"))
@@ -89,6 +90,13 @@ func TestDockerCLIStatsTopRenamePause(t *testing.T) {
 	must("stop", "-t", "1", "ticker")
 	if got := must("inspect", "--format", "{{.State.Status}}", "ticker"); got != "exited\n" {
 		t.Errorf("stopped while paused: %q", got)
+	}
+	until := time.Now().Add(time.Second).Format(time.RFC3339Nano)
+	events := must("events", "--since", since, "--until", until, "--filter", "type=container", "--format", "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.oldName}}")
+	for _, want := range []string{"rename ticker /counter\n", "pause ticker <no value>\n", "unpause ticker <no value>\n", "archive-path ticker <no value>\n"} {
+		if !strings.Contains(events, want) {
+			t.Errorf("events lack %q:\n%s", want, events)
+		}
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -89,13 +88,12 @@ func (s *Server) statsSample(id string) (ctypes.StatsResponse, bool) {
 			UsageInUsermode:   cpu["user_usec"] * 1000,
 			UsageInKernelmode: cpu["system_usec"] * 1000,
 		},
-		OnlineCPUs: uint32(runtime.NumCPU()),
 		ThrottlingData: ctypes.ThrottlingData{
 			Periods: cpu["nr_periods"], ThrottledPeriods: cpu["nr_throttled"], ThrottledTime: cpu["throttled_usec"] * 1000,
 		},
 	}
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
-		out.CPUStats.SystemUsage = parseSystemCPU(string(b))
+		out.CPUStats.SystemUsage, out.CPUStats.OnlineCPUs = parseSystemCPU(string(b))
 	}
 	out.MemoryStats = memoryStats(read, pids)
 	if cur := strings.TrimSpace(read("pids.current")); cur != "" {

@@ -97,22 +97,27 @@ func parseNetDev(s string) map[string]ctypes.NetworkStats {
 	return out
 }
 
-// parseSystemCPU is the machine's CPU time in nanoseconds from the "cpu"
-// line of /proc/stat (in ticks of 1/100 s), as Docker's system_cpu_usage.
-func parseSystemCPU(s string) uint64 {
+// parseSystemCPU reads /proc/stat: the machine's CPU time in nanoseconds
+// from its "cpu" line (in ticks of 1/100 s), as Docker's
+// system_cpu_usage, and the number of CPUs that time is spread over.
+func parseSystemCPU(s string) (uint64, uint32) {
+	var total uint64
+	var cpus uint32
 	for _, line := range strings.Split(s, "\n") {
 		f := strings.Fields(line)
-		if len(f) < 2 || f[0] != "cpu" {
+		if len(f) < 2 || !strings.HasPrefix(f[0], "cpu") {
 			continue
 		}
-		var ticks uint64
+		if f[0] != "cpu" {
+			cpus++
+			continue
+		}
 		for _, v := range f[1:] {
 			n, _ := strconv.ParseUint(v, 10, 64)
-			ticks += n
+			total += n
 		}
-		return ticks * (1e9 / clockTicks)
 	}
-	return 0
+	return total * (1e9 / clockTicks), cpus
 }
 
 // clockTicks is USER_HZ, the unit of /proc/stat and /proc/PID/stat times:

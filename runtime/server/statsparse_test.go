@@ -39,7 +39,8 @@ func TestParseSmallFiles(t *testing.T) {
 	}{
 		{"limit max", parseLimit("max\n"), 0},
 		{"limit", parseLimit("1048576\n"), 1 << 20},
-		{"system cpu", parseSystemCPU("cpu  10 0 5 85 0 0 0 0 0 0\ncpu0 10 0 5 85 0 0 0 0 0 0\n"), 100 * 1e7},
+		{"system cpu", first(parseSystemCPU("cpu  10 0 5 85 0 0 0 0 0 0\ncpu0 5 0 0 45 0 0 0 0 0 0\ncpu1 5 0 5 40 0 0 0 0 0 0\n")), 100 * 1e7},
+		{"online cpus", uint64(second(parseSystemCPU("cpu  10 0 5 85 0 0 0 0 0 0\ncpu0 5 0 0 45 0 0 0 0 0 0\ncpu1 5 0 5 40 0 0 0 0 0 0\n"))), 2},
 		{"flat keyed", parseFlatKeyed("usage_usec 1500\nuser_usec 1000\n")["usage_usec"], 1500},
 	}
 	for _, tt := range tests {
@@ -48,3 +49,6 @@ func TestParseSmallFiles(t *testing.T) {
 		}
 	}
 }
+
+func first(a uint64, _ uint32) uint64  { return a }
+func second(_ uint64, b uint32) uint32 { return b }
