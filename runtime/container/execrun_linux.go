@@ -56,6 +56,9 @@ func (r *Runtime) ExecCreate(ref string, spec ExecSpec) (string, error) {
 	if st, _ := r.state(e.spec.ID); st.Status != StatusRunning {
 		return "", fmt.Errorf("%w: container %s is not running", ErrNotRunning, e.spec.Name)
 	}
+	if frozen(e.spec.ID) {
+		return "", fmt.Errorf("%w: unpause the container %s before exec", ErrPaused, e.spec.Name)
+	}
 	id := NewID()
 	r.mu.Lock()
 	if r.execs == nil {
@@ -63,6 +66,7 @@ func (r *Runtime) ExecCreate(ref string, spec ExecSpec) (string, error) {
 	}
 	r.execs[id] = &execInstance{info: ExecInfo{ID: id, ContainerID: e.spec.ID, Spec: spec}}
 	r.mu.Unlock()
+	r.emitExec(ActionExecCreate, ExecInfo{ID: id, ContainerID: e.spec.ID, Spec: spec}, nil)
 	return id, nil
 }
 
@@ -118,12 +122,15 @@ func (r *Runtime) ExecStart(ctx context.Context, id string, stdin io.Reader, out
 	}
 	x.info.Running = true
 	spec := x.info.Spec
+	started := x.info
 	x.mu.Unlock()
+	r.emitExec(ActionExecStart, started, nil)
 	finish := func(code int) {
 		x.mu.Lock()
 		x.info.Running = false
 		x.info.ExitCode = &code
 		x.mu.Unlock()
+		r.emitExec(ActionExecDie, started, &code)
 	}
 
 	info, err := r.Get(x.info.ContainerID)

@@ -74,6 +74,9 @@ func TestDockerCLIStatsTopRenamePause(t *testing.T) {
 	if n2 := counterValue(t, a.sock, "ticker"); n2 != n1 {
 		t.Errorf("paused, the counter moved from %d to %d", n1, n2)
 	}
+	if _, errOut, code := docker(t, a.sock, "", "exec", "ticker", "true"); code == 0 || !strings.Contains(errOut, "paused") {
+		t.Errorf("exec in a paused container: exit %d, %q", code, errOut)
+	}
 	if _, errOut, code := docker(t, a.sock, "", "pause", "ticker"); code == 0 || !strings.Contains(errOut, "already paused") {
 		t.Errorf("pause twice: exit %d, %q", code, errOut)
 	}
@@ -85,6 +88,7 @@ func TestDockerCLIStatsTopRenamePause(t *testing.T) {
 	if got := must("inspect", "--format", "{{.State.Status}} {{.State.Paused}}", "ticker"); got != "running false\n" {
 		t.Errorf("unpaused: inspect = %q", got)
 	}
+	docker(t, a.sock, "", "exec", "ticker", "sh", "-c", "exit 3; echo")
 	// A paused container stops as a running one does.
 	must("pause", "ticker")
 	must("stop", "-t", "1", "ticker")
@@ -93,7 +97,7 @@ func TestDockerCLIStatsTopRenamePause(t *testing.T) {
 	}
 	until := time.Now().Add(time.Second).Format(time.RFC3339Nano)
 	events := must("events", "--since", since, "--until", until, "--filter", "type=container", "--format", "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.oldName}}")
-	for _, want := range []string{"rename ticker /counter\n", "pause ticker <no value>\n", "unpause ticker <no value>\n", "archive-path ticker <no value>\n"} {
+	for _, want := range []string{"exec_create: sh -c exit 3; echo ticker <no value>\n", "exec_start: sh -c exit 3; echo ticker <no value>\n", "exec_die ticker <no value>\n", "rename ticker /counter\n", "pause ticker <no value>\n", "unpause ticker <no value>\n", "archive-path ticker <no value>\n"} {
 		if !strings.Contains(events, want) {
 			t.Errorf("events lack %q:\n%s", want, events)
 		}
