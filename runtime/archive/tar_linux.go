@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"sort"
 	"time"
 
@@ -14,10 +13,12 @@ import (
 )
 
 // Write writes p of the container whose root directory is the descriptor
-// root to w as a tar stream, its entries named from p's last element (as
-// GET /containers/{id}/archive does). Symlinks are archived as symlinks,
-// never followed; every file is opened without following one.
-func Write(ctx context.Context, w io.Writer, root int, p string) error {
+// root to w as a tar stream, its entries named from name, or from p's
+// last element when name is "" (as GET /containers/{id}/archive does;
+// "/" archives what the root holds, unprefixed, as export does).
+// Symlinks are archived as symlinks, never followed; every file is
+// opened without following one.
+func Write(ctx context.Context, w io.Writer, root int, p, name string) error {
 	abs := absPath(p)
 	dir, base := splitPath(abs)
 	dfd, err := openDir(root, dir)
@@ -26,10 +27,13 @@ func Write(ctx context.Context, w io.Writer, root int, p string) error {
 	}
 	defer unix.Close(dfd)
 	tw := &tarWriter{ctx: ctx, tw: tar.NewWriter(w), links: map[[2]uint64]string{}}
-	if abs == "/" {
+	switch {
+	case name == "" && abs == "/":
 		err = tw.children(dfd, "")
-	} else {
+	case name == "":
 		err = tw.entry(dfd, base, baseName(abs))
+	default:
+		err = tw.entry(dfd, base, name)
 	}
 	if err != nil {
 		return err
@@ -51,7 +55,11 @@ func (t *tarWriter) children(dfd int, prefix string) error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if err := t.entry(int(f.Fd()), n, path.Join(prefix, n)); err != nil {
+		child := n
+		if prefix != "" {
+			child = prefix + "/" + n // not path.Join: "./x" keeps its "./"
+		}
+		if err := t.entry(int(f.Fd()), n, child); err != nil {
 			return err
 		}
 	}

@@ -2,12 +2,15 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path"
 
 	"github.com/berthvm/berth/runtime/archive"
 	"github.com/berthvm/berth/runtime/container"
@@ -52,14 +55,17 @@ func (s *Server) getArchive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	root, err := rt.OpenRootFS(r.Context(), info.Spec.ID, false)
+	root, inRoot, name, err := archiveRoot(r.Context(), rt, info, p, false)
 	if err != nil {
-		return containerError(err)
+		return err
 	}
 	defer root.Close()
-	st, err := archive.StatPath(root.Fd, p)
+	st, err := archive.StatPath(root.Fd, inRoot)
 	if err != nil {
 		return archiveError(err, p, r.PathValue("id"))
+	}
+	if name != "" {
+		st.Name = name
 	}
 	b, err := json.Marshal(st)
 	if err != nil {
@@ -73,7 +79,7 @@ func (s *Server) getArchive(w http.ResponseWriter, r *http.Request) error {
 	s.containerEvent(container.Event{Action: "archive-path", Spec: info.Spec})
 	w.Header().Set("Content-Type", "application/x-tar")
 	w.WriteHeader(http.StatusOK)
-	return archive.Write(r.Context(), w, root.Fd, p)
+	return archive.Write(r.Context(), w, root.Fd, inRoot, name)
 }
 
 func (s *Server) putArchive(w http.ResponseWriter, r *http.Request) error {
@@ -85,12 +91,12 @@ func (s *Server) putArchive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if info.Spec.ReadonlyRootfs {
+	if _, _, inMount := container.MountAt(info.Spec.Mounts, p); info.Spec.ReadonlyRootfs && !inMount {
 		return Errorf(http.StatusForbidden, "container rootfs is marked read-only")
 	}
-	root, err := rt.OpenRootFS(r.Context(), info.Spec.ID, true)
+	root, inRoot, _, err := archiveRoot(r.Context(), rt, info, p, true)
 	if err != nil {
-		return containerError(err)
+		return err
 	}
 	defer root.Close()
 	opts := archive.ExtractOptions{NoOverwriteDirNonDir: boolParam(r, "noOverwriteDirNonDir")}
@@ -101,12 +107,46 @@ func (s *Server) putArchive(w http.ResponseWriter, r *http.Request) error {
 		}
 		opts.Owner = &u
 	}
-	if err := archive.Extract(r.Context(), root.Fd, p, r.Body, opts); err != nil {
+	if err := archive.Extract(r.Context(), root.Fd, inRoot, r.Body, opts); err != nil {
 		return archiveError(err, p, r.PathValue("id"))
 	}
 	s.containerEvent(container.Event{Action: "extract-to-dir", Spec: info.Spec})
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// archiveRoot opens the root p is resolved in and gives p's path there:
+// a running container's own root (its volumes mounted); for a stopped
+// one the volume or bind mount that holds p by name, else its layers.
+// name, when not "", is the name archive entries and the stat take (the
+// mount's own name rather than its source's).
+func archiveRoot(ctx context.Context, rt containerRuntime, info container.Info, p string, writable bool) (*container.RootFS, string, string, error) {
+	if !info.State.Running() {
+		if m, rel, ok := container.MountAt(info.Spec.Mounts, p); ok {
+			if fi, err := os.Stat(m.Source); err == nil && fi.IsDir() {
+				if writable && m.ReadOnly {
+					return nil, "", "", Errorf(http.StatusForbidden, "mounted volume is marked read-only")
+				}
+				fd, err := unix.Open(m.Source, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+				if err != nil {
+					return nil, "", "", fmt.Errorf("open the volume at %s: %w", m.Target, err)
+				}
+				name := ""
+				switch rel {
+				case "/":
+					name = path.Base(path.Clean("/" + p))
+				case "/.":
+					name = "."
+				}
+				return &container.RootFS{Fd: fd}, rel, name, nil
+			}
+		}
+	}
+	root, err := rt.OpenRootFS(ctx, info.Spec.ID, writable)
+	if err != nil {
+		return nil, "", "", containerError(err)
+	}
+	return root, p, "", nil
 }
 
 // containerUser resolves the container's user (root when none) in its own

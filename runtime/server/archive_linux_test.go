@@ -93,6 +93,10 @@ func TestDockerCLICopy(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(out, "d", "sub", "g")); err != nil || string(b) != "g\n" {
 		t.Errorf("directory copied out: %q %v", b, err)
 	}
+	must("", "cp", "cp:/tmp/d/.", filepath.Join(out, "contents"))
+	if b, err := os.ReadFile(filepath.Join(out, "contents", "sub", "g")); err != nil || string(b) != "g\n" {
+		t.Errorf("directory contents (/.) copied out: %q %v", b, err)
+	}
 	if _, errOut, code := run("", "cp", "cp:/nonexistent", out); code == 0 || !strings.Contains(errOut, "Could not find the file /nonexistent") {
 		t.Errorf("missing path: exit %d, %q", code, errOut)
 	}
@@ -123,6 +127,20 @@ func TestDockerCLICopy(t *testing.T) {
 	must("", "start", "cp")
 	if got := must("", "exec", "cp", "stat", "-c", "%a %u:%g %Y", "/tmp/f2"); got != wantStat {
 		t.Errorf("copied into a stopped container: stat = %q, want %q", got, wantStat)
+	}
+	// A stopped container's volume is read and written where it lives.
+	must("", "run", "--name", "vol", "-v", "cpdata:/data", "busybox", "sh", "-c", "echo v > /data/file")
+	must("", "cp", "vol:/data/file", filepath.Join(out, "vf"))
+	if b, err := os.ReadFile(filepath.Join(out, "vf")); err != nil || string(b) != "v\n" {
+		t.Errorf("copied out of a stopped container's volume: %q %v", b, err)
+	}
+	must("", "cp", f, "vol:/data/f2")
+	if got := must("", "run", "--rm", "-v", "cpdata:/data", "busybox", "cat", "/data/f2"); got != "hello\n" {
+		t.Errorf("copied into a stopped container's volume: %q", got)
+	}
+	must("", "cp", "vol:/data", filepath.Join(out, "vdir"))
+	if b, err := os.ReadFile(filepath.Join(out, "vdir", "file")); err != nil || string(b) != "v\n" {
+		t.Errorf("a stopped container's volume copied out: %q %v", b, err)
 	}
 	// A created container gets files before it first runs.
 	must("", "create", "--name", "fresh", "busybox", "cat", "/etc/greeting")

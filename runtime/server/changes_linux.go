@@ -39,7 +39,7 @@ func (s *Server) exportContainer(w http.ResponseWriter, r *http.Request) error {
 	defer root.Close()
 	w.Header().Set("Content-Type", "application/x-tar")
 	w.WriteHeader(http.StatusOK)
-	if err := archive.Write(r.Context(), w, root.Fd, "/"); err != nil {
+	if err := archive.Write(r.Context(), w, root.Fd, "/", ""); err != nil {
 		return err
 	}
 	s.containerEvent(container.Event{Action: "export", Spec: info.Spec})
