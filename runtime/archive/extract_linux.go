@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 
+	"github.com/berthvm/berth/runtime/layer"
 	"golang.org/x/sys/unix"
 )
 
@@ -217,7 +218,7 @@ func (x *extractor) clear(pfd int, base string, isDir bool) (bool, error) {
 	case x.opts.NoOverwriteDirNonDir && isDir:
 		return false, fmt.Errorf("%w: cannot overwrite non-directory %q with directory", ErrRefused, base)
 	}
-	return false, removeAll(pfd, base)
+	return false, layer.RemoveAllAt(pfd, base)
 }
 
 // hardlink links base to target (an entry name, inside the extraction
@@ -266,29 +267,4 @@ func (x *extractor) finish() error {
 		}
 	}
 	return nil
-}
-
-// removeAll removes base in pfd and all it holds, without following
-// symlinks.
-func removeAll(pfd int, base string) error {
-	err := unix.Unlinkat(pfd, base, 0)
-	if err == nil || errors.Is(err, unix.ENOENT) {
-		return nil
-	}
-	fd, err := unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open %q to remove it: %w", base, err)
-	}
-	f := os.NewFile(uintptr(fd), base)
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return err
-	}
-	for _, n := range names {
-		if err := removeAll(int(f.Fd()), n); err != nil {
-			return err
-		}
-	}
-	return unix.Unlinkat(pfd, base, unix.AT_REMOVEDIR)
 }

@@ -37,21 +37,22 @@ func archiveError(err error, p, id string) error {
 	return err
 }
 
-func archivePath(r *http.Request) (string, error) {
+// archiveTarget reads the container and the ?path= of a request.
+func (s *Server) archiveTarget(r *http.Request) (containerRuntime, container.Info, string, error) {
+	rt, info, err := s.getContainer(r)
+	if err != nil {
+		return nil, info, "", err
+	}
 	p := r.URL.Query().Get("path")
 	if p == "" {
-		return "", Errorf(http.StatusBadRequest, "path is empty: give ?path=")
+		return nil, info, "", Errorf(http.StatusBadRequest, "path is empty: give ?path=")
 	}
-	return p, nil
+	return rt, info, p, nil
 }
 
 // getArchive answers HEAD (the path's stat only) and GET (its tar).
 func (s *Server) getArchive(w http.ResponseWriter, r *http.Request) error {
-	rt, info, err := s.getContainer(r)
-	if err != nil {
-		return err
-	}
-	p, err := archivePath(r)
+	rt, info, p, err := s.archiveTarget(r)
 	if err != nil {
 		return err
 	}
@@ -83,11 +84,7 @@ func (s *Server) getArchive(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) putArchive(w http.ResponseWriter, r *http.Request) error {
-	rt, info, err := s.getContainer(r)
-	if err != nil {
-		return err
-	}
-	p, err := archivePath(r)
+	rt, info, p, err := s.archiveTarget(r)
 	if err != nil {
 		return err
 	}

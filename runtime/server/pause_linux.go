@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -20,23 +21,20 @@ func controlError(err error) error {
 }
 
 func (s *Server) pauseContainer(w http.ResponseWriter, r *http.Request) error {
-	rt, info, err := s.getContainer(r)
-	if err != nil {
-		return err
-	}
-	if err := rt.Pause(r.Context(), info.Spec.ID); err != nil {
-		return controlError(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.freezeOp(w, r, containerRuntime.Pause)
 }
 
 func (s *Server) unpauseContainer(w http.ResponseWriter, r *http.Request) error {
+	return s.freezeOp(w, r, containerRuntime.Unpause)
+}
+
+// freezeOp runs pause or unpause on the container of the request.
+func (s *Server) freezeOp(w http.ResponseWriter, r *http.Request, op func(containerRuntime, context.Context, string) error) error {
 	rt, info, err := s.getContainer(r)
 	if err != nil {
 		return err
 	}
-	if err := rt.Unpause(r.Context(), info.Spec.ID); err != nil {
+	if err := op(rt, r.Context(), info.Spec.ID); err != nil {
 		return controlError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/netip"
-	"strconv"
 
 	"github.com/berthvm/berth/runtime/container"
 	"github.com/moby/moby/api/types/network"
@@ -14,20 +13,19 @@ import (
 // prints "80/tcp -> 0.0.0.0:8080" and "80/tcp -> [::]:8080").
 // HostConfig.PortBindings keeps the empty address the client gave.
 func publishedPorts(ports []container.PortBinding) network.PortMap {
-	m := network.PortMap{}
-	for _, b := range ports {
-		p, ok := network.PortFrom(uint16(b.ContainerPort), network.IPProtocol(b.Proto))
-		if !ok {
-			continue
+	m := portMap(ports)
+	for p, bs := range m {
+		var out []network.PortBinding
+		for _, b := range bs {
+			if b.HostIP.IsValid() {
+				out = append(out, b)
+				continue
+			}
+			out = append(out,
+				network.PortBinding{HostIP: netip.IPv4Unspecified(), HostPort: b.HostPort},
+				network.PortBinding{HostIP: netip.IPv6Unspecified(), HostPort: b.HostPort})
 		}
-		hp := strconv.Itoa(b.HostPort)
-		if ip, err := netip.ParseAddr(b.HostIP); err == nil {
-			m[p] = append(m[p], network.PortBinding{HostIP: ip, HostPort: hp})
-			continue
-		}
-		m[p] = append(m[p],
-			network.PortBinding{HostIP: netip.IPv4Unspecified(), HostPort: hp},
-			network.PortBinding{HostIP: netip.IPv6Unspecified(), HostPort: hp})
+		m[p] = out
 	}
 	return m
 }

@@ -53,22 +53,24 @@ func parseIOStat(s string) ctypes.BlkioStats {
 			}
 			e := ctypes.BlkioStatEntry{Major: maj, Minor: min, Value: n}
 			switch k {
-			case "rbytes":
-				e.Op = "read"
+			case "rbytes", "wbytes":
+				e.Op = ioOp(k)
 				out.IoServiceBytesRecursive = append(out.IoServiceBytesRecursive, e)
-			case "wbytes":
-				e.Op = "write"
-				out.IoServiceBytesRecursive = append(out.IoServiceBytesRecursive, e)
-			case "rios":
-				e.Op = "read"
-				out.IoServicedRecursive = append(out.IoServicedRecursive, e)
-			case "wios":
-				e.Op = "write"
+			case "rios", "wios":
+				e.Op = ioOp(k)
 				out.IoServicedRecursive = append(out.IoServicedRecursive, e)
 			}
 		}
 	}
 	return out
+}
+
+// ioOp is Docker's op name of an io.stat key: read or write.
+func ioOp(key string) string {
+	if key[0] == 'r' {
+		return "read"
+	}
+	return "write"
 }
 
 // parseNetDev reads /proc/PID/net/dev: the counters of each interface of
