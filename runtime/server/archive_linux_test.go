@@ -34,6 +34,16 @@ func evilTar(t *testing.T, marker string) string {
 	return b.String()
 }
 
+// dirTar holds one directory, name.
+func dirTar(t *testing.T, name string) string {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	tw.WriteHeader(&tar.Header{Name: name + "/", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.Close()
+	return b.String()
+}
+
 func climbTar(t *testing.T, marker string) string {
 	t.Helper()
 	var b bytes.Buffer
@@ -141,6 +151,18 @@ func TestDockerCLICopy(t *testing.T) {
 	must("", "cp", "vol:/data", filepath.Join(out, "vdir"))
 	if b, err := os.ReadFile(filepath.Join(out, "vdir", "file")); err != nil || string(b) != "v\n" {
 		t.Errorf("a stopped container's volume copied out: %q %v", b, err)
+	}
+	// -a (copyUIDGID) gives what it copies to the container's user.
+	must("", "create", "--name", "asapp", "merge")
+	os.WriteFile(filepath.Join(host, "rootfile"), []byte("r\n"), 0o600)
+	must("", "cp", "-a", filepath.Join(host, "rootfile"), "asapp:/tmp/")
+	tr = tar.NewReader(strings.NewReader(must("", "cp", "asapp:/tmp/rootfile", "-")))
+	if h, err := tr.Next(); err != nil || h.Uid != 1000 || h.Gid != 1000 {
+		t.Errorf("cp -a into a container of user app: %+v %v", h, err)
+	}
+	// A directory does not replace a file (noOverwriteDirNonDir).
+	if _, errOut, code := run(dirTar(t, "rootfile"), "cp", "-", "asapp:/tmp"); code == 0 || !strings.Contains(errOut, "cannot overwrite non-directory") {
+		t.Errorf("a directory over a file: exit %d, %q", code, errOut)
 	}
 	// A created container gets files before it first runs.
 	must("", "create", "--name", "fresh", "busybox", "cat", "/etc/greeting")
