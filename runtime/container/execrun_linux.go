@@ -56,6 +56,9 @@ func (r *Runtime) ExecCreate(ref string, spec ExecSpec) (string, error) {
 	if st, _ := r.state(e.spec.ID); st.Status != StatusRunning {
 		return "", fmt.Errorf("%w: container %s is not running", ErrNotRunning, e.spec.Name)
 	}
+	if frozen(e.spec.ID) {
+		return "", fmt.Errorf("%w: unpause the container %s before exec", ErrPaused, e.spec.Name)
+	}
 	id := NewID()
 	r.mu.Lock()
 	if r.execs == nil {
@@ -63,6 +66,7 @@ func (r *Runtime) ExecCreate(ref string, spec ExecSpec) (string, error) {
 	}
 	r.execs[id] = &execInstance{info: ExecInfo{ID: id, ContainerID: e.spec.ID, Spec: spec}}
 	r.mu.Unlock()
+	r.emitExec(ActionExecCreate, ExecInfo{ID: id, ContainerID: e.spec.ID, Spec: spec}, nil)
 	return id, nil
 }
 
@@ -124,13 +128,19 @@ func (r *Runtime) ExecStart(ctx context.Context, id string, stdin io.Reader, out
 	if err := x.begin(); err != nil {
 		return 0, err
 	}
+	started := x.snapshot()
+	r.emitExec(ActionExecStart, started, nil)
+	finish := func(code int) {
+		x.finish(code)
+		r.emitExec(ActionExecDie, started, &code)
+	}
 	run, err := r.startExec(x, stdin, out, size)
 	if err != nil {
-		x.finish(exitSetupFailed)
+		finish(exitSetupFailed)
 		return 0, err
 	}
 	code, err := run.wait(ctx)
-	x.finish(code)
+	finish(code)
 	return code, err
 }
 
@@ -143,6 +153,13 @@ func (x *execInstance) begin() error {
 	}
 	x.info.Running = true
 	return nil
+}
+
+// snapshot is a copy of x's info.
+func (x *execInstance) snapshot() ExecInfo {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.info
 }
 
 // started records the command's process and its terminal (nil: none).

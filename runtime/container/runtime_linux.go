@@ -264,7 +264,7 @@ func (r *Runtime) Get(ref string) (Info, error) {
 	if err != nil {
 		return Info{}, fmt.Errorf("read state of %s: %w", e.spec.Name, err)
 	}
-	return Info{Spec: e.spec, State: st}, nil
+	return Info{Spec: e.spec, State: withPause(e.spec.ID, st)}, nil
 }
 
 // List returns every container, newest first.
@@ -681,6 +681,7 @@ func (r *Runtime) Kill(ctx context.Context, ref string, sig syscall.Signal) erro
 		return fmt.Errorf("kill container %s: %w", e.spec.Name, ErrNotRunning)
 	}
 	r.emitKill(e.spec, sig)
+	r.thaw(e.spec.ID)
 	if err := r.call(ctx, e.spec.ID, ctlRequest{Op: "kill", Signal: int(sig)}); err != nil {
 		return fmt.Errorf("kill container %s: %w", e.spec.Name, err)
 	}
@@ -705,6 +706,7 @@ func (r *Runtime) Stop(ctx context.Context, ref string, sig syscall.Signal, grac
 		sig = syscall.SIGTERM
 	}
 	r.emitKill(e.spec, sig)
+	r.thaw(e.spec.ID)
 	err = r.call(ctx, e.spec.ID, ctlRequest{Op: "stop", Signal: int(sig), Timeout: int(grace / time.Second)})
 	if errors.Is(err, ErrNotRunning) {
 		return ErrNotRunning
@@ -768,6 +770,7 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 			return fmt.Errorf("%w: cannot remove container %s: stop the container before removing it, or force remove (-f)", ErrRunning, e.spec.Name)
 		}
 		r.emitKill(e.spec, syscall.SIGKILL)
+		r.thaw(id)
 		r.call(ctx, id, ctlRequest{Op: "stop", Signal: int(syscall.SIGKILL)})
 		r.waitMonitorGone(e, 10*time.Second)
 	} else {

@@ -18,6 +18,7 @@ const (
 	StatusCreated    Status = "created"
 	StatusRunning    Status = "running"
 	StatusRestarting Status = "restarting"
+	StatusPaused     Status = "paused"
 	StatusExited     Status = "exited"
 	StatusRemoving   Status = "removing"
 	StatusDead       Status = "dead"
@@ -43,7 +44,9 @@ type State struct {
 
 // Running reports whether the container's process is alive (or about to be
 // restarted by its monitor).
-func (s State) Running() bool { return s.Status == StatusRunning || s.Status == StatusRestarting }
+func (s State) Running() bool {
+	return s.Status == StatusRunning || s.Status == StatusRestarting || s.Status == StatusPaused
+}
 
 // Files in a container's folder.
 const (

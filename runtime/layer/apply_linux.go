@@ -119,7 +119,7 @@ func (a *applier) clear(pfd int, base string, keepDir bool) (bool, error) {
 			return true, nil
 		}
 		a.dropCache()
-		return false, removeAllAt(pfd, base)
+		return false, RemoveAllAt(pfd, base)
 	}
 	if err := unix.Unlinkat(pfd, base, 0); err != nil {
 		return false, fmt.Errorf("remove existing: %w", err)
@@ -127,9 +127,9 @@ func (a *applier) clear(pfd int, base string, keepDir bool) (bool, error) {
 	return false, nil
 }
 
-// removeAllAt removes base in pfd and, for a directory, all it holds,
+// RemoveAllAt removes base in the directory pfd and, for a directory, all it holds,
 // without following symlinks.
-func removeAllAt(pfd int, base string) error {
+func RemoveAllAt(pfd int, base string) error {
 	err := unix.Unlinkat(pfd, base, 0)
 	if err == nil || errors.Is(err, unix.ENOENT) {
 		return nil
@@ -145,7 +145,7 @@ func removeAllAt(pfd int, base string) error {
 		return fmt.Errorf("list %q to remove it: %w", base, err)
 	}
 	for _, n := range names {
-		if err := removeAllAt(int(f.Fd()), n); err != nil {
+		if err := RemoveAllAt(int(f.Fd()), n); err != nil {
 			f.Close()
 			return err
 		}

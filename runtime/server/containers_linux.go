@@ -505,6 +505,8 @@ func statusText(st container.State) string {
 	switch st.Status {
 	case container.StatusRunning:
 		return "Up " + units.HumanDuration(now.Sub(st.StartedAt))
+	case container.StatusPaused:
+		return "Up " + units.HumanDuration(now.Sub(st.StartedAt)) + " (Paused)"
 	case container.StatusRestarting:
 		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
 	case container.StatusExited:
@@ -536,6 +538,7 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 		State: &ctypes.State{
 			Status:     ctypes.ContainerState(st.Status),
 			Running:    st.Running(),
+			Paused:     st.Status == container.StatusPaused,
 			Restarting: st.Status == container.StatusRestarting,
 			OOMKilled:  st.OOMKilled,
 			Pid:        st.Pid,
@@ -577,7 +580,7 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 		},
 	}
 	if st.Running() {
-		resp.NetworkSettings.Ports = portMap(c.Spec.Ports)
+		resp.NetworkSettings.Ports = publishedPorts(c.Spec.Ports)
 	}
 	resp.HostConfig.SecurityOpt = securityOpts(c.Spec)
 	resp.HostConfig.Binds, resp.HostConfig.Tmpfs = hostConfigMounts(c.Spec.Mounts)

@@ -26,7 +26,7 @@ func (s *Server) createExec(w http.ResponseWriter, r *http.Request) error {
 		AttachStdin: req.AttachStdin, AttachStdout: req.AttachStdout, AttachStderr: req.AttachStderr,
 	})
 	if err != nil {
-		return containerError(err)
+		return controlError(err)
 	}
 	return writeJSON(w, http.StatusCreated, ctypes.ExecCreateResponse{ID: id})
 }

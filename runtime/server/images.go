@@ -289,8 +289,11 @@ func (f imageFilters) match(im *image.Summary) bool {
 // imageByName answers GET /images/{name}/json.
 func (s *Server) imageByName(w http.ResponseWriter, r *http.Request) error {
 	name, ok := strings.CutSuffix(r.PathValue("rest"), "/json")
+	if h, isHistory := strings.CutSuffix(r.PathValue("rest"), "/history"); isHistory {
+		return s.imageHistory(w, h)
+	}
 	if !ok {
-		return Errorf(http.StatusNotFound, "page not found")
+		return unsupported(r)
 	}
 	store, err := s.imageStore()
 	if err != nil {
@@ -363,7 +366,7 @@ func (s *Server) imageAction(w http.ResponseWriter, r *http.Request) error {
 		if strings.HasSuffix(r.PathValue("rest"), "/push") {
 			return Errorf(http.StatusNotImplemented, "push is not supported by berth")
 		}
-		return Errorf(http.StatusNotFound, "page not found")
+		return unsupported(r)
 	}
 	q := r.URL.Query()
 	target := q.Get("repo")

@@ -19,6 +19,7 @@ func (s *Server) routes() {
 	s.volumeRoutes()
 	s.networkRoutes()
 	s.eventRoutes()
+	s.extraRoutes()
 }
 
 // handlerFunc is a route's handler. It returns the error to answer with
@@ -47,8 +48,8 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 var versionPrefix = regexp.MustCompile(`^/v([0-9]+\.[0-9]+)(/.*)$`)
 
 // common wraps every request: the headers the docker CLI reads on every
-// response, the /v1.XX prefix, a JSON 404 for unknown routes, and a debug
-// log line.
+// response, the /v1.XX prefix, a JSON 501 naming unknown routes, and a
+// debug log line.
 func (s *Server) common(mux *http.ServeMux) http.Handler {
 	serverHeader := "berth-agent/" + s.opts.Version + " (linux)"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -74,7 +75,7 @@ func (s *Server) common(mux *http.ServeMux) http.Handler {
 			r = r.WithContext(context.WithValue(r.Context(), apiVersionKey{}, v))
 		}
 		if _, pattern := mux.Handler(r); pattern == "" {
-			writeError(rw, Errorf(http.StatusNotFound, "page not found"))
+			writeError(rw, unsupported(r))
 			return
 		}
 		mux.ServeHTTP(rw, r)

@@ -97,8 +97,9 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/v1.47/berth/v1/health", 200, `"version":"1.2.3"`},
 		{"GET", "/v1.99/version", 400, `{"message":"client version 1.99 is too new. Maximum supported API version is 1.47"}`},
 		{"GET", "/v1.12/version", 400, "too old"},
-		{"GET", "/nothing/here", 404, `{"message":"page not found"}`},
-		{"DELETE", "/version", 404, `"message"`},
+		{"GET", "/nothing/here", 501, `{"message":"berth does not support GET /nothing/here"}`},
+		{"POST", "/v1.47/swarm/init", 501, `{"message":"berth does not support POST /swarm/init"}`},
+		{"DELETE", "/version", 501, `"message"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+tt.path, func(t *testing.T) {
