@@ -58,7 +58,9 @@ func (s *Server) startExec(w http.ResponseWriter, r *http.Request) error {
 	if !x.Spec.AttachStdin {
 		stdin = nil
 	}
-	if _, err := rt.ExecStart(r.Context(), id, stdin, conn, req.ConsoleSize); err != nil {
+	// The command outlives the agent serving it, as before: an agent
+	// restart or upgrade does not kill what runs in containers.
+	if _, err := rt.ExecStart(context.WithoutCancel(r.Context()), id, stdin, conn, req.ConsoleSize); err != nil {
 		s.log.Debug("exec failed", "exec", id, "err", err)
 		if !x.Spec.Tty {
 			container.WriteFrame(conn, container.StreamStderr, []byte(err.Error()+"\n"))
