@@ -109,7 +109,11 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 	if err := checkHostConfig(hc); err != nil {
 		return err
 	}
-	mode, err := s.networkMode(string(hc.NetworkMode))
+	mode, nets, err := s.containerNetworks(string(hc.NetworkMode), req.NetworkingConfig)
+	if err != nil {
+		return err
+	}
+	links, err := containerLinks(rt, hc.Links)
 	if err != nil {
 		return err
 	}
@@ -130,7 +134,7 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 	s.back.volMu.Lock()
 	if err == nil {
 		spec.ReadonlyRootfs = hc.ReadonlyRootfs
-		spec.NetworkMode = mode
+		spec.NetworkMode, spec.Networks, spec.Links = mode, nets, links
 		spec.ExtraHosts = extraHosts
 		if mode == container.NetworkHost && len(spec.Ports) > 0 {
 			warnings = append(warnings, "Published ports are discarded when using host network mode")
