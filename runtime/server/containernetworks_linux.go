@@ -27,7 +27,8 @@ func (s *Server) containerNetworks(modeParam string, nc *network.NetworkingConfi
 	default:
 		n, err := s.findNetwork(modeParam)
 		if err != nil {
-			return "", nil, err
+			// 400, not 404: the docker CLI pulls the image again on 404.
+			return "", nil, Errorf(http.StatusBadRequest, "network %s not found", modeParam)
 		}
 		if n.dir == "" {
 			return "", nil, Errorf(http.StatusBadRequest, "network %s cannot be joined", modeParam)
@@ -49,7 +50,7 @@ func (s *Server) containerNetworks(modeParam string, nc *network.NetworkingConfi
 		}
 		n, err := s.findNetwork(key)
 		if err != nil {
-			return "", nil, err
+			return "", nil, Errorf(http.StatusBadRequest, "network %s not found", key)
 		}
 		if n.dir == "" || n.Name == primary.Name {
 			continue
