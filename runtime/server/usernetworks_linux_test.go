@@ -12,6 +12,11 @@ func httpdScript(name string) []string {
 	return []string{"sh", "-c", "mkdir /w && echo hello " + name + " > /w/index.html && exec httpd -f -p 80 -h /w"}
 }
 
+// wgetWithin3s is a shell command that fetches url or gives up after 3
+// seconds: under a shell that stays, as the container's pid 1 ignores
+// timeout's SIGTERM.
+func wgetWithin3s(url string) string { return "timeout 3 wget -qO- " + url + "; exit $?" }
+
 // TestDockerCLIUserNetworks drives docker network create, ls, inspect,
 // connect, disconnect, rm and prune with the real docker CLI, and checks
 // that names, aliases and links resolve on a network, also for
@@ -22,7 +27,9 @@ func TestDockerCLIUserNetworks(t *testing.T) {
 		return
 	}
 	a := startAgent(t, func(o *Options) { o.Bridge = true })
-	run := func(args ...string) (string, string, int) { return docker(t, a.sock, "", args...) }
+	run := func(args ...string) (string, string, int) {
+		return docker(t, a.sock, "", args...)
+	}
 	must := func(args ...string) string {
 		t.Helper()
 		out, errOut, code := run(args...)
@@ -88,10 +95,10 @@ func TestDockerCLIUserNetworks(t *testing.T) {
 		}
 	}
 	// Isolation: neither b1's name nor its address from neta.
-	if out, _, code := run("run", "--rm", "--network", "neta", "busybox", "wget", "-T", "2", "-qO-", "http://"+b1IP+"/"); code == 0 {
+	if out, _, code := run("run", "--rm", "--network", "neta", "busybox", "sh", "-c", wgetWithin3s("http://"+b1IP+"/")); code == 0 {
 		t.Errorf("wget of b1 (netb) by address from neta worked: %q", out)
 	}
-	if _, _, code := run("run", "--rm", "--network", "neta", "busybox", "wget", "-T", "2", "-qO-", "http://b1/"); code == 0 {
+	if _, _, code := run("run", "--rm", "--network", "neta", "busybox", "sh", "-c", wgetWithin3s("http://b1/")); code == 0 {
 		t.Errorf("b1 (netb) resolves on neta")
 	}
 	// Links, on a user network and on the default bridge.
@@ -131,7 +138,7 @@ func TestDockerCLIUserNetworks(t *testing.T) {
 	}
 	fails("already", "network", "connect", "netb", "watcher")
 	must("network", "disconnect", "netb", "watcher")
-	if _, _, code := run("exec", "watcher", "wget", "-T", "2", "-qO-", "http://b1/"); code == 0 {
+	if _, _, code := run("exec", "watcher", "sh", "-c", wgetWithin3s("http://b1/")); code == 0 {
 		t.Errorf("watcher still reaches b1 after disconnect from netb")
 	}
 	fails("not connected", "network", "disconnect", "netb", "watcher")
