@@ -120,7 +120,7 @@ func TestBridgeNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Attachment{Network: "bridge", IP: netip.MustParseAddr("172.18.0.2"), PrefixLen: 16, Gateway: cfg.Gateway, MAC: "02:42:ac:12:00:02", HostLink: webAtt.HostLink}
+	want := Attachment{Network: "bridge", IP: netip.MustParseAddr("172.18.0.2"), PrefixLen: 16, Gateway: cfg.Gateway, MAC: "02:42:ac:12:00:02", HostLink: webAtt.HostLink, Dir: dir}
 	if webAtt != want || webAtt.HostLink == 0 {
 		t.Errorf("attachment = %+v, want %+v", webAtt, want)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/network"
 
 	"github.com/berthvm/berth/runtime/container"
@@ -240,7 +241,7 @@ func (s *Server) createNetwork(w http.ResponseWriter, r *http.Request) error {
 		s.applyNetworkRules()
 		return err
 	}
-	s.publish("network", "create", cfg.ID, map[string]string{"name": cfg.Name, "type": "bridge"})
+	s.publish(eventtypes.NetworkEventType, "create", cfg.ID, map[string]string{"name": cfg.Name, "type": "bridge"})
 	return writeJSON(w, http.StatusCreated, network.CreateResponse{ID: cfg.ID})
 }
 
@@ -301,7 +302,7 @@ func (s *Server) deleteNetwork(ctx context.Context, n apiNetwork) error {
 	if err := s.applyNetworkRules(); err != nil {
 		s.log.Error("network rules", "err", err)
 	}
-	s.publish("network", "destroy", n.ID, map[string]string{"name": n.Name, "type": "bridge"})
+	s.publish(eventtypes.NetworkEventType, "destroy", n.ID, map[string]string{"name": n.Name, "type": "bridge"})
 	return nil
 }
 
@@ -338,7 +339,19 @@ func (s *Server) connectNetwork(w http.ResponseWriter, r *http.Request) error {
 	if req.EndpointConfig != nil {
 		ref.Aliases = req.EndpointConfig.Aliases
 	}
-	return networkChangeError(rt.Connect(r.Context(), req.Container, ref))
+	if err := rt.Connect(r.Context(), req.Container, ref); err != nil {
+		return networkChangeError(err)
+	}
+	s.connectEvent(rt, "connect", n, req.Container)
+	return nil
+}
+
+// connectEvent publishes Docker's network connect or disconnect event
+// of POST /networks/{id}/connect and disconnect.
+func (s *Server) connectEvent(rt containerRuntime, action string, n apiNetwork, cref string) {
+	if c, err := rt.Get(cref); err == nil {
+		s.publish(eventtypes.NetworkEventType, action, n.ID, map[string]string{"container": c.Spec.ID, "name": n.Name, "type": n.Driver})
+	}
 }
 
 func (s *Server) disconnectNetwork(w http.ResponseWriter, r *http.Request) error {
@@ -350,7 +363,11 @@ func (s *Server) disconnectNetwork(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	return networkChangeError(rt.Disconnect(r.Context(), req.Container, n.Name))
+	if err := rt.Disconnect(r.Context(), req.Container, n.Name); err != nil {
+		return networkChangeError(err)
+	}
+	s.connectEvent(rt, "disconnect", n, req.Container)
+	return nil
 }
 
 func (s *Server) networkAndRuntime(r *http.Request) (containerRuntime, apiNetwork, error) {

@@ -49,6 +49,17 @@ func TestDockerCLIUserNetworks(t *testing.T) {
 	must("network", "create", "--label", "team=a", "--label", "tier=front", "neta")
 	must("network", "create", "--label", "team=b", "--subnet", "10.77.0.0/24", "--gateway", "10.77.0.254", "--ip-range", "10.77.0.128/25", "netb")
 	fails("already exists", "network", "create", "neta")
+	// An internal network: peers by name, no way out (no default route).
+	must("network", "create", "--internal", "neti")
+	must(append([]string{"run", "-d", "--name", "i1", "--network", "neti"}, append([]string{"busybox"}, httpdScript("i1")...)...)...)
+	if out, errOut, code := run("run", "--rm", "--network", "neti", "busybox", "sh", "-c", "ip route | grep -c default; wget -qO- http://i1/"); out != "0\nhello i1\n" {
+		t.Errorf("on an internal network: exit %d, %q %q; want no default route and i1 by name", code, out, errOut)
+	}
+	if got := must("network", "inspect", "-f", "{{.Internal}}", "neti"); got != "true\n" {
+		t.Errorf("network inspect neti Internal = %q", got)
+	}
+	must("rm", "-f", "i1")
+	must("network", "rm", "neti")
 	fails("pre-defined", "network", "create", "bridge")
 	fails("overlaps", "network", "create", "--subnet", "10.77.0.0/16", "netc")
 
