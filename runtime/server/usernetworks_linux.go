@@ -325,58 +325,48 @@ func (s *Server) pruneNetworks(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) connectNetwork(w http.ResponseWriter, r *http.Request) error {
 	var req network.ConnectRequest
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	rt, n, err := s.networkAndRuntime(r)
-	if err != nil {
-		return err
-	}
-	if n.dir == "" {
-		return Errorf(http.StatusForbidden, "container cannot be disconnected from host network or connected to host network")
-	}
-	ref := container.NetworkRef{Name: n.Name, Dir: n.dir}
-	if req.EndpointConfig != nil {
-		ref.Aliases = req.EndpointConfig.Aliases
-	}
-	if err := rt.Connect(r.Context(), req.Container, ref); err != nil {
-		return networkChangeError(err)
-	}
-	s.connectEvent(rt, "connect", n, req.Container)
-	return nil
-}
-
-// connectEvent publishes Docker's network connect or disconnect event
-// of POST /networks/{id}/connect and disconnect.
-func (s *Server) connectEvent(rt containerRuntime, action string, n apiNetwork, cref string) {
-	if c, err := rt.Get(cref); err == nil {
-		s.publish(eventtypes.NetworkEventType, action, n.ID, map[string]string{"container": c.Spec.ID, "name": n.Name, "type": n.Driver})
-	}
+	return s.changeMembership(r, &req, "connect", func(rt containerRuntime, n apiNetwork) (string, error) {
+		if n.dir == "" {
+			return "", Errorf(http.StatusForbidden, "container cannot be disconnected from host network or connected to host network")
+		}
+		ref := container.NetworkRef{Name: n.Name, Dir: n.dir}
+		if req.EndpointConfig != nil {
+			ref.Aliases = req.EndpointConfig.Aliases
+		}
+		return req.Container, rt.Connect(r.Context(), req.Container, ref)
+	})
 }
 
 func (s *Server) disconnectNetwork(w http.ResponseWriter, r *http.Request) error {
 	var req network.DisconnectRequest
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	rt, n, err := s.networkAndRuntime(r)
-	if err != nil {
-		return err
-	}
-	if err := rt.Disconnect(r.Context(), req.Container, n.Name); err != nil {
-		return networkChangeError(err)
-	}
-	s.connectEvent(rt, "disconnect", n, req.Container)
-	return nil
+	return s.changeMembership(r, &req, "disconnect", func(rt containerRuntime, n apiNetwork) (string, error) {
+		return req.Container, rt.Disconnect(r.Context(), req.Container, n.Name)
+	})
 }
 
-func (s *Server) networkAndRuntime(r *http.Request) (containerRuntime, apiNetwork, error) {
+// changeMembership reads body, finds the network of the path, makes the
+// change (which returns the container it changed) and publishes
+// Docker's network event of action.
+func (s *Server) changeMembership(r *http.Request, body any, action string, change func(containerRuntime, apiNetwork) (string, error)) error {
+	if err := decodeJSON(r, body); err != nil {
+		return err
+	}
 	rt, err := s.containerRuntime()
 	if err != nil {
-		return nil, apiNetwork{}, err
+		return err
 	}
 	n, err := s.findNetwork(r.PathValue("id"))
-	return rt, n, err
+	if err != nil {
+		return err
+	}
+	cref, err := change(rt, n)
+	if err != nil {
+		return networkChangeError(err)
+	}
+	if c, err := rt.Get(cref); err == nil {
+		s.publish(eventtypes.NetworkEventType, action, n.ID, map[string]string{"container": c.Spec.ID, "name": n.Name, "type": n.Driver})
+	}
+	return nil
 }
 
 // networkChangeError maps connect's and disconnect's errors to Docker's
