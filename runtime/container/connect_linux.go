@@ -14,7 +14,7 @@ func endpointOf(spec Spec, dir string, ref NetworkRef) network.Endpoint {
 	return network.Endpoint{
 		ContainerID: spec.ID, Name: spec.Name, Hostname: spec.Hostname,
 		HostsFile: filepath.Join(dir, "hosts"), ExtraHosts: spec.ExtraHosts,
-		Aliases: ref.Aliases, Links: spec.Links,
+		Aliases: ref.Aliases, Links: spec.Links, IP: ref.IP,
 	}
 }
 

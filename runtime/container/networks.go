@@ -1,13 +1,18 @@
 package container
 
-import "errors"
+import (
+	"errors"
+	"net/netip"
+)
 
 // NetworkRef is one network a container joins at each start: its name,
-// its folder and the container's aliases on it.
+// its folder, the container's aliases on it and the address it asks
+// for (--ip), if any.
 type NetworkRef struct {
-	Name    string   `json:"Name"`
-	Dir     string   `json:"Dir"`
-	Aliases []string `json:"Aliases,omitempty"`
+	Name    string     `json:"Name"`
+	Dir     string     `json:"Dir"`
+	Aliases []string   `json:"Aliases,omitempty"`
+	IP      netip.Addr `json:"IP,omitzero"`
 }
 
 // Errors of connect and disconnect.

@@ -106,7 +106,8 @@ func (n *Network) dropOutside() error {
 // address and plugs the network namespace of process pid into the
 // bridge: a veth pair whose container end is eth0 with the address and
 // a default route through the gateway. Then every hosts file on the
-// network is rewritten. A container attached already keeps its address.
+// network is rewritten. A container attached already keeps its address;
+// ep.IP, when set, is the address asked for (--ip).
 func (n *Network) Attach(ctx context.Context, ep Endpoint, pid int) (Attachment, error) {
 	var hostLink int
 	err := locked(n.dir, func() error {
@@ -116,10 +117,17 @@ func (n *Network) Attach(ctx context.Context, ep Endpoint, pid int) (Attachment,
 		}
 		n.dropStale(&eps)
 		old, ok := eps.Endpoints[ep.ContainerID]
-		if ok && n.cfg.Subnet.Contains(old.IP) {
+		switch {
+		case ep.IP.IsValid():
+			if err := n.checkAddr(eps, ep); err != nil {
+				return err
+			}
+		case ok && n.cfg.Subnet.Contains(old.IP):
 			ep.IP = old.IP
-		} else if ep.IP, err = n.freeAddr(eps); err != nil {
-			return err
+		default:
+			if ep.IP, err = n.freeAddr(eps); err != nil {
+				return err
+			}
 		}
 		ep.MAC = macFor(ep.IP)
 		if hostLink, err = n.plug(ep, pid); err != nil {
@@ -217,6 +225,26 @@ func (n *Network) dropStale(eps *endpoints) {
 			delete(eps.Endpoints, id)
 		}
 	}
+}
+
+// ErrAddrInUse is returned by Attach for an address asked for that
+// another container has.
+var ErrAddrInUse = errors.New("address already in use")
+
+// checkAddr refuses the address ep asks for when it is outside the
+// subnet, the subnet's own, the gateway's, the broadcast address or
+// another container's.
+func (n *Network) checkAddr(eps endpoints, ep Endpoint) error {
+	a, sub := ep.IP, n.cfg.Subnet
+	if !sub.Contains(a) || a == sub.Addr() || a == n.cfg.Gateway || !sub.Contains(a.Next()) {
+		return fmt.Errorf("address %s is not free in subnet %s", a, sub)
+	}
+	for id, e := range eps.Endpoints {
+		if e.IP == a && id != ep.ContainerID {
+			return fmt.Errorf("%w: %s has %s", ErrAddrInUse, e.Name, a)
+		}
+	}
+	return nil
 }
 
 // freeAddr is the lowest address of the subnet that is neither the

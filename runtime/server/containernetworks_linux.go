@@ -40,9 +40,7 @@ func (s *Server) containerNetworks(modeParam string, nc *network.NetworkingConfi
 		eps = nc.EndpointsConfig
 	}
 	ref := container.NetworkRef{Name: primary.Name, Dir: primary.dir}
-	if ep := endpointFor(eps, modeParam, primary); ep != nil {
-		ref.Aliases = ep.Aliases
-	}
+	setEndpoint(&ref, endpointFor(eps, modeParam, primary))
 	refs := []container.NetworkRef{ref}
 	for key, ep := range eps {
 		if key == modeParam || key == primary.Name || (primary.ID != "" && key == primary.ID) {
@@ -56,12 +54,21 @@ func (s *Server) containerNetworks(modeParam string, nc *network.NetworkingConfi
 			continue
 		}
 		r := container.NetworkRef{Name: n.Name, Dir: n.dir}
-		if ep != nil {
-			r.Aliases = ep.Aliases
-		}
+		setEndpoint(&r, ep)
 		refs = append(refs, r)
 	}
 	return primary.Name, refs, nil
+}
+
+// setEndpoint takes the aliases and the address asked for from ep.
+func setEndpoint(ref *container.NetworkRef, ep *network.EndpointSettings) {
+	if ep == nil {
+		return
+	}
+	ref.Aliases = ep.Aliases
+	if ep.IPAMConfig != nil {
+		ref.IP = ep.IPAMConfig.IPv4Address
+	}
 }
 
 // endpointFor is the EndpointsConfig entry of the primary network, by

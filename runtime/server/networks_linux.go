@@ -37,6 +37,9 @@ func endpointSettings(c container.Info) map[string]*network.EndpointSettings {
 	}
 	for _, ref := range refs {
 		ep := &network.EndpointSettings{NetworkID: refNetworkID(ref), Aliases: []string{}}
+		if ref.IP.IsValid() {
+			ep.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: ref.IP}
+		}
 		if ref.Name != container.NetworkBridge {
 			// With the short id, as Docker answers API versions before
 			// 1.45: docker-compose 1.29 reconnects a container without.

@@ -330,9 +330,7 @@ func (s *Server) connectNetwork(w http.ResponseWriter, r *http.Request) error {
 			return "", Errorf(http.StatusForbidden, "container cannot be disconnected from host network or connected to host network")
 		}
 		ref := container.NetworkRef{Name: n.Name, Dir: n.dir}
-		if req.EndpointConfig != nil {
-			ref.Aliases = req.EndpointConfig.Aliases
-		}
+		setEndpoint(&ref, req.EndpointConfig)
 		return req.Container, rt.Connect(r.Context(), req.Container, ref)
 	})
 }

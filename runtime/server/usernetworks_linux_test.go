@@ -100,6 +100,13 @@ func TestDockerCLIUserNetworks(t *testing.T) {
 	if got := must("network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}", "netb"); got != "b1 10.77.0.128/24\n" {
 		t.Errorf("network inspect netb containers = %q", got)
 	}
+	// An address asked for, and refused when taken.
+	must("run", "-d", "--name", "s1", "--network", "netb", "--ip", "10.77.0.200", "busybox", "sleep", "300")
+	if got := must("inspect", "-f", "{{.NetworkSettings.Networks.netb.IPAddress}} {{.NetworkSettings.Networks.netb.IPAMConfig.IPv4Address}}", "s1"); got != "10.77.0.200 10.77.0.200\n" {
+		t.Errorf("--ip 10.77.0.200: inspect = %q", got)
+	}
+	fails("address already in use", "run", "--rm", "--network", "netb", "--ip", "10.77.0.200", "busybox", "true")
+	must("rm", "-f", "s1")
 	for _, name := range []string{"a1", "svc"} {
 		if out, errOut, code := run("run", "--rm", "--network", "neta", "busybox", "wget", "-qO-", "http://"+name+"/"); code != 0 || out != "hello a1\n" {
 			t.Errorf("wget http://%s/ on neta: exit %d, %q %q", name, code, out, errOut)
