@@ -1,10 +1,12 @@
 package server
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/berthvm/berth/internal/testnetns"
+	berthnet "github.com/berthvm/berth/runtime/network"
 )
 
 // httpdScript serves "hello NAME" on port 80.
@@ -182,5 +184,29 @@ func TestDockerCLIUserNetworks(t *testing.T) {
 	must("network", "rm", "neta")
 	if got := must("network", "ls", "--format", "{{.Name}}"); got != "bridge\nhost\nnone\n" {
 		t.Errorf("network ls after rm = %q", got)
+	}
+}
+
+// TestUserNetworksAfterReboot: an agent started on the state of one
+// whose machine rebooted (the bridges gone) makes the bridges of the
+// user-defined networks again and keeps their subnets.
+func TestUserNetworksAfterReboot(t *testing.T) {
+	if testnetns.Reexec(t) {
+		return
+	}
+	state := t.TempDir()
+	a := startAgent(t, func(o *Options) { o.Bridge, o.StateDir = true, state })
+	if out, errOut, code := docker(t, a.sock, "", "network", "create", "--subnet", "10.66.0.0/24", "kept"); code != 0 {
+		t.Fatalf("network create: %s%s", out, errOut)
+	}
+	id, _, _ := docker(t, a.sock, "", "network", "inspect", "-f", "{{.Id}}", "kept")
+	bridge := berthnet.UserBridge(strings.TrimSpace(id))
+	if err := exec.Command("ip", "link", "del", bridge).Run(); err != nil {
+		t.Fatalf("ip link del %s: %v", bridge, err)
+	}
+	New(Options{StateDir: state, Bridge: true})
+	out, err := exec.Command("ip", "-4", "-o", "addr", "show", "dev", bridge).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "10.66.0.1/24") {
+		t.Errorf("bridge %s after the agent's start: %v %s; want it back with 10.66.0.1/24", bridge, err, out)
 	}
 }
