@@ -34,7 +34,10 @@ func List(root string) ([]*Network, error) {
 	}
 	var out []*Network
 	for _, d := range dirs {
-		if n, err := Load(filepath.Join(root, d.Name())); err == nil && d.IsDir() {
+		if !d.IsDir() {
+			continue
+		}
+		if n, err := Load(filepath.Join(root, d.Name())); err == nil {
 			out = append(out, n)
 		}
 	}

@@ -311,9 +311,15 @@ func (s *Server) pruneNetworks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var until time.Time
+	for _, v := range f["until"] {
+		if until, err = parseTimeParam(v, time.Now()); err != nil {
+			return Errorf(http.StatusBadRequest, "invalid filter 'until=%s': %v", v, err)
+		}
+	}
 	report := network.PruneReport{NetworksDeleted: []string{}}
 	for _, n := range s.allNetworks() {
-		if n.predefined || !matchLabels(n.Labels, f["label"], f["label!"]) {
+		if n.predefined || !matchLabels(n.Labels, f["label"], f["label!"]) || (!until.IsZero() && !n.Created.Before(until)) {
 			continue
 		}
 		if err := s.deleteNetwork(r.Context(), n); err == nil {

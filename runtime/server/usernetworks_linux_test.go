@@ -178,6 +178,9 @@ func TestDockerCLIUserNetworks(t *testing.T) {
 	fails("pre-defined", "network", "rm", "bridge")
 	fails("not found", "network", "rm", "nosuch")
 	must("rm", "-f", "a1", "b1", "w2", "watcher", "c1")
+	if got := must("network", "prune", "-f", "--filter", "until=2000-01-01T00:00:00Z"); strings.Contains(got, "net") {
+		t.Errorf("network prune --filter until=2000 removed networks: %q", got)
+	}
 	if got := must("network", "prune", "-f", "--filter", "label=team=b"); !strings.Contains(got, "netb") || strings.Contains(got, "neta") {
 		t.Errorf("network prune --filter label=team=b = %q", got)
 	}
