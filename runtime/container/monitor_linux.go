@@ -242,7 +242,7 @@ func (m *monitor) runOnce(reply chan ctlReply) (State, error) {
 			s.ExitCode = code
 			s.Error = err.Error()
 			s.Pid = 0
-			s.Network = nil
+			s.Network, s.Networks = nil, nil
 			s.FinishedAt = time.Now().UTC()
 		})
 		answer(ctlReply{Error: err.Error(), Code: code})
@@ -449,7 +449,7 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		s.OOMKilled = false
 		s.Error = ""
 		s.ManualStop = false
-		s.Network = att
+		s.Network, s.Networks = primary(att), att
 	})
 	m.notify(ctlReply{Started: &st})
 	return cmd, done, nil
@@ -555,7 +555,7 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 		m.ports = nil
 	}
 	m.mu.Lock()
-	att := m.state.Network
+	att := m.state.Networks
 	m.mu.Unlock()
 	code := 0
 	if werr != nil {
@@ -593,7 +593,7 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 		s.OOMKilled = oom
 		s.FinishedAt = time.Now().UTC()
 		s.ManualStop = stopping
-		s.Network = nil
+		s.Network, s.Networks = nil, nil
 	})
 	m.notify(ctlReply{State: &st})
 	// The network is released after the exit is known (clients that

@@ -19,49 +19,66 @@ func initFlagsFor(mode string) uintptr {
 	return initFlags
 }
 
-// attachNetwork plugs a bridge container's namespace (its init's, pid)
-// into the network. The init is still waiting for its config, so eth0,
-// the address and the route are there before the command runs.
-func (m *monitor) attachNetwork(pid int) (*network.Attachment, error) {
-	if m.spec.NetworkMode != NetworkBridge {
-		return nil, nil
+// attachNetwork plugs a container's namespace (its init's, pid) into
+// each network it joins, the first as eth0 with the default route. The
+// init is still waiting for its config, so the interfaces, addresses and
+// routes are there before the command runs. The networks are read from
+// the spec on disk: connect changes them between runs.
+func (m *monitor) attachNetwork(pid int) ([]network.Attachment, error) {
+	var out []network.Attachment
+	for _, ref := range m.joined() {
+		n, err := network.Load(ref.Dir)
+		if err == nil {
+			var att network.Attachment
+			att, err = n.Attach(context.Background(), endpointOf(m.spec, m.dir, ref), pid)
+			out = append(out, att)
+		}
+		if err != nil {
+			m.detachNetwork()
+			m.unplugNetwork(out)
+			return nil, err
+		}
 	}
-	n, err := network.Load(m.spec.NetworkDir)
-	if err != nil {
-		return nil, err
-	}
-	att, err := n.Attach(context.Background(), network.Endpoint{
-		ContainerID: m.spec.ID, Name: m.spec.Name, Hostname: m.spec.Hostname,
-		HostsFile: filepath.Join(m.dir, "hosts"), ExtraHosts: m.spec.ExtraHosts,
-	}, pid)
-	if err != nil {
-		return nil, err
-	}
-	return &att, nil
+	return out, nil
 }
 
-// detachNetwork releases the address of a bridge container whose run
-// ended (Docker frees it at stop too).
-func (m *monitor) detachNetwork() {
-	if m.spec.NetworkMode != NetworkBridge {
-		return
+// joined are the networks of the container's spec as stored now.
+func (m *monitor) joined() []NetworkRef {
+	var spec Spec
+	if err := readJSON(filepath.Join(m.dir, specFile), &spec); err != nil {
+		return m.spec.Joined()
 	}
-	if n, err := network.Load(m.spec.NetworkDir); err == nil {
-		if err := n.Detach(context.Background(), m.spec.ID); err != nil {
-			fmt.Fprintf(os.Stderr, "monitor: %v\n", err)
+	return spec.Joined()
+}
+
+// detachNetwork releases the addresses of a container whose run ended
+// (Docker frees them at stop too).
+func (m *monitor) detachNetwork() {
+	for _, ref := range m.joined() {
+		if n, err := network.Load(ref.Dir); err == nil {
+			if err := n.Detach(context.Background(), m.spec.ID); err != nil {
+				fmt.Fprintf(os.Stderr, "monitor: %v\n", err)
+			}
 		}
 	}
 }
 
-// unplugNetwork deletes the veth pair of the run that ended, when the
+// unplugNetwork deletes the veth pairs of the run that ended, when the
 // kernel has not yet: after the exit is reported, as it is slow.
-func (m *monitor) unplugNetwork(att *network.Attachment) {
-	if att == nil {
-		return
+func (m *monitor) unplugNetwork(atts []network.Attachment) {
+	for _, att := range atts {
+		if n, err := network.Load(att.Dir); err == nil {
+			n.Unplug(m.spec.ID, att.HostLink)
+		}
 	}
-	if n, err := network.Load(m.spec.NetworkDir); err == nil {
-		n.Unplug(m.spec.ID, att.HostLink)
+}
+
+// primary is the attachment of a container's first network.
+func primary(atts []network.Attachment) *network.Attachment {
+	if len(atts) == 0 {
+		return nil
 	}
+	return &atts[0]
 }
 
 // prepareNetwork checks spec's network mode and fills what it implies:
@@ -76,13 +93,18 @@ func (r *Runtime) prepareNetwork(spec *Spec) error {
 			return fmt.Errorf("the bridge network is not set up on this machine (see the agent's log): use --network none or host")
 		}
 		spec.NetworkDir = r.net.Dir()
+		if len(spec.Networks) > 0 && spec.Networks[0].Name == NetworkBridge {
+			spec.Networks[0].Dir = spec.NetworkDir
+		}
 	case NetworkHost:
 		spec.Ports = nil
 		if spec.Hostname == "" {
 			spec.Hostname, _ = os.Hostname()
 		}
 	default:
-		return fmt.Errorf("network %q not found: use bridge, host or none", spec.NetworkMode)
+		if len(spec.Networks) == 0 {
+			return fmt.Errorf("network %q not found: use bridge, host or none", spec.NetworkMode)
+		}
 	}
 	return nil
 }
@@ -119,10 +141,12 @@ func (r *Runtime) pruneNetwork() {
 	})
 }
 
-// releaseNetwork frees a removed container's address, in case its
+// releaseNetwork frees a removed container's addresses, in case its
 // monitor could not.
 func (r *Runtime) releaseNetwork(ctx context.Context, spec Spec) {
-	if spec.NetworkMode == NetworkBridge && r.net != nil {
-		r.net.Detach(ctx, spec.ID)
+	for _, ref := range spec.Joined() {
+		if n, err := network.Load(ref.Dir); err == nil {
+			n.Detach(ctx, spec.ID)
+		}
 	}
 }

@@ -98,6 +98,10 @@ type Spec struct {
 	// NetworkDir is the bridge network's folder, set by Create: where
 	// the monitor attaches the container at each start.
 	NetworkDir string `json:"NetworkDir,omitempty"`
+	// Networks are the networks joined at each start (see Joined).
+	Networks []NetworkRef `json:"Networks,omitempty"`
+	// Links are --link NAME:ALIAS, resolved on the networks joined.
+	Links []network.Link `json:"Links,omitempty"`
 	// ExtraHosts are added to the container's /etc/hosts, whatever its
 	// network mode (--add-host, host.docker.internal).
 	ExtraHosts []network.Host `json:"ExtraHosts,omitempty"`

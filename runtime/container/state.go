@@ -40,6 +40,9 @@ type State struct {
 	ManualStop bool `json:"ManualStop,omitempty"`
 	// Network is the bridge address of the current run.
 	Network *network.Attachment `json:"Network,omitempty"`
+	// Networks are the attachments the monitor made at start, Network
+	// first.
+	Networks []network.Attachment `json:"Networks,omitempty"`
 }
 
 // Running reports whether the container's process is alive (or about to be

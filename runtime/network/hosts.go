@@ -33,14 +33,19 @@ func AddHosts(hosts []byte, extra []Host) []byte {
 	return []byte(b.String())
 }
 
-// HostsFile is self's /etc/hosts: localhost, self's extra hosts, its own
-// address under its hostname, name and short id, then every peer's
-// address under the same three names.
+// HostsFile is self's /etc/hosts with one network: localhost, self's
+// extra hosts, then the network's part (see Fragment).
 func HostsFile(self Endpoint, peers []Endpoint) []byte {
+	return append(BaseHosts(self.ExtraHosts...), Fragment(self, peers)...)
+}
+
+// Fragment is what one network adds to self's /etc/hosts: its own
+// address under its hostname, name, short id and aliases, every peer's
+// under the same names, then self's links to peers under their aliases.
+func Fragment(self Endpoint, peers []Endpoint) []byte {
 	var b strings.Builder
-	b.Write(BaseHosts(self.ExtraHosts...))
 	line := func(e Endpoint) {
-		names := uniq(e.Hostname, e.Name, ShortID(e.ContainerID))
+		names := uniq(append([]string{e.Hostname, e.Name, ShortID(e.ContainerID)}, e.Aliases...)...)
 		if len(names) > 0 {
 			fmt.Fprintf(&b, "%s\t%s\n", e.IP, strings.Join(names, " "))
 		}
@@ -49,6 +54,13 @@ func HostsFile(self Endpoint, peers []Endpoint) []byte {
 	for _, p := range peers {
 		if p.ContainerID != self.ContainerID {
 			line(p)
+		}
+	}
+	for _, l := range self.Links {
+		for _, p := range peers {
+			if p.Name == l.Name && p.ContainerID != self.ContainerID {
+				fmt.Fprintf(&b, "%s\t%s\n", p.IP, l.Alias)
+			}
 		}
 	}
 	return []byte(b.String())

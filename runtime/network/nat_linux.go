@@ -12,10 +12,14 @@ import (
 // (a machine may run Docker's or a firewall's rules beside it).
 const natTable = "berth"
 
-// setupNAT replaces the table "ip berth" in one transaction with a
-// postrouting chain that masquerades what leaves the subnet through any
-// interface but the bridge. Running it again gives the same table.
-func setupNAT(cfg Config) error {
+// setupNAT replaces the table "ip berth" in one transaction: a
+// postrouting chain that masquerades what leaves each network's subnet
+// through any interface but its bridge (internal networks do not go
+// out), and with several networks or an internal one a forward chain
+// that keeps them apart as Docker does: nothing is forwarded from one
+// network's bridge to another's, nor between an internal network and
+// anything else. Running it again gives the same table.
+func setupNAT(cfgs ...Config) error {
 	c, err := nftables.New()
 	if err != nil {
 		return fmt.Errorf("open nftables: %w", err)
@@ -33,26 +37,83 @@ func setupNAT(cfg Config) error {
 		Hooknum:  nftables.ChainHookPostrouting,
 		Priority: nftables.ChainPriorityNATSource,
 	})
-	c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: masqueradeRule(cfg)})
+	isolate := len(cfgs) > 1
+	for _, cfg := range cfgs {
+		isolate = isolate || cfg.Internal
+		if !cfg.Internal {
+			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: masqueradeRule(cfg)})
+		}
+	}
+	if isolate {
+		fw := c.AddChain(&nftables.Chain{
+			Name:     "forward",
+			Table:    t,
+			Type:     nftables.ChainTypeFilter,
+			Hooknum:  nftables.ChainHookForward,
+			Priority: nftables.ChainPriorityFilter,
+		})
+		for _, r := range isolationRules(cfgs) {
+			c.AddRule(&nftables.Rule{Table: t, Chain: fw, Exprs: r})
+		}
+	}
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("write nftables table ip %s (needs the nf_tables, nft_chain_nat and nft_masq kernel modules): %w", natTable, err)
 	}
 	return nil
 }
 
+// ApplyRules writes the NAT and isolation rules of all the machine's
+// networks (the agent after opening them, and after a create or remove).
+func ApplyRules(cfgs []Config) error { return setupNAT(cfgs...) }
+
+// isolationRules are: iifname A oifname B drop for every two networks,
+// and for an internal network A: iifname A oifname != A drop, oifname A
+// iifname != A drop.
+func isolationRules(cfgs []Config) [][]expr.Any {
+	var out [][]expr.Any
+	for _, a := range cfgs {
+		if a.Internal {
+			out = append(out,
+				ifRule(expr.MetaKeyIIFNAME, expr.CmpOpEq, a.Bridge, expr.MetaKeyOIFNAME, expr.CmpOpNeq, a.Bridge),
+				ifRule(expr.MetaKeyOIFNAME, expr.CmpOpEq, a.Bridge, expr.MetaKeyIIFNAME, expr.CmpOpNeq, a.Bridge))
+		}
+		for _, b := range cfgs {
+			if a.Bridge != b.Bridge {
+				out = append(out, ifRule(expr.MetaKeyIIFNAME, expr.CmpOpEq, a.Bridge, expr.MetaKeyOIFNAME, expr.CmpOpEq, b.Bridge))
+			}
+		}
+	}
+	return out
+}
+
+// ifRule is: K1 OP1 NAME1 K2 OP2 NAME2 drop.
+func ifRule(k1 expr.MetaKey, op1 expr.CmpOp, name1 string, k2 expr.MetaKey, op2 expr.CmpOp, name2 string) []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: k1, Register: 1},
+		&expr.Cmp{Op: op1, Register: 1, Data: ifname(name1)},
+		&expr.Meta{Key: k2, Register: 1},
+		&expr.Cmp{Op: op2, Register: 1, Data: ifname(name2)},
+		&expr.Verdict{Kind: expr.VerdictDrop},
+	}
+}
+
+func ifname(s string) []byte {
+	b := make([]byte, unix.IFNAMSIZ)
+	copy(b, s)
+	return b
+}
+
 // masqueradeRule is: ip saddr SUBNET oifname != BRIDGE masquerade.
 func masqueradeRule(cfg Config) []expr.Any {
 	net4 := cfg.Subnet.Masked().Addr().As4()
 	mask := ipNet(cfg.Subnet.Addr(), cfg.Subnet.Bits()).Mask
-	ifname := make([]byte, unix.IFNAMSIZ)
-	copy(ifname, cfg.Bridge)
 	return []expr.Any{
 		// ip saddr (network header, offset 12, 4 bytes) & mask == subnet
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
 		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: []byte(mask), Xor: []byte{0, 0, 0, 0}},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: net4[:]},
 		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
-		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: ifname},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: ifname(cfg.Bridge)},
 		&expr.Masq{},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // Defaults of the network every bridge container joins.
@@ -35,12 +36,26 @@ type Config struct {
 	Bridge  string       `json:"Bridge"`
 	Subnet  netip.Prefix `json:"Subnet"`
 	Gateway netip.Addr   `json:"Gateway"`
+
+	// The rest is for user-defined networks (docker network create);
+	// the default bridge has none of it.
+	ID         string            `json:"ID,omitempty"`
+	Created    time.Time         `json:"Created,omitzero"`
+	Labels     map[string]string `json:"Labels,omitempty"`
+	Options    map[string]string `json:"Options,omitempty"`
+	Internal   bool              `json:"Internal,omitempty"`
+	Attachable bool              `json:"Attachable,omitempty"`
+	// IPRange is where container addresses come from (the subnet when
+	// unset).
+	IPRange netip.Prefix `json:"IPRange,omitzero"`
 }
 
-// withGateway fills Gateway with the subnet's first address.
+// withGateway fills Gateway, when unset, with the subnet's first address.
 func (c Config) withGateway() Config {
 	c.Subnet = c.Subnet.Masked()
-	c.Gateway = c.Subnet.Addr().Next()
+	if !c.Gateway.IsValid() || !c.Subnet.Contains(c.Gateway) {
+		c.Gateway = c.Subnet.Addr().Next()
+	}
 	return c
 }
 
@@ -57,6 +72,18 @@ type Endpoint struct {
 	// ExtraHosts are the container's own extra names in its hosts file
 	// (--add-host, host.docker.internal); peers do not see them.
 	ExtraHosts []Host `json:"ExtraHosts,omitempty"`
+	// Aliases are more names of the container on this network (compose's
+	// service names, --network-alias); peers resolve them.
+	Aliases []string `json:"Aliases,omitempty"`
+	// Links are the container's links (--link NAME:ALIAS): ALIAS
+	// resolves, for this container only, to NAME's address.
+	Links []Link `json:"Links,omitempty"`
+}
+
+// Link is one --link: the container Name seen as Alias.
+type Link struct {
+	Name  string `json:"Name"`
+	Alias string `json:"Alias"`
 }
 
 // Attachment is what a running container's inspect shows of its network.
@@ -69,6 +96,8 @@ type Attachment struct {
 	// HostLink is the interface index of the machine's end of the veth
 	// pair, for Unplug.
 	HostLink int `json:"-"`
+	// Dir is the network's folder, for Unplug.
+	Dir string `json:"Dir,omitempty"`
 }
 
 // ShortID is the 12-character form of a container id.

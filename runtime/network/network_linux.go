@@ -7,9 +7,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
-
-	"golang.org/x/sys/unix"
 )
 
 // Open sets up the bridge network kept in dir, for the agent at start:
@@ -49,7 +48,7 @@ func Open(ctx context.Context, dir string, want Config) (*Network, error) {
 			}
 		}
 		n.cfg = cfg.withGateway()
-		if n.cfg != saved {
+		if !reflect.DeepEqual(n.cfg, saved) {
 			if err := writeStore(filepath.Join(dir, configFile), n.cfg); err != nil {
 				return err
 			}
@@ -107,7 +106,8 @@ func (n *Network) dropOutside() error {
 // address and plugs the network namespace of process pid into the
 // bridge: a veth pair whose container end is eth0 with the address and
 // a default route through the gateway. Then every hosts file on the
-// network is rewritten. A container attached already keeps its address.
+// network is rewritten. A container attached already keeps its address;
+// ep.IP, when set, is the address asked for (--ip).
 func (n *Network) Attach(ctx context.Context, ep Endpoint, pid int) (Attachment, error) {
 	var hostLink int
 	err := locked(n.dir, func() error {
@@ -117,10 +117,17 @@ func (n *Network) Attach(ctx context.Context, ep Endpoint, pid int) (Attachment,
 		}
 		n.dropStale(&eps)
 		old, ok := eps.Endpoints[ep.ContainerID]
-		if ok && n.cfg.Subnet.Contains(old.IP) {
+		switch {
+		case ep.IP.IsValid():
+			if err := n.checkAddr(eps, ep); err != nil {
+				return err
+			}
+		case ok && n.cfg.Subnet.Contains(old.IP):
 			ep.IP = old.IP
-		} else if ep.IP, err = n.freeAddr(eps); err != nil {
-			return err
+		default:
+			if ep.IP, err = n.freeAddr(eps); err != nil {
+				return err
+			}
 		}
 		ep.MAC = macFor(ep.IP)
 		if hostLink, err = n.plug(ep, pid); err != nil {
@@ -137,7 +144,7 @@ func (n *Network) Attach(ctx context.Context, ep Endpoint, pid int) (Attachment,
 	if err != nil {
 		return Attachment{}, fmt.Errorf("attach container %s to network %s: %w", ep.Name, n.cfg.Name, err)
 	}
-	return Attachment{Network: n.cfg.Name, IP: ep.IP, PrefixLen: n.cfg.Subnet.Bits(), Gateway: n.cfg.Gateway, MAC: ep.MAC, HostLink: hostLink}, nil
+	return Attachment{Network: n.cfg.Name, IP: ep.IP, PrefixLen: n.cfg.Subnet.Bits(), Gateway: n.cfg.Gateway, MAC: ep.MAC, HostLink: hostLink, Dir: n.dir}, nil
 }
 
 // Detach releases the container's address (Docker frees it at stop too)
@@ -150,10 +157,12 @@ func (n *Network) Detach(ctx context.Context, containerID string) error {
 		if err != nil {
 			return err
 		}
-		if _, ok := eps.Endpoints[containerID]; !ok {
+		old, ok := eps.Endpoints[containerID]
+		if !ok {
 			return nil
 		}
 		delete(eps.Endpoints, containerID)
+		n.writeContainerHosts(old, nil)
 		if err := n.saveEndpoints(eps); err != nil {
 			return err
 		}
@@ -178,6 +187,7 @@ func (n *Network) Prune(running func(containerID string) bool) error {
 		for id := range eps.Endpoints {
 			if !running(id) {
 				n.unplug(id, 0)
+				n.writeContainerHosts(eps.Endpoints[id], nil)
 				delete(eps.Endpoints, id)
 				changed = true
 			}
@@ -217,6 +227,26 @@ func (n *Network) dropStale(eps *endpoints) {
 	}
 }
 
+// ErrAddrInUse is returned by Attach for an address asked for that
+// another container has.
+var ErrAddrInUse = errors.New("address already in use")
+
+// checkAddr refuses the address ep asks for when it is outside the
+// subnet, the subnet's own, the gateway's, the broadcast address or
+// another container's.
+func (n *Network) checkAddr(eps endpoints, ep Endpoint) error {
+	a, sub := ep.IP, n.cfg.Subnet
+	if !sub.Contains(a) || a == sub.Addr() || a == n.cfg.Gateway || !sub.Contains(a.Next()) {
+		return fmt.Errorf("address %s is not free in subnet %s", a, sub)
+	}
+	for id, e := range eps.Endpoints {
+		if e.IP == a && id != ep.ContainerID {
+			return fmt.Errorf("%w: %s has %s", ErrAddrInUse, e.Name, a)
+		}
+	}
+	return nil
+}
+
 // freeAddr is the lowest address of the subnet that is neither the
 // gateway, the broadcast address nor in use.
 func (n *Network) freeAddr(eps endpoints) (netip.Addr, error) {
@@ -224,32 +254,17 @@ func (n *Network) freeAddr(eps endpoints) (netip.Addr, error) {
 	for _, e := range eps.Endpoints {
 		used[e.IP] = true
 	}
-	for a := n.cfg.Gateway.Next(); n.cfg.Subnet.Contains(a); a = a.Next() {
+	pool := n.cfg.Subnet
+	if n.cfg.IPRange.IsValid() {
+		pool = n.cfg.IPRange.Masked()
+	}
+	for a := pool.Addr(); pool.Contains(a); a = a.Next() {
 		if !n.cfg.Subnet.Contains(a.Next()) {
 			break // broadcast
 		}
-		if !used[a] {
+		if a != n.cfg.Subnet.Addr() && a != n.cfg.Gateway && !used[a] {
 			return a, nil
 		}
 	}
 	return netip.Addr{}, fmt.Errorf("no free address left in %s: remove stopped containers or configure a larger subnet", n.cfg.Subnet)
-}
-
-// writeHosts rewrites every endpoint's hosts file in place: the monitor
-// bind-mounts it, and a bind mount holds the inode, so a rename would
-// not be seen inside the container.
-func (n *Network) writeHosts(eps endpoints) {
-	all := make([]Endpoint, 0, len(eps.Endpoints))
-	for _, e := range eps.Endpoints {
-		all = append(all, e)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].IP.Less(all[j].IP) })
-	for _, e := range all {
-		f, err := os.OpenFile(e.HostsFile, os.O_WRONLY|os.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err != nil {
-			continue // the container is being removed
-		}
-		f.Write(HostsFile(e, all))
-		f.Close()
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -92,7 +93,7 @@ func TestBridgeNetwork(t *testing.T) {
 	if n, err = Open(ctx, dir, Config{}); err != nil {
 		t.Fatal(err)
 	}
-	if n.Config() != cfg {
+	if !reflect.DeepEqual(n.Config(), cfg) {
 		t.Errorf("second Open = %+v, want %+v", n.Config(), cfg)
 	}
 	checkNAT(t, 1)
@@ -119,7 +120,7 @@ func TestBridgeNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Attachment{Network: "bridge", IP: netip.MustParseAddr("172.18.0.2"), PrefixLen: 16, Gateway: cfg.Gateway, MAC: "02:42:ac:12:00:02", HostLink: webAtt.HostLink}
+	want := Attachment{Network: "bridge", IP: netip.MustParseAddr("172.18.0.2"), PrefixLen: 16, Gateway: cfg.Gateway, MAC: "02:42:ac:12:00:02", HostLink: webAtt.HostLink, Dir: dir}
 	if webAtt != want || webAtt.HostLink == 0 {
 		t.Errorf("attachment = %+v, want %+v", webAtt, want)
 	}
@@ -169,12 +170,12 @@ func TestBridgeNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Unplug(webEP.ContainerID, webAtt.HostLink+1000)
-	if _, err := netlink.LinkByName(hostVeth(webEP.ContainerID)); err != nil {
-		t.Errorf("Unplug with another run's link index removed %s: %v", hostVeth(webEP.ContainerID), err)
+	if _, err := netlink.LinkByName(m.hostVeth(webEP.ContainerID)); err != nil {
+		t.Errorf("Unplug with another run's link index removed %s: %v", m.hostVeth(webEP.ContainerID), err)
 	}
 	m.Unplug(webEP.ContainerID, webAtt.HostLink)
-	if _, err := netlink.LinkByName(hostVeth(webEP.ContainerID)); err == nil {
-		t.Errorf("%s is left after Unplug", hostVeth(webEP.ContainerID))
+	if _, err := netlink.LinkByName(m.hostVeth(webEP.ContainerID)); err == nil {
+		t.Errorf("%s is left after Unplug", m.hostVeth(webEP.ContainerID))
 	}
 	hosts, _ = os.ReadFile(clientEP.HostsFile)
 	if strings.Contains(string(hosts), "web") {

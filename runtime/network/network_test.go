@@ -122,3 +122,25 @@ func TestResolvConf(t *testing.T) {
 		}
 	}
 }
+
+func TestFragment(t *testing.T) {
+	ip := netip.MustParseAddr
+	self := Endpoint{ContainerID: "0123456789abcdef", Name: "client", Hostname: "0123456789ab", IP: ip("10.1.0.2"),
+		Links: []Link{{Name: "web", Alias: "www"}, {Name: "elsewhere", Alias: "gone"}}}
+	web := Endpoint{ContainerID: "fedcba9876543210", Name: "web", Hostname: "fedcba987654", IP: ip("10.1.0.3"), Aliases: []string{"svc", "web"}}
+	tests := []struct {
+		name  string
+		self  Endpoint
+		peers []Endpoint
+		want  string
+	}{
+		{"aliases and a link", self, []Endpoint{self, web}, "10.1.0.2\t0123456789ab client\n10.1.0.3\tfedcba987654 web svc\n10.1.0.3\twww\n"},
+		{"the link's target sees no alias", web, []Endpoint{self, web}, "10.1.0.3\tfedcba987654 web svc\n10.1.0.2\t0123456789ab client\n"},
+		{"alone", self, nil, "10.1.0.2\t0123456789ab client\n"},
+	}
+	for _, tt := range tests {
+		if got := string(Fragment(tt.self, tt.peers)); got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -9,13 +9,43 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// hostVeth is the machine's end of a container's veth pair.
-func hostVeth(containerID string) string {
+// hostVeth is the machine's end of a container's veth pair: bv and the
+// container id on the default bridge, bv, 8 of the container id and 4 of
+// the network id on the others (IFNAMSIZ leaves 15 characters).
+func (n *Network) hostVeth(containerID string) string {
 	id := containerID
-	if len(id) > 11 {
-		id = id[:11]
+	if n.cfg.ID == "" {
+		return "bv" + cut(id, 11)
 	}
-	return "bv" + id
+	return "bv" + cut(id, 8) + cut(n.cfg.ID, 4)
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// peerName is the first of eth0, eth1, ... that the namespace of pid
+// has not got: a container's first network is its eth0.
+func peerName(pid int) (string, error) {
+	ns, err := netns.GetFromPid(pid)
+	if err != nil {
+		return "", fmt.Errorf("open network namespace of process %d: %w", pid, err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	if err != nil {
+		return "", fmt.Errorf("enter network namespace of process %d: %w", pid, err)
+	}
+	defer h.Close()
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("eth%d", i)
+		if _, err := h.LinkByName(name); err != nil {
+			return name, nil
+		}
+	}
 }
 
 // plug creates the veth pair with its peer made directly as eth0 in the
@@ -28,19 +58,23 @@ func (n *Network) plug(ep Endpoint, pid int) (int, error) {
 		return 0, err
 	}
 	n.unplug(ep.ContainerID, 0) // a pair left by an earlier run
+	peer, err := peerName(pid)
+	if err != nil {
+		return 0, err
+	}
 	mac, err := net.ParseMAC(ep.MAC)
 	if err != nil {
 		return 0, err
 	}
 	la := netlink.NewLinkAttrs()
-	la.Name = hostVeth(ep.ContainerID)
+	la.Name = n.hostVeth(ep.ContainerID)
 	la.MasterIndex = br.Attrs().Index
 	la.MTU = br.Attrs().MTU
-	veth := &netlink.Veth{LinkAttrs: la, PeerName: "eth0", PeerHardwareAddr: mac, PeerNamespace: netlink.NsPid(pid)}
+	veth := &netlink.Veth{LinkAttrs: la, PeerName: peer, PeerHardwareAddr: mac, PeerNamespace: netlink.NsPid(pid)}
 	if err := netlink.LinkAdd(veth); err != nil {
 		return 0, fmt.Errorf("create veth pair %s: %w", la.Name, err)
 	}
-	if err := n.configurePeer(ep, pid); err != nil {
+	if err := n.configurePeer(ep, peer, pid); err != nil {
 		n.unplug(ep.ContainerID, 0)
 		return 0, err
 	}
@@ -51,7 +85,9 @@ func (n *Network) plug(ep Endpoint, pid int) (int, error) {
 	return veth.Attrs().Index, nil
 }
 
-func (n *Network) configurePeer(ep Endpoint, pid int) error {
+// configurePeer gives the container's end its address and, on its first
+// network when not internal, the default route through the gateway.
+func (n *Network) configurePeer(ep Endpoint, peer string, pid int) error {
 	ns, err := netns.GetFromPid(pid)
 	if err != nil {
 		return fmt.Errorf("open network namespace of process %d: %w", pid, err)
@@ -64,15 +100,18 @@ func (n *Network) configurePeer(ep Endpoint, pid int) error {
 		return fmt.Errorf("enter network namespace of process %d: %w", pid, err)
 	}
 	defer h.Close()
-	eth, err := h.LinkByName("eth0")
+	eth, err := h.LinkByName(peer)
 	if err != nil {
-		return fmt.Errorf("find the container's eth0: %w", err)
+		return fmt.Errorf("find the container's %s: %w", peer, err)
 	}
 	if err := h.AddrAdd(eth, &netlink.Addr{IPNet: ipNet(ep.IP, n.cfg.Subnet.Bits())}); err != nil {
-		return fmt.Errorf("give eth0 the address %s: %w", ep.IP, err)
+		return fmt.Errorf("give %s the address %s: %w", peer, ep.IP, err)
 	}
 	if err := h.LinkSetUp(eth); err != nil {
-		return fmt.Errorf("bring eth0 up: %w", err)
+		return fmt.Errorf("bring %s up: %w", peer, err)
+	}
+	if peer != "eth0" || n.cfg.Internal {
+		return nil
 	}
 	gw := net.IP(n.cfg.Gateway.AsSlice())
 	if err := h.RouteAdd(&netlink.Route{LinkIndex: eth.Attrs().Index, Gw: gw}); err != nil {
@@ -95,7 +134,7 @@ func (n *Network) Unplug(containerID string, hostLink int) {
 // unplug deletes the link named for containerID, when its index is
 // hostLink (0: whatever its index).
 func (n *Network) unplug(containerID string, hostLink int) {
-	l, err := netlink.LinkByName(hostVeth(containerID))
+	l, err := netlink.LinkByName(n.hostVeth(containerID))
 	if err != nil {
 		return // gone already (or never made)
 	}

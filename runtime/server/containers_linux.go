@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -109,7 +108,11 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 	if err := checkHostConfig(hc); err != nil {
 		return err
 	}
-	mode, err := s.networkMode(string(hc.NetworkMode))
+	mode, nets, err := s.containerNetworks(string(hc.NetworkMode), req.NetworkingConfig)
+	if err != nil {
+		return err
+	}
+	links, err := containerLinks(rt, hc.Links)
 	if err != nil {
 		return err
 	}
@@ -130,7 +133,7 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 	s.back.volMu.Lock()
 	if err == nil {
 		spec.ReadonlyRootfs = hc.ReadonlyRootfs
-		spec.NetworkMode = mode
+		spec.NetworkMode, spec.Networks, spec.Links = mode, nets, links
 		spec.ExtraHosts = extraHosts
 		if mode == container.NetworkHost && len(spec.Ports) > 0 {
 			warnings = append(warnings, "Published ports are discarded when using host network mode")
@@ -431,17 +434,17 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	filters, err := parseFilters(r.URL.Query().Get("filters"))
+	filters, err := parseContainerFilters(rt, r.URL.Query().Get("filters"))
 	if err != nil {
 		return err
 	}
 	all := boolParam(r, "all")
 	out := []ctypes.Summary{}
 	for _, c := range rt.List() {
-		if !all && !c.State.Running() && len(filters["status"]) == 0 {
+		if !all && !c.State.Running() && !filters.all() {
 			continue
 		}
-		if !matchFilters(c, filters) {
+		if !filters.match(c) {
 			continue
 		}
 		out = append(out, summaryOf(c))
@@ -450,31 +453,6 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
 		out = out[:n]
 	}
 	return writeJSON(w, http.StatusOK, out)
-}
-
-// parseFilters reads the filters of GET /containers/json.
-func parseFilters(s string) (map[string][]string, error) {
-	return parseFilterJSON(s, "status", "name", "id", "label", "ancestor", "network")
-}
-
-func matchFilters(c container.Info, f map[string][]string) bool {
-	any := func(key string, ok func(string) bool) bool {
-		vals := f[key]
-		if len(vals) == 0 {
-			return true
-		}
-		return slices.ContainsFunc(vals, ok)
-	}
-	return any("status", func(v string) bool { return string(c.State.Status) == v }) &&
-		any("name", func(v string) bool { return strings.Contains(c.Spec.Name, strings.TrimPrefix(v, "/")) }) &&
-		any("id", func(v string) bool { return strings.HasPrefix(c.Spec.ID, v) }) &&
-		any("ancestor", func(v string) bool { return c.Spec.Image == v || c.Spec.ImageID == v }) &&
-		any("network", func(v string) bool { m := networkModeOf(c.Spec); return v == m || v == networkID(m) }) &&
-		any("label", func(v string) bool {
-			k, want, hasVal := strings.Cut(v, "=")
-			got, ok := c.Spec.Labels[k]
-			return ok && (!hasVal || got == want)
-		})
 }
 
 func summaryOf(c container.Info) ctypes.Summary {

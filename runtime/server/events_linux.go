@@ -32,9 +32,15 @@ func (s *Server) containerEvent(ev container.Event) {
 	}
 }
 
-// networkEvent tells of the container joining or leaving its network.
+// networkEvent tells of the container joining or leaving its networks.
 func (s *Server) networkEvent(action string, spec container.Spec) {
+	for _, ref := range spec.Joined() {
+		s.publish(eventtypes.NetworkEventType, action, refNetworkID(ref), map[string]string{"container": spec.ID, "name": ref.Name, "type": "bridge"})
+	}
 	mode := networkModeOf(spec)
+	if len(spec.Joined()) > 0 || (mode != container.NetworkHost && mode != container.NetworkNone) {
+		return
+	}
 	typ := mode
 	if mode == container.NetworkNone {
 		typ = "null"

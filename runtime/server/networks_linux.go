@@ -3,14 +3,10 @@ package server
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net"
-	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	ctypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -28,22 +24,75 @@ func networkModeOf(s container.Spec) string {
 	return s.NetworkMode
 }
 
-// endpointSettings is NetworkSettings.Networks: the container's one
-// network by name, with its address while it runs.
+// endpointSettings is NetworkSettings.Networks: the container's
+// networks by name, with its address on each while it runs.
 func endpointSettings(c container.Info) map[string]*network.EndpointSettings {
-	mode := networkModeOf(c.Spec)
-	ep := &network.EndpointSettings{NetworkID: networkID(mode)}
-	if att := c.State.Network; att != nil && c.State.Running() {
-		ep.IPAddress = att.IP
-		ep.Gateway = att.Gateway
-		ep.IPPrefixLen = att.PrefixLen
-		if mac, err := net.ParseMAC(att.MAC); err == nil {
-			ep.MacAddress = network.HardwareAddr(mac)
+	refs := c.Spec.Joined()
+	out := map[string]*network.EndpointSettings{}
+	if len(refs) == 0 {
+		if mode := networkModeOf(c.Spec); mode == container.NetworkHost || mode == container.NetworkNone {
+			out[mode] = &network.EndpointSettings{NetworkID: networkID(mode)}
 		}
-		ep.EndpointID = c.Spec.ID
-		ep.DNSNames = dnsNames(c.Spec)
+		return out
 	}
-	return map[string]*network.EndpointSettings{mode: ep}
+	for _, ref := range refs {
+		ep := &network.EndpointSettings{NetworkID: refNetworkID(ref), Aliases: []string{}}
+		if ref.IP.IsValid() {
+			ep.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: ref.IP}
+		}
+		if ref.Name != container.NetworkBridge {
+			// With the short id, as Docker answers API versions before
+			// 1.45: docker-compose 1.29 reconnects a container without.
+			ep.Aliases = append(slices.Clone(ref.Aliases), berthnet.ShortID(c.Spec.ID))
+		}
+		if c.State.Running() {
+			if att, ok := attachmentOn(c, ref); ok {
+				ep.IPAddress, ep.Gateway, ep.IPPrefixLen = att.IP, att.Gateway, att.PrefixLen
+				if mac, err := parseMAC(att.MAC); err == nil {
+					ep.MacAddress = mac
+				}
+				ep.EndpointID = c.Spec.ID
+				ep.DNSNames = append(dnsNames(c.Spec), ref.Aliases...)
+			}
+		}
+		out[ref.Name] = ep
+	}
+	return out
+}
+
+// refNetworkID is the id of a network a container joins: user-defined
+// networks' folders are named by id.
+func refNetworkID(ref container.NetworkRef) string {
+	if ref.Name == container.NetworkBridge {
+		return networkID(ref.Name)
+	}
+	return filepath.Base(ref.Dir)
+}
+
+// attachmentOn is the running container's address on network ref: what
+// its monitor attached at start, else (connected since) what the
+// network holds.
+func attachmentOn(c container.Info, ref container.NetworkRef) (berthnet.Attachment, bool) {
+	for _, att := range c.State.Networks {
+		if att.Network == ref.Name {
+			return att, true
+		}
+	}
+	if att := c.State.Network; att != nil && att.Network == ref.Name {
+		return *att, true
+	}
+	n, err := berthnet.Load(ref.Dir)
+	if err != nil {
+		return berthnet.Attachment{}, false
+	}
+	eps, _ := n.Endpoints()
+	for _, e := range eps {
+		if e.ContainerID == c.Spec.ID {
+			cfg := n.Config()
+			return berthnet.Attachment{Network: ref.Name, IP: e.IP, PrefixLen: cfg.Subnet.Bits(), Gateway: cfg.Gateway, MAC: e.MAC}, true
+		}
+	}
+	return berthnet.Attachment{}, false
 }
 
 func dnsNames(s container.Spec) []string {
@@ -83,22 +132,6 @@ func withLegacyAddress(resp ctypes.InspectResponse, c container.Info) inspectJSO
 	return inspectJSON{InspectResponse: resp, NetworkSettings: ns}
 }
 
-// networkRoutes are Docker's network endpoints, read-only: the agent has
-// the networks bridge (when set up), host and none, and makes no others.
-func (s *Server) networkRoutes() {
-	s.handle("GET /networks", s.listNetworks)
-	s.handle("GET /networks/{id}", s.inspectNetwork)
-	for _, p := range []string{"POST /networks/create", "DELETE /networks/{id}", "POST /networks/{id}/connect", "POST /networks/{id}/disconnect", "POST /networks/prune"} {
-		s.handle(p, noNetworkChanges)
-	}
-}
-
-// noNetworkChanges answers the endpoints that make, remove or change
-// networks, which berth has not got (docker compose's project networks).
-func noNetworkChanges(w http.ResponseWriter, r *http.Request) error {
-	return Errorf(http.StatusNotImplemented, "berth has only the networks bridge, host and none: user-defined networks are not supported yet (leave out networks: in compose files, or use --network bridge|host|none)")
-}
-
 // networkID is a network's stable id (Docker's are random; these need not
 // be, and stay the same across agent restarts).
 func networkID(name string) string {
@@ -133,84 +166,4 @@ func (s *Server) networks() []network.Inspect {
 	}
 	out = append(out, mk(container.NetworkHost, "host"), mk(container.NetworkNone, "null"))
 	return out
-}
-
-func (s *Server) listNetworks(w http.ResponseWriter, r *http.Request) error {
-	filters, err := parseNetworkFilters(r.URL.Query().Get("filters"))
-	if err != nil {
-		return err
-	}
-	out := []network.Summary{}
-	for _, n := range s.networks() {
-		if matchNetwork(n.Network, filters) {
-			out = append(out, network.Summary{Network: n.Network})
-		}
-	}
-	return writeJSON(w, http.StatusOK, out)
-}
-
-// parseNetworkFilters reads the filters `docker network ls` sends.
-func parseNetworkFilters(s string) (map[string][]string, error) {
-	out := map[string][]string{}
-	if s == "" {
-		return out, nil
-	}
-	var raw map[string]map[string]bool
-	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return nil, Errorf(http.StatusBadRequest, "invalid filters: %v", err)
-	}
-	for k, set := range raw {
-		switch k {
-		case "name", "id", "driver", "scope", "type":
-		default:
-			return nil, Errorf(http.StatusBadRequest, "invalid filter %q", k)
-		}
-		for v := range set {
-			out[k] = append(out[k], v)
-		}
-	}
-	return out, nil
-}
-
-func matchNetwork(n network.Network, f map[string][]string) bool {
-	ok := func(key string, match func(string) bool) bool {
-		return len(f[key]) == 0 || slices.ContainsFunc(f[key], match)
-	}
-	return ok("name", func(v string) bool { return strings.Contains(n.Name, v) }) &&
-		ok("id", func(v string) bool { return strings.HasPrefix(n.ID, v) }) &&
-		ok("driver", func(v string) bool { return n.Driver == v }) &&
-		ok("scope", func(v string) bool { return n.Scope == v }) &&
-		ok("type", func(v string) bool { return v == "builtin" })
-}
-
-func (s *Server) inspectNetwork(w http.ResponseWriter, r *http.Request) error {
-	ref := r.PathValue("id")
-	var found *network.Inspect
-	for _, n := range s.networks() {
-		if n.Name == ref || n.ID == ref || (len(ref) >= 3 && strings.HasPrefix(n.ID, ref)) {
-			found = &n
-			break
-		}
-	}
-	if found == nil {
-		return Errorf(http.StatusNotFound, "network %s not found", ref)
-	}
-	rt, err := s.containerRuntime()
-	if err != nil {
-		return err
-	}
-	for _, c := range rt.List() {
-		if networkModeOf(c.Spec) != found.Name || !c.State.Running() {
-			continue
-		}
-		ep := network.EndpointResource{Name: c.Spec.Name, EndpointID: c.Spec.ID}
-		if att := c.State.Network; att != nil {
-			ep.IPv4Address = netip.PrefixFrom(att.IP, att.PrefixLen)
-			if mac, err := net.ParseMAC(att.MAC); err == nil {
-				ep.MacAddress = network.HardwareAddr(mac)
-			}
-		}
-		found.Containers[c.Spec.ID] = ep
-	}
-	return writeJSON(w, http.StatusOK, found)
 }
