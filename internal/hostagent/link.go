@@ -27,9 +27,9 @@ type link struct {
 	log    *slog.Logger
 	status func(state, agent, errText string)
 
-	mu   sync.Mutex
-	cur  *agentclient.Client
-	up   chan struct{} // closed while cur is set
+	mu  sync.Mutex
+	cur *agentclient.Client
+	up  chan struct{} // closed while cur is set
 }
 
 func newLink(m *machine.Machine, load func() (*machine.Machine, error), log *slog.Logger, status func(state, agent, errText string)) *link {
