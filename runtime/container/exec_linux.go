@@ -21,6 +21,7 @@ type execConfig struct {
 	Seccomp         []byte // the container's seccomp filter; nil: unconfined
 	Tty             bool
 	ConsoleSize     [2]uint // the terminal's initial [height, width]
+	Caps            uint64  // the container's capability set
 }
 
 // runExecHelper runs a command in a running container. The agent starts
@@ -64,7 +65,7 @@ func runExecHelper() {
 	if err != nil {
 		fail(code, err)
 	}
-	if err := confine(u, cfg.NoNewPrivileges, cfg.Seccomp); err != nil {
+	if err := confine(u, cfg.Caps, cfg.NoNewPrivileges, cfg.Seccomp); err != nil {
 		fail(exitSetupFailed, err)
 	}
 	err = execve(argv0, cfg.Args, env)

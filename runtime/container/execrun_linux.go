@@ -148,6 +148,7 @@ func (r *Runtime) ExecStart(ctx context.Context, id string, stdin io.Reader, out
 		Cwd:             info.Spec.WorkingDir,
 		User:            info.Spec.User,
 		NoNewPrivileges: info.Spec.NoNewPrivileges,
+		Caps:            capsOf(info.Spec),
 	}
 	if spec.WorkingDir != "" {
 		cfg.Cwd = spec.WorkingDir

@@ -34,6 +34,7 @@ type Runtime struct {
 	refilling bool
 	net       *network.Network // the bridge network; nil when not set up
 	events    func(Event)      // see WithEvents; nil: none
+	health    healthChecks     // see health_linux.go
 }
 
 // Option configures a Runtime.
@@ -122,6 +123,7 @@ func New(ctx context.Context, dir string, opts ...Option) (*Runtime, error) {
 		}
 	}
 	r.pruneNetwork()
+	r.resumeHealth()
 	for _, id := range restart {
 		r.Start(ctx, id)
 	}

@@ -126,6 +126,9 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	spec, err := specFromRequest(id, r.URL.Query().Get("name"), req.Config, hc, img)
+	if err == nil {
+		err = applyHostSettings(&spec, images, img, req.Config, hc)
+	}
 	warnings := []string{}
 	s.back.volMu.Lock()
 	if err == nil {
@@ -153,15 +156,6 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 // checkHostConfig refuses what this runtime does not do yet, by name.
 func checkHostConfig(hc *ctypes.HostConfig) error {
 	var bad []string
-	if len(hc.Mounts) > 0 {
-		bad = append(bad, "--mount (use -v)")
-	}
-	if hc.Privileged {
-		bad = append(bad, "--privileged")
-	}
-	if len(hc.CapAdd) > 0 || len(hc.CapDrop) > 0 {
-		bad = append(bad, "--cap-add/--cap-drop")
-	}
 	if len(bad) > 0 {
 		return Errorf(http.StatusBadRequest, "not supported by berth yet: %s", strings.Join(bad, ", "))
 	}
@@ -286,6 +280,7 @@ func (s *Server) stopContainer(w http.ResponseWriter, r *http.Request) error {
 			return WithStatus(http.StatusBadRequest, err)
 		}
 	}
+	sig, grace = stopDefaults(r, info.Spec, sig, grace)
 	if err := rt.Stop(r.Context(), info.Spec.ID, sig, grace); err != nil {
 		if errors.Is(err, container.ErrNotRunning) {
 			w.WriteHeader(http.StatusNotModified)
@@ -444,7 +439,7 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
 		if !matchFilters(c, filters) {
 			continue
 		}
-		out = append(out, summaryOf(c))
+		out = append(out, summaryOf(c, rt.Health(c.Spec.ID)))
 	}
 	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 && len(out) > n {
 		out = out[:n]
@@ -477,7 +472,7 @@ func matchFilters(c container.Info, f map[string][]string) bool {
 		})
 }
 
-func summaryOf(c container.Info) ctypes.Summary {
+func summaryOf(c container.Info, health *container.Health) ctypes.Summary {
 	sum := ctypes.Summary{
 		ID:      c.Spec.ID,
 		Names:   []string{"/" + c.Spec.Name},
@@ -488,8 +483,9 @@ func summaryOf(c container.Info) ctypes.Summary {
 		Ports:   portSummaries(c.Spec.Ports),
 		Labels:  c.Spec.Labels,
 		State:   ctypes.ContainerState(c.State.Status),
-		Status:  statusText(c.State),
+		Status:  statusText(c.State) + healthSuffix(c.State, health),
 		Mounts:  mountPoints(c.Spec.Mounts),
+		Health:  summaryHealth(health),
 	}
 	if sum.Labels == nil {
 		sum.Labels = map[string]string{}
@@ -523,7 +519,7 @@ func timeText(t time.Time) string {
 }
 
 func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error {
-	_, c, err := s.getContainer(r)
+	rt, c, err := s.getContainer(r)
 	if err != nil {
 		return err
 	}
@@ -582,6 +578,7 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 	resp.HostConfig.SecurityOpt = securityOpts(c.Spec)
 	resp.HostConfig.Binds, resp.HostConfig.Tmpfs = hostConfigMounts(c.Spec.Mounts)
 	resp.HostConfig.ReadonlyRootfs = c.Spec.ReadonlyRootfs
+	inspectHostSettings(&resp, c.Spec, rt.Health(c.Spec.ID))
 	return writeJSON(w, http.StatusOK, withLegacyAddress(resp, c))
 }
 

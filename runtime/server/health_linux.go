@@ -1,0 +1,76 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/berthvm/berth/runtime/container"
+	"github.com/berthvm/berth/runtime/image"
+	ctypes "github.com/moby/moby/api/types/container"
+)
+
+// healthFromRequest merges the image's HEALTHCHECK with the request's
+// (--health-*, compose healthcheck:), as Docker does at create.
+func healthFromRequest(images *image.Store, imageID string, cfg *ctypes.Config) (*container.HealthConfig, error) {
+	var fromImage *container.HealthConfig
+	if dc, err := images.DockerConfig(imageID); err == nil && dc.Healthcheck != nil {
+		fromImage = healthConfig(dc.Healthcheck)
+	}
+	h := container.MergeHealth(fromImage, healthConfig(cfg.Healthcheck))
+	if err := h.Validate(); err != nil {
+		return nil, WithStatus(http.StatusBadRequest, err)
+	}
+	return h, nil
+}
+
+func healthConfig(h *ctypes.HealthConfig) *container.HealthConfig {
+	if h == nil {
+		return nil
+	}
+	return &container.HealthConfig{
+		Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
+		StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries,
+	}
+}
+
+// inspectHealthConfig is Config.Healthcheck of docker inspect.
+func inspectHealthConfig(h *container.HealthConfig) *ctypes.HealthConfig {
+	if h == nil {
+		return nil
+	}
+	return &ctypes.HealthConfig{
+		Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
+		StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries,
+	}
+}
+
+// inspectHealth is State.Health of docker inspect.
+func inspectHealth(h *container.Health) *ctypes.Health {
+	if h == nil {
+		return nil
+	}
+	out := &ctypes.Health{Status: ctypes.HealthStatus(h.Status), FailingStreak: h.FailingStreak, Log: []*ctypes.HealthcheckResult{}}
+	for _, l := range h.Log {
+		out.Log = append(out.Log, &ctypes.HealthcheckResult{Start: l.Start, End: l.End, ExitCode: l.ExitCode, Output: l.Output})
+	}
+	return out
+}
+
+// healthSuffix is what docker ps adds to "Up 3 seconds" for a container
+// with a health check.
+func healthSuffix(st container.State, h *container.Health) string {
+	if h == nil || st.Status != container.StatusRunning {
+		return ""
+	}
+	if h.Status == container.HealthStarting {
+		return " (health: starting)"
+	}
+	return " (" + h.Status + ")"
+}
+
+// summaryHealth is the Health of a docker ps entry.
+func summaryHealth(h *container.Health) *ctypes.HealthSummary {
+	if h == nil {
+		return &ctypes.HealthSummary{Status: ctypes.NoHealthcheck}
+	}
+	return &ctypes.HealthSummary{Status: ctypes.HealthStatus(h.Status), FailingStreak: h.FailingStreak}
+}
