@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // capNames are the capabilities by number, as the kernel numbers them.
@@ -74,4 +76,15 @@ func capsOf(spec Spec) uint64 {
 		return DefaultCapMask()
 	}
 	return m
+}
+
+// ownCaps is the calling thread's permitted set: what a container can be
+// given (--cap-add ALL gets no more).
+func ownCaps() uint64 {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return DefaultCapMask()
+	}
+	return uint64(data[0].Permitted) | uint64(data[1].Permitted)<<32
 }

@@ -161,13 +161,17 @@ func confine(u ExecUser, caps uint64, noNewPrivs bool, filter []byte) error {
 }
 
 // dropPrivileges leaves the calling thread with the capabilities caps
-// (those the kernel has), as user u, with no_new_privs when asked.
+// (those the agent has), as user u, with no_new_privs when asked. The
+// user switch comes before the capability sets are cut, so that it works
+// without CAP_SETUID and CAP_SETGID in caps; a user other than root ends
+// with empty permitted and effective sets, as in Docker.
 func dropPrivileges(u ExecUser, caps uint64, noNewPrivs bool) error {
 	last, err := lastCap()
 	if err != nil {
 		return err
 	}
-	if err := limitCaps(caps&(1<<uint(last+1)-1), last); err != nil {
+	caps &= ownCaps()
+	if err := limitBoundingCaps(caps, last); err != nil {
 		return err
 	}
 	if noNewPrivs {
@@ -175,7 +179,13 @@ func dropPrivileges(u ExecUser, caps uint64, noNewPrivs bool) error {
 			return fmt.Errorf("set no_new_privs: %w", err)
 		}
 	}
-	return setCreds(u)
+	if err := setCreds(u); err != nil {
+		return err
+	}
+	if u.UID != 0 {
+		return nil
+	}
+	return setCaps(caps)
 }
 
 // execve closes every descriptor above 2 on exec and replaces the process.
