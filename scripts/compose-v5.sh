@@ -16,7 +16,9 @@ if [ ! -x "$out" ]; then
     exit 1
   fi
   mkdir -p "$(dirname "$out")"
-  (cd "$dir" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -o "$out.tmp" ./cmd) >&2
+  (cd "$dir" && CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-w -X github.com/docker/compose/v5/internal.Version=$version" \
+    -o "$out.tmp" ./cmd) >&2
   mv "$out.tmp" "$out"
 fi
 echo "$out"

@@ -48,3 +48,8 @@ fi
 if { [ "$what" = test ] || [ "$what" = bench ]; } && ! command -v staticcheck >/dev/null && [ ! -x "$(go env GOPATH)/bin/staticcheck" ]; then
   go install honnef.co/go/tools/cmd/staticcheck@latest
 fi
+# docker compose v5 for the runtime/server tests, built once into a cache
+# outside the clone (scripts/compose-v5.sh).
+if [ "$what" = test ] || [ "$what" = bench ]; then
+  "$(dirname "$0")/compose-v5.sh" >/dev/null
+fi
