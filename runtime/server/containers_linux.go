@@ -465,10 +465,11 @@ func matchFilters(c container.Info, f map[string][]string) bool {
 		any("id", func(v string) bool { return strings.HasPrefix(c.Spec.ID, v) }) &&
 		any("ancestor", func(v string) bool { return c.Spec.Image == v || c.Spec.ImageID == v }) &&
 		any("network", func(v string) bool { m := networkModeOf(c.Spec); return v == m || v == networkID(m) }) &&
-		any("label", func(v string) bool {
+		// Every label filter must match, as in Docker (compose ANDs them).
+		!slices.ContainsFunc(f["label"], func(v string) bool {
 			k, want, hasVal := strings.Cut(v, "=")
 			got, ok := c.Spec.Labels[k]
-			return ok && (!hasVal || got == want)
+			return !ok || hasVal && got != want
 		})
 }
 
