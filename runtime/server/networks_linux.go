@@ -161,7 +161,7 @@ func parseNetworkFilters(s string) (map[string][]string, error) {
 	}
 	for k, set := range raw {
 		switch k {
-		case "name", "id", "driver", "scope", "type":
+		case "name", "id", "driver", "scope", "type", "label":
 		default:
 			return nil, Errorf(http.StatusBadRequest, "invalid filter %q", k)
 		}
@@ -180,7 +180,7 @@ func matchNetwork(n network.Network, f map[string][]string) bool {
 		ok("id", func(v string) bool { return strings.HasPrefix(n.ID, v) }) &&
 		ok("driver", func(v string) bool { return n.Driver == v }) &&
 		ok("scope", func(v string) bool { return n.Scope == v }) &&
-		ok("type", func(v string) bool { return v == "builtin" })
+		ok("type", func(v string) bool { return v == "builtin" }) && len(f["label"]) == 0
 }
 
 func (s *Server) inspectNetwork(w http.ResponseWriter, r *http.Request) error {
