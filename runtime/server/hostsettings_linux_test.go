@@ -101,3 +101,22 @@ func TestDockerCLIHostSettings(t *testing.T) {
 		t.Errorf("--cap-add NOPE: exit %d, %q; want 125 naming CapAdd", code, errOut)
 	}
 }
+
+func TestCheckSysctl(t *testing.T) {
+	tests := []struct {
+		key, mode string
+		ok        bool
+	}{
+		{"net.ipv4.ip_forward", "bridge", true},
+		{"net.ipv4.ip_forward", "host", false},
+		{"kernel.shmmax", "host", true},
+		{"fs.mqueue.msg_max", "", true},
+		{"kernel.panic", "", false},
+		{"vm.swappiness", "", false},
+	}
+	for _, tc := range tests {
+		if err := checkSysctl(tc.key, tc.mode); (err == nil) != tc.ok {
+			t.Errorf("checkSysctl(%s, %s) = %v, want ok %v", tc.key, tc.mode, err, tc.ok)
+		}
+	}
+}

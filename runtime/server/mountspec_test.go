@@ -7,25 +7,6 @@ import (
 	"github.com/moby/moby/api/types/mount"
 )
 
-func TestCheckSysctl(t *testing.T) {
-	tests := []struct {
-		key, mode string
-		ok        bool
-	}{
-		{"net.ipv4.ip_forward", "bridge", true},
-		{"net.ipv4.ip_forward", "host", false},
-		{"kernel.shmmax", "host", true},
-		{"fs.mqueue.msg_max", "", true},
-		{"kernel.panic", "", false},
-		{"vm.swappiness", "", false},
-	}
-	for _, tc := range tests {
-		if err := checkSysctl(tc.key, tc.mode); (err == nil) != tc.ok {
-			t.Errorf("checkSysctl(%s, %s) = %v, want ok %v", tc.key, tc.mode, err, tc.ok)
-		}
-	}
-}
-
 func TestTmpfsData(t *testing.T) {
 	tests := []struct {
 		opts *mount.TmpfsOptions
