@@ -26,10 +26,8 @@ func healthConfig(h *ctypes.HealthConfig) *container.HealthConfig {
 	if h == nil {
 		return nil
 	}
-	return &container.HealthConfig{
-		Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
-		StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries,
-	}
+	c := container.HealthConfig(*h)
+	return &c
 }
 
 // inspectHealthConfig is Config.Healthcheck of docker inspect.
@@ -37,10 +35,8 @@ func inspectHealthConfig(h *container.HealthConfig) *ctypes.HealthConfig {
 	if h == nil {
 		return nil
 	}
-	return &ctypes.HealthConfig{
-		Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
-		StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries,
-	}
+	c := ctypes.HealthConfig(*h)
+	return &c
 }
 
 // inspectHealth is State.Health of docker inspect.
