@@ -142,13 +142,21 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// interval is the wait before the next check: StartInterval (5 s by
-// default) while in the start period, else Interval.
-func (h *HealthConfig) interval(sinceStart time.Duration) time.Duration {
-	if h.StartPeriod > 0 && sinceStart < h.StartPeriod {
+// interval is the wait before the next check, as Docker times it:
+// Interval, but within the start period no later than its end, and
+// StartInterval (5 s by default) while the container is still starting.
+func (h *HealthConfig) interval(sinceStart time.Duration, status string) time.Duration {
+	every := orDefault(h.Interval, defaultHealthInterval)
+	if sinceStart >= h.StartPeriod {
+		return every
+	}
+	if left := h.StartPeriod - sinceStart; left < every {
+		return left
+	}
+	if status == HealthStarting {
 		return orDefault(h.StartInterval, defaultHealthStartInterval)
 	}
-	return orDefault(h.Interval, defaultHealthInterval)
+	return every
 }
 
 // record adds result to h as Docker does: success makes the container
@@ -156,9 +164,6 @@ func (h *HealthConfig) interval(sinceStart time.Duration) time.Duration {
 // healthy once) adds to the failing streak, and Retries failures in a row
 // make it unhealthy. The log keeps the last 5 results.
 func (h *Health) record(cfg *HealthConfig, result HealthResult, startedAt time.Time) {
-	if len(result.Output) > healthOutputMax {
-		result.Output = result.Output[:healthOutputMax]
-	}
 	h.Log = append(h.Log, result)
 	if n := len(h.Log); n > healthLogEntries {
 		h.Log = append([]HealthResult(nil), h.Log[n-healthLogEntries:]...)

@@ -73,6 +73,8 @@ func (r *Runtime) startHealth(spec Spec, startedAt time.Time, h *Health) {
 	c := &healthCheck{spec: spec, startedAt: startedAt, health: Health{Status: HealthStarting, Log: []HealthResult{}}}
 	if h != nil {
 		c.health = *h
+	} else if last := r.Health(spec.ID); last != nil {
+		c.health.Log = last.Log // a restart keeps the log, as in Docker
 	}
 	r.health.mu.Lock()
 	defer r.health.mu.Unlock()
@@ -85,7 +87,7 @@ func (r *Runtime) startHealth(spec Spec, startedAt time.Time, h *Health) {
 	}
 	r.health.checks[spec.ID] = c
 	writeJSON(filepath.Join(r.cdir(spec.ID), healthFile), c.health)
-	c.timer = time.AfterFunc(spec.Healthcheck.interval(time.Since(startedAt)), func() { r.probe(c) })
+	c.timer = time.AfterFunc(spec.Healthcheck.interval(time.Since(startedAt), c.health.Status), func() { r.probe(c) })
 }
 
 func (r *Runtime) stopHealth(id string) {
@@ -129,7 +131,7 @@ func (r *Runtime) probe(c *healthCheck) {
 	c.health.record(c.spec.Healthcheck, result, c.startedAt)
 	h := c.health
 	writeJSON(filepath.Join(r.cdir(c.spec.ID), healthFile), h)
-	c.timer.Reset(c.spec.Healthcheck.interval(time.Since(c.startedAt)))
+	c.timer.Reset(c.spec.Healthcheck.interval(time.Since(c.startedAt), h.Status))
 	r.health.mu.Unlock()
 	if h.Status != old {
 		r.emit(ActionHealthStatus+": "+h.Status, c.spec, nil)
@@ -167,10 +169,13 @@ func (r *Runtime) runHealthCheck(spec Spec) HealthResult {
 	switch {
 	case timedOut:
 		res.Output = fmt.Sprintf("Health check exceeded timeout (%s)", timeout)
+		if s := out.String(); s != "" {
+			res.Output += ": " + s
+		}
 	case err != nil:
 		res.Output = err.Error()
 	default:
-		res.ExitCode, res.Output = code, out.buf.String()
+		res.ExitCode, res.Output = code, out.String()
 	}
 	return res
 }
@@ -184,15 +189,26 @@ func (r *Runtime) forgetExec(id string) {
 
 // frameText keeps the payload of Docker-framed output (stdout and stderr
 // together, as the health log shows them), up to what the log keeps.
-type frameText struct{ buf bytes.Buffer }
+type frameText struct {
+	buf bytes.Buffer
+	cut bool
+}
 
 func (f *frameText) Write(p []byte) (int, error) {
 	n := len(p)
 	if len(p) >= 8 {
-		p = p[8:]
+		p = p[8:] // WriteFrame writes a frame at a time
 	}
-	if room := healthOutputMax - f.buf.Len(); room > 0 {
-		f.buf.Write(p[:min(room, len(p))])
-	}
+	keep := min(max(healthOutputMax-f.buf.Len(), 0), len(p))
+	f.buf.Write(p[:keep])
+	f.cut = f.cut || keep < len(p)
 	return n, nil
+}
+
+// String is the output kept, with "..." when some was cut, as in Docker.
+func (f *frameText) String() string {
+	if f.cut {
+		return f.buf.String() + "..."
+	}
+	return f.buf.String()
 }

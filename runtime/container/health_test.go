@@ -63,13 +63,19 @@ func TestHealthArgsAndInterval(t *testing.T) {
 			t.Errorf("args of %q = %q, want %q", tc.test, got, tc.want)
 		}
 	}
-	h := &HealthConfig{StartPeriod: 10 * time.Second}
+	h := &HealthConfig{StartPeriod: 60 * time.Second}
 	for _, tc := range []struct {
-		since time.Duration
-		want  time.Duration
-	}{{time.Second, 5 * time.Second}, {11 * time.Second, 30 * time.Second}} {
-		if got := h.interval(tc.since); got != tc.want {
-			t.Errorf("interval %s after start = %s, want %s", tc.since, got, tc.want)
+		since  time.Duration
+		status string
+		want   time.Duration
+	}{
+		{time.Second, HealthStarting, 5 * time.Second},
+		{time.Second, HealthHealthy, 30 * time.Second},
+		{50 * time.Second, HealthStarting, 10 * time.Second},
+		{61 * time.Second, HealthStarting, 30 * time.Second},
+	} {
+		if got := h.interval(tc.since, tc.status); got != tc.want {
+			t.Errorf("interval %s after start while %s = %s, want %s", tc.since, tc.status, got, tc.want)
 		}
 	}
 }
@@ -105,9 +111,15 @@ func TestHealthRecord(t *testing.T) {
 	}
 	h := Health{Status: HealthStarting}
 	for i := range 7 {
-		h.record(&HealthConfig{}, HealthResult{ExitCode: i, Output: strings.Repeat("x", 5000)}, start)
+		h.record(&HealthConfig{}, HealthResult{ExitCode: i}, start)
 	}
-	if len(h.Log) != 5 || h.Log[0].ExitCode != 2 || len(h.Log[4].Output) != 4096 {
-		t.Errorf("log: %d entries, first exit %d, output %d bytes; want the last 5, outputs cut at 4096", len(h.Log), h.Log[0].ExitCode, len(h.Log[4].Output))
+	if len(h.Log) != 5 || h.Log[0].ExitCode != 2 {
+		t.Errorf("log: %d entries, first exit %d; want the last 5", len(h.Log), h.Log[0].ExitCode)
+	}
+	var out frameText
+	WriteFrame(&out, StreamStdout, []byte(strings.Repeat("x", 4000)))
+	WriteFrame(&out, StreamStderr, []byte(strings.Repeat("y", 200)))
+	if got := out.String(); len(got) != 4099 || !strings.HasSuffix(got, "yy...") {
+		t.Errorf("output kept: %d bytes ending %q; want 4096 and ...", len(got), got[len(got)-5:])
 	}
 }
