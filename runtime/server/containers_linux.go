@@ -436,10 +436,11 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
 		if !all && !c.State.Running() && len(filters["status"]) == 0 {
 			continue
 		}
-		if !matchFilters(c, filters) {
+		health := rt.Health(c.Spec.ID)
+		if !matchFilters(c, filters) || !matchHealth(filters["health"], health) {
 			continue
 		}
-		out = append(out, summaryOf(c, rt.Health(c.Spec.ID)))
+		out = append(out, summaryOf(c, health))
 	}
 	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 && len(out) > n {
 		out = out[:n]
@@ -449,7 +450,7 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
 
 // parseFilters reads the filters of GET /containers/json.
 func parseFilters(s string) (map[string][]string, error) {
-	return parseFilterJSON(s, "status", "name", "id", "label", "ancestor", "network")
+	return parseFilterJSON(s, "status", "name", "id", "label", "ancestor", "network", "health")
 }
 
 func matchFilters(c container.Info, f map[string][]string) bool {

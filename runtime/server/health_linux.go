@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/berthvm/berth/runtime/container"
 	"github.com/berthvm/berth/runtime/image"
@@ -69,4 +70,13 @@ func summaryHealth(h *container.Health) *ctypes.HealthSummary {
 		return &ctypes.HealthSummary{Status: ctypes.NoHealthcheck}
 	}
 	return &ctypes.HealthSummary{Status: ctypes.HealthStatus(h.Status), FailingStreak: h.FailingStreak}
+}
+
+// matchHealth is docker ps --filter health=starting|healthy|unhealthy|none.
+func matchHealth(want []string, h *container.Health) bool {
+	status := string(ctypes.NoHealthcheck)
+	if h != nil {
+		status = h.Status
+	}
+	return len(want) == 0 || slices.Contains(want, status)
 }

@@ -113,6 +113,9 @@ func TestDockerCLIHealth(t *testing.T) {
 	if out, _, _ := run("ps", "--filter", "name=bad", "--format", "{{.Status}}"); !strings.HasSuffix(out, "(unhealthy)\n") {
 		t.Errorf("docker ps status = %q, want (unhealthy)", out)
 	}
+	if out, _, _ := run("ps", "--filter", "health=unhealthy", "--format", "{{.Names}}"); out != "bad\n" {
+		t.Errorf("docker ps --filter health=unhealthy = %q, want bad", out)
+	}
 	// A timeout kills the check.
 	if out, errOut, code := run("run", "-d", "--name", "slow", "--health-cmd", "sleep 60", "--health-interval", "200ms", "--health-timeout", "300ms", "--health-retries", "1", "busybox", "sleep", "300"); code != 0 {
 		t.Fatalf("docker run -d slow check: exit %d: %s%s", code, out, errOut)
