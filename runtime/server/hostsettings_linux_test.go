@@ -25,6 +25,10 @@ func TestDockerCLIHostSettings(t *testing.T) {
 	_, all, _ := strings.Cut(string(status), "CapPrm:\t")
 	all, _, _ = strings.Cut(all, "\n")
 	run := func(args ...string) (string, string, int) { return docker(t, a.sock, "", args...) }
+	bindDir := t.TempDir()
+	if err := os.WriteFile(bindDir+"/f", []byte("bound\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name     string
@@ -40,6 +44,9 @@ func TestDockerCLIHostSettings(t *testing.T) {
 		{"privileged", []string{"--privileged", "busybox", "sh", "-c", "grep -E 'CapEff|Seccomp:' /proc/self/status; test -c /dev/kmsg && echo devices"}, "CapEff:\t" + all + "\nSeccomp:\t0\ndevices\n", 0},
 		{"user drops caps", []string{"--cap-add", "NET_ADMIN", "--user", "1000", "busybox", "grep", "CapEff", "/proc/self/status"}, "CapEff:\t0000000000000000\n", 0},
 		{"init is pid 1", []string{"--init", "busybox", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; [ $$ != 1 ] && echo child"}, "berth-agent container-init \nchild\n", 0},
+		{"init reaps orphans", []string{"--init", "busybox", "sh", "-c", "(sleep 0.1 &); sleep 0.6; ps -o stat | grep -c Z || true"}, "0\n", 0},
+		{"device", []string{"--device", "/dev/null:/dev/mynull", "busybox", "sh", "-c", "test -c /dev/mynull && echo device"}, "device\n", 0},
+		{"mount bind", []string{"--mount", "type=bind,src=" + bindDir + ",dst=/b,readonly", "busybox", "cat", "/b/f"}, "bound\n", 0},
 		{"init keeps the exit code", []string{"--init", "busybox", "sh", "-c", "exit 5"}, "", 5},
 		{"shm-size", []string{"--shm-size", "8m", "busybox", "sh", "-c", "df -k /dev/shm | tail -1 | awk '{print $2}'"}, "8192\n", 0},
 		{"ulimit nofile", []string{"--ulimit", "nofile=100:100", "busybox", "sh", "-c", "ulimit -n"}, "100\n", 0},
@@ -84,15 +91,15 @@ func TestDockerCLIHostSettings(t *testing.T) {
 	}
 
 	// --stop-signal: stop sends it (the trap exits 7, not 143).
-	if out, errOut, code := run("run", "-d", "--name", "sig", "--stop-signal", "USR1", "busybox", "sh", "-c", "trap 'exit 7' USR1; while true; do sleep 0.1; done"); code != 0 {
+	if out, errOut, code := run("run", "-d", "--name", "sig", "--stop-signal", "USR1", "--stop-timeout", "3", "busybox", "sh", "-c", "trap 'exit 7' USR1; while true; do sleep 0.1; done"); code != 0 {
 		t.Fatalf("run --stop-signal: exit %d: %s%s", code, out, errOut)
 	}
 	time.Sleep(300 * time.Millisecond)
 	if out, errOut, code := run("stop", "sig"); code != 0 {
 		t.Fatalf("stop sig: exit %d: %s%s", code, out, errOut)
 	}
-	if out, _, _ := run("inspect", "-f", "{{.State.ExitCode}} {{.Config.StopSignal}}", "sig"); out != "7 USR1\n" {
-		t.Errorf("after stop with --stop-signal USR1: %q, want 7 USR1", out)
+	if out, _, _ := run("inspect", "-f", "{{.State.ExitCode}} {{.Config.StopSignal}} {{.Config.StopTimeout}}", "sig"); out != "7 USR1 3\n" {
+		t.Errorf("after stop with --stop-signal USR1: %q, want 7 USR1 3", out)
 	}
 	if out, _, _ := run("inspect", "-f", "{{.HostConfig.ShmSize}} {{.HostConfig.CapAdd}}", "sig"); out != "67108864 []\n" {
 		t.Errorf("inspect shm size and caps: %q", out)
