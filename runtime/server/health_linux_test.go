@@ -2,12 +2,16 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/berthvm/berth/internal/testimages"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	ctypes "github.com/moby/moby/api/types/container"
 )
 
@@ -140,4 +144,42 @@ func TestDockerCLIHealth(t *testing.T) {
 	if got := len(health("ok").Log); got != n && got != 5 {
 		t.Errorf("checks went on after stop: %d log entries, then %d", n, got)
 	}
+}
+
+// TestImageHealthcheck: the image's HEALTHCHECK runs, and --health-*
+// flags override only what they set.
+func TestImageHealthcheck(t *testing.T) {
+	a := startAgent(t)
+	bb, err := testimages.Busybox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := bb.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.Config.Healthcheck = &v1.HealthConfig{Test: []string{"CMD-SHELL", "echo from image"}, Interval: 200 * time.Millisecond, Retries: 4}
+	img, err := mutate.ConfigFile(bb, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tarball bytes.Buffer
+	if err := testimages.WriteDockerArchive(&tarball, map[string]v1.Image{"checked:latest": img}); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := docker(t, a.sock, tarball.String(), "load"); code != 0 {
+		t.Fatalf("docker load: exit %d: %s%s", code, out, errOut)
+	}
+	if out, errOut, code := docker(t, a.sock, "", "run", "-d", "--name", "img", "--health-timeout", "5s", "checked", "sleep", "300"); code != 0 {
+		t.Fatalf("docker run: exit %d: %s%s", code, out, errOut)
+	}
+	want := `{"Test":["CMD-SHELL","echo from image"],"Interval":200000000,"Timeout":5000000000,"Retries":4}` + "\n"
+	if out, errOut, _ := docker(t, a.sock, "", "inspect", "--format", "{{json .Config.Healthcheck}}", "img"); out != want {
+		t.Errorf("Config.Healthcheck = %q (%s), want %q", out, errOut, want)
+	}
+	waitFor(t, "healthy by the image's check", 5*time.Second, func() (bool, string) {
+		out, _, _ := docker(t, a.sock, "", "inspect", "--format", "{{.State.Health.Status}} {{range .State.Health.Log}}{{.Output}}{{end}}", "img")
+		return strings.HasPrefix(out, "healthy from image"), out
+	})
 }
