@@ -22,6 +22,7 @@ type execConfig struct {
 	Tty             bool
 	ConsoleSize     [2]uint // the terminal's initial [height, width]
 	Caps            uint64  // the container's capability set
+	GroupAdd        []string
 }
 
 // runExecHelper runs a command in a running container. The agent starts
@@ -51,6 +52,9 @@ func runExecHelper() {
 		}
 	}
 	u, err := lookupUser(cfg.User)
+	if err == nil {
+		err = addGroups(&u, cfg.GroupAdd)
+	}
 	if err != nil {
 		fail(exitSetupFailed, err)
 	}

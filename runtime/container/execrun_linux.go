@@ -149,6 +149,7 @@ func (r *Runtime) ExecStart(ctx context.Context, id string, stdin io.Reader, out
 		User:            info.Spec.User,
 		NoNewPrivileges: info.Spec.NoNewPrivileges,
 		Caps:            capsOf(info.Spec),
+		GroupAdd:        info.Spec.GroupAdd,
 	}
 	if spec.WorkingDir != "" {
 		cfg.Cwd = spec.WorkingDir

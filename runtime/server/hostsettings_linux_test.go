@@ -90,6 +90,14 @@ func TestDockerCLIHostSettings(t *testing.T) {
 		t.Errorf("--init after stop: %q, want 143 true", out)
 	}
 
+	// exec gets the container's added capabilities and groups.
+	if out, errOut, code := run("run", "-d", "--name", "ex", "--cap-add", "NET_ADMIN", "--group-add", "123", "busybox", "sleep", "300"); code != 0 {
+		t.Fatalf("run -d ex: exit %d: %s%s", code, out, errOut)
+	}
+	if out, errOut, _ := run("exec", "ex", "sh", "-c", "id -G; ip link add v0 type veth peer name v1 && echo added"); out != "0 123\nadded\n" {
+		t.Errorf("exec with added caps and groups: %q (%s)", out, errOut)
+	}
+
 	// --stop-signal: stop sends it (the trap exits 7, not 143).
 	if out, errOut, code := run("run", "-d", "--name", "sig", "--stop-signal", "USR1", "--stop-timeout", "3", "busybox", "sh", "-c", "trap 'exit 7' USR1; while true; do sleep 0.1; done"); code != 0 {
 		t.Fatalf("run --stop-signal: exit %d: %s%s", code, out, errOut)
