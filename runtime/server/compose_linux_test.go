@@ -120,7 +120,19 @@ func TestComposeV5(t *testing.T) {
 	bin := composeV5(t)
 	a := startAgent(t, func(o *Options) { o.Bridge = true })
 	dir := t.TempDir()
-	file := strings.Replace(composeFile, `version: "2.4"`+"\n", "", 1)
+	// v5 sends volumes and binds as HostConfig.Mounts.
+	file := strings.Replace(composeFile, `version: "2.4"`+"\n", "", 1) + `    volumes:
+      - data:/data
+      - ./site:/site:ro
+volumes:
+  data:
+`
+	if err := os.MkdirAll(filepath.Join(dir, "site"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "site", "index.html"), []byte("hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(file), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -130,12 +142,18 @@ func TestComposeV5(t *testing.T) {
 	if out, code := compose(t, bin, a.sock, dir, "up", "-d"); code != 0 {
 		t.Fatalf("compose v5 up -d: exit %d:\n%s", code, out)
 	}
+	if out, code := compose(t, bin, a.sock, dir, "exec", "-T", "web", "sh", "-c", "cat /site/index.html; echo v > /data/f && cat /data/f"); code != 0 || out != "hi\nv\n" {
+		t.Errorf("compose v5 exec in web with its volume and bind: exit %d: %q", code, out)
+	}
 	out, code := compose(t, bin, a.sock, dir, "ps", "--format", "{{.Service}} {{.State}} {{.Health}}")
 	if want := "db running healthy\nweb running \n"; code != 0 || out != want {
 		t.Errorf("compose v5 ps: exit %d: %q, want %q", code, out, want)
 	}
-	if out, code := compose(t, bin, a.sock, dir, "down"); code != 0 {
-		t.Errorf("compose v5 down: exit %d:\n%s", code, out)
+	if out, code := compose(t, bin, a.sock, dir, "down", "-v"); code != 0 {
+		t.Errorf("compose v5 down -v: exit %d:\n%s", code, out)
+	}
+	if out, _, _ := docker(t, a.sock, "", "volume", "ls", "-q"); out != "" {
+		t.Errorf("volumes left after down -v: %q", out)
 	}
 	if out, _, _ := docker(t, a.sock, "", "ps", "-aq"); out != "" {
 		t.Errorf("containers left after down: %q", out)
