@@ -47,6 +47,7 @@ func TestDockerCLIHostSettings(t *testing.T) {
 		{"init reaps orphans", []string{"--init", "busybox", "sh", "-c", "(sleep 0.1 &); sleep 0.6; ps -o stat | grep -c Z || true"}, "0\n", 0},
 		{"device", []string{"--device", "/dev/null:/dev/mynull", "busybox", "sh", "-c", "test -c /dev/mynull && echo device"}, "device\n", 0},
 		{"mount bind", []string{"--mount", "type=bind,src=" + bindDir + ",dst=/b,readonly", "busybox", "cat", "/b/f"}, "bound\n", 0},
+		{"init with a terminal", []string{"-t", "--init", "busybox", "tty"}, "/dev/pts/0\r\n", 0},
 		{"init keeps the exit code", []string{"--init", "busybox", "sh", "-c", "exit 5"}, "", 5},
 		{"shm-size", []string{"--shm-size", "8m", "busybox", "sh", "-c", "df -k /dev/shm | tail -1 | awk '{print $2}'"}, "8192\n", 0},
 		{"ulimit nofile", []string{"--ulimit", "nofile=100:100", "busybox", "sh", "-c", "ulimit -n"}, "100\n", 0},
