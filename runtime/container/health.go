@@ -3,6 +3,7 @@ package container
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -120,9 +121,9 @@ func (h *HealthConfig) Validate() error {
 	return nil
 }
 
-// args is the command the check runs; nil when there is none to run
-// (no test, or NONE).
-func (h *HealthConfig) args() []string {
+// args is the command the check runs, CMD-SHELL with shell (default
+// /bin/sh -c); nil when there is none to run (no test, or NONE).
+func (h *HealthConfig) args(shell []string) []string {
 	if h == nil || len(h.Test) < 2 {
 		return nil
 	}
@@ -130,7 +131,10 @@ func (h *HealthConfig) args() []string {
 	case "CMD":
 		return h.Test[1:]
 	case "CMD-SHELL":
-		return []string{"/bin/sh", "-c", h.Test[1]}
+		if len(shell) == 0 {
+			shell = []string{"/bin/sh", "-c"}
+		}
+		return append(slices.Clone(shell), h.Test[1])
 	}
 	return nil
 }

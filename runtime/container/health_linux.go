@@ -51,7 +51,7 @@ func (r *Runtime) resumeHealth() {
 	}
 	r.mu.Unlock()
 	for _, spec := range specs {
-		if spec.Healthcheck.args() == nil {
+		if spec.Healthcheck.args(nil) == nil {
 			continue
 		}
 		st, err := r.state(spec.ID)
@@ -67,7 +67,7 @@ func (r *Runtime) resumeHealth() {
 }
 
 func (r *Runtime) startHealth(spec Spec, startedAt time.Time, h *Health) {
-	if spec.Healthcheck.args() == nil {
+	if spec.Healthcheck.args(nil) == nil {
 		return
 	}
 	c := &healthCheck{spec: spec, startedAt: startedAt, health: Health{Status: HealthStarting, Log: []HealthResult{}}}
@@ -143,7 +143,7 @@ func (r *Runtime) probe(c *healthCheck) {
 func (r *Runtime) runHealthCheck(spec Spec) HealthResult {
 	cfg := spec.Healthcheck
 	res := HealthResult{Start: time.Now().UTC(), ExitCode: -1}
-	id, err := r.ExecCreate(spec.ID, ExecSpec{Args: cfg.args(), AttachStdout: true, AttachStderr: true})
+	id, err := r.ExecCreate(spec.ID, ExecSpec{Args: cfg.args(spec.Shell), AttachStdout: true, AttachStderr: true})
 	if err != nil {
 		res.End, res.Output = time.Now().UTC(), err.Error()
 		return res

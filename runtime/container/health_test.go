@@ -50,16 +50,17 @@ func TestHealthConfigValidate(t *testing.T) {
 
 func TestHealthArgsAndInterval(t *testing.T) {
 	tests := []struct {
-		test []string
-		want []string
+		test, shell []string
+		want        []string
 	}{
-		{[]string{"CMD", "curl", "-f", "x"}, []string{"curl", "-f", "x"}},
-		{[]string{"CMD-SHELL", "test -f /ok"}, []string{"/bin/sh", "-c", "test -f /ok"}},
-		{[]string{"NONE"}, nil},
-		{nil, nil},
+		{[]string{"CMD", "curl", "-f", "x"}, nil, []string{"curl", "-f", "x"}},
+		{[]string{"CMD-SHELL", "test -f /ok"}, nil, []string{"/bin/sh", "-c", "test -f /ok"}},
+		{[]string{"CMD-SHELL", "test -f /ok"}, []string{"/bin/bash", "-ec"}, []string{"/bin/bash", "-ec", "test -f /ok"}},
+		{[]string{"NONE"}, nil, nil},
+		{nil, nil, nil},
 	}
 	for _, tc := range tests {
-		if got := (&HealthConfig{Test: tc.test}).args(); !reflect.DeepEqual(got, tc.want) {
+		if got := (&HealthConfig{Test: tc.test}).args(tc.shell); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("args of %q = %q, want %q", tc.test, got, tc.want)
 		}
 	}

@@ -21,6 +21,9 @@ type HostSettings struct {
 	StopTimeout *int     `json:"StopTimeout,omitempty"`
 	GroupAdd    []string `json:"GroupAdd,omitempty"`
 	OomScoreAdj int      `json:"OomScoreAdj,omitempty"`
+	// Shell is Config.Shell (the image's SHELL): what CMD-SHELL health
+	// checks run with; empty: /bin/sh -c.
+	Shell []string `json:"Shell,omitempty"`
 }
 
 // Ulimit is a resource limit (--ulimit NAME=SOFT:HARD).

@@ -10,17 +10,25 @@ import (
 )
 
 // healthFromRequest merges the image's HEALTHCHECK with the request's
-// (--health-*, compose healthcheck:), as Docker does at create.
-func healthFromRequest(images *image.Store, imageID string, cfg *ctypes.Config) (*container.HealthConfig, error) {
+// (--health-*, compose healthcheck:), as Docker does at create, and
+// returns it with the shell CMD-SHELL checks run with (the request's,
+// else the image's SHELL).
+func healthFromRequest(images *image.Store, imageID string, cfg *ctypes.Config) (*container.HealthConfig, []string, error) {
 	var fromImage *container.HealthConfig
-	if dc, err := images.DockerConfig(imageID); err == nil && dc.Healthcheck != nil {
-		fromImage = healthConfig(dc.Healthcheck)
+	shell := cfg.Shell
+	if dc, err := images.DockerConfig(imageID); err == nil {
+		if dc.Healthcheck != nil {
+			fromImage = healthConfig(dc.Healthcheck)
+		}
+		if len(shell) == 0 {
+			shell = dc.Shell
+		}
 	}
 	h := container.MergeHealth(fromImage, healthConfig(cfg.Healthcheck))
 	if err := h.Validate(); err != nil {
-		return nil, WithStatus(http.StatusBadRequest, err)
+		return nil, nil, WithStatus(http.StatusBadRequest, err)
 	}
-	return h, nil
+	return h, shell, nil
 }
 
 func healthConfig(h *ctypes.HealthConfig) *container.HealthConfig {

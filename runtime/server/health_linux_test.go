@@ -159,7 +159,8 @@ func TestImageHealthcheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	cf = cf.DeepCopy()
-	cf.Config.Healthcheck = &v1.HealthConfig{Test: []string{"CMD-SHELL", "echo from image"}, Interval: 200 * time.Millisecond, Retries: 4}
+	cf.Config.Healthcheck = &v1.HealthConfig{Test: []string{"CMD-SHELL", "echo from image $0"}, Interval: 200 * time.Millisecond, Retries: 4}
+	cf.Config.Shell = []string{"/bin/sh", "-c"}
 	img, err := mutate.ConfigFile(bb, cf)
 	if err != nil {
 		t.Fatal(err)
@@ -174,12 +175,12 @@ func TestImageHealthcheck(t *testing.T) {
 	if out, errOut, code := docker(t, a.sock, "", "run", "-d", "--name", "img", "--health-timeout", "5s", "checked", "sleep", "300"); code != 0 {
 		t.Fatalf("docker run: exit %d: %s%s", code, out, errOut)
 	}
-	want := `{"Test":["CMD-SHELL","echo from image"],"Interval":200000000,"Timeout":5000000000,"Retries":4}` + "\n"
+	want := `{"Test":["CMD-SHELL","echo from image $0"],"Interval":200000000,"Timeout":5000000000,"Retries":4}` + "\n"
 	if out, errOut, _ := docker(t, a.sock, "", "inspect", "--format", "{{json .Config.Healthcheck}}", "img"); out != want {
 		t.Errorf("Config.Healthcheck = %q (%s), want %q", out, errOut, want)
 	}
 	waitFor(t, "healthy by the image's check", 5*time.Second, func() (bool, string) {
 		out, _, _ := docker(t, a.sock, "", "inspect", "--format", "{{.State.Health.Status}} {{range .State.Health.Log}}{{.Output}}{{end}}", "img")
-		return strings.HasPrefix(out, "healthy from image"), out
+		return strings.HasPrefix(out, "healthy from image /bin/sh"), out
 	})
 }

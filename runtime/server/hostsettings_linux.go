@@ -21,7 +21,7 @@ import (
 // signal and timeout, groups and OOM score into spec, refusing what
 // Docker refuses, by field name.
 func applyHostSettings(spec *container.Spec, images *image.Store, img image.Image, cfg *ctypes.Config, hc *ctypes.HostConfig) error {
-	h, err := healthFromRequest(images, img.ID, cfg)
+	h, shell, err := healthFromRequest(images, img.ID, cfg)
 	if err != nil {
 		return err
 	}
@@ -33,7 +33,7 @@ func applyHostSettings(spec *container.Spec, images *image.Store, img image.Imag
 		CapAdd: hc.CapAdd, CapDrop: hc.CapDrop, Privileged: hc.Privileged,
 		Init: hc.Init != nil && *hc.Init, Sysctls: hc.Sysctls, ShmSize: hc.ShmSize,
 		StopSignal: cfg.StopSignal, StopTimeout: cfg.StopTimeout,
-		GroupAdd: hc.GroupAdd, OomScoreAdj: hc.OomScoreAdj,
+		GroupAdd: hc.GroupAdd, OomScoreAdj: hc.OomScoreAdj, Shell: shell,
 	}
 	if hs.StopSignal == "" {
 		hs.StopSignal = img.Config.Config.StopSignal
@@ -176,6 +176,7 @@ func inspectHostSettings(resp *ctypes.InspectResponse, spec container.Spec, heal
 	resp.Config.Healthcheck = inspectHealthConfig(spec.Healthcheck)
 	resp.Config.StopSignal = spec.StopSignal
 	resp.Config.StopTimeout = spec.StopTimeout
+	resp.Config.Shell = spec.Shell
 	hc := resp.HostConfig
 	hc.CapAdd, hc.CapDrop, hc.Privileged = spec.CapAdd, spec.CapDrop, spec.Privileged
 	hc.Init = &spec.Init
