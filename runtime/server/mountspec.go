@@ -30,6 +30,9 @@ func mountsFromSpecs(specs []mount.Mount, vols *volume.Store) ([]container.Mount
 			if !path.IsAbs(ms.Source) {
 				return out, bad("a bind mount's source must be an absolute path")
 			}
+			if o := ms.BindOptions; o != nil && (o.Propagation != "" && o.Propagation != mount.PropagationRPrivate || o.NonRecursive || o.ReadOnlyNonRecursive) {
+				return out, bad("BindOptions propagation and non-recursive mounts are not supported by berth")
+			}
 			if _, err := os.Stat(ms.Source); err != nil {
 				if ms.BindOptions == nil || !ms.BindOptions.CreateMountpoint {
 					return out, bad("bind source path does not exist: %s", ms.Source)
@@ -48,6 +51,9 @@ func mountsFromSpecs(specs []mount.Mount, vols *volume.Store) ([]container.Mount
 				if o.Subpath != "" {
 					return out, bad("VolumeOptions.Subpath is not supported by berth")
 				}
+				if o.DriverConfig != nil && len(o.DriverConfig.Options) > 0 {
+					return out, bad("volume driver options are not supported by berth yet")
+				}
 				labels, m.NoCopy = o.Labels, o.NoCopy
 			}
 			name := ms.Source
@@ -63,6 +69,9 @@ func mountsFromSpecs(specs []mount.Mount, vols *volume.Store) ([]container.Mount
 		case mount.TypeTmpfs:
 			if ms.Source != "" {
 				return out, bad("a tmpfs mount takes no source")
+			}
+			if ms.TmpfsOptions != nil && len(ms.TmpfsOptions.Options) > 0 {
+				return out, bad("TmpfsOptions.Options are not supported by berth: use size and mode")
 			}
 			m.Type, m.Data = "tmpfs", tmpfsData(ms.TmpfsOptions)
 		default:
