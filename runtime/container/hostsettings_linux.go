@@ -172,3 +172,30 @@ func runAsInit(argv0 string, args, env []string, tty bool, started func()) error
 		os.Exit(ws.ExitStatus())
 	}
 }
+
+// stopSignal is the signal stop sends first: the container's StopSignal,
+// else SIGTERM.
+func stopSignal(spec Spec) syscall.Signal {
+	if sig, err := ParseSignal(spec.StopSignal); err == nil {
+		return sig
+	}
+	return syscall.SIGTERM
+}
+
+// ParseSignal reads a signal as Docker accepts it: "SIGTERM", "TERM", "15".
+func ParseSignal(s string) (syscall.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, fmt.Errorf("invalid signal: %s", s)
+		}
+		return syscall.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("invalid signal: %s", s)
+}

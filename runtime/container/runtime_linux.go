@@ -689,7 +689,8 @@ func (r *Runtime) Kill(ctx context.Context, ref string, sig syscall.Signal) erro
 	return nil
 }
 
-// Stop sends sig (SIGTERM when 0), waits up to grace, then kills; the
+// Stop sends sig (when 0 the container's StopSignal, else SIGTERM),
+// waits up to grace, then kills; the
 // restart policy does not apply to a stopped container. ErrNotRunning
 // when it was not running.
 func (r *Runtime) Stop(ctx context.Context, ref string, sig syscall.Signal, grace time.Duration) error {
@@ -704,7 +705,7 @@ func (r *Runtime) Stop(ctx context.Context, ref string, sig syscall.Signal, grac
 		grace = 0
 	}
 	if sig == 0 {
-		sig = syscall.SIGTERM
+		sig = stopSignal(e.spec)
 	}
 	r.emitKill(e.spec, sig)
 	err = r.call(ctx, e.spec.ID, ctlRequest{Op: "stop", Signal: int(sig), Timeout: int(grace / time.Second)})

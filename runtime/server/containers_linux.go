@@ -19,7 +19,6 @@ import (
 	"github.com/docker/go-units"
 	ctypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
-	"golang.org/x/sys/unix"
 )
 
 type containerRuntime = *container.Runtime
@@ -280,7 +279,7 @@ func (s *Server) stopContainer(w http.ResponseWriter, r *http.Request) error {
 			return WithStatus(http.StatusBadRequest, err)
 		}
 	}
-	sig, grace = stopDefaults(r, info.Spec, sig, grace)
+	grace = stopGrace(r, info.Spec, grace)
 	if err := rt.Stop(r.Context(), info.Spec.ID, sig, grace); err != nil {
 		if errors.Is(err, container.ErrNotRunning) {
 			w.WriteHeader(http.StatusNotModified)
@@ -301,7 +300,7 @@ func (s *Server) restartContainer(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := rt.Restart(r.Context(), info.Spec.ID, grace); err != nil {
+	if err := rt.Restart(r.Context(), info.Spec.ID, stopGrace(r, info.Spec, grace)); err != nil {
 		return containerError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -309,22 +308,7 @@ func (s *Server) restartContainer(w http.ResponseWriter, r *http.Request) error 
 }
 
 // ParseSignal reads a signal as Docker accepts it: "SIGTERM", "TERM", "15".
-func ParseSignal(s string) (syscall.Signal, error) {
-	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
-			return 0, fmt.Errorf("invalid signal: %s", s)
-		}
-		return syscall.Signal(n), nil
-	}
-	name := strings.ToUpper(s)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	if sig := unix.SignalNum(name); sig != 0 {
-		return sig, nil
-	}
-	return 0, fmt.Errorf("invalid signal: %s", s)
-}
+func ParseSignal(s string) (syscall.Signal, error) { return container.ParseSignal(s) }
 
 func (s *Server) killContainer(w http.ResponseWriter, r *http.Request) error {
 	rt, info, err := s.getContainer(r)

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/berthvm/berth/runtime/container"
@@ -154,19 +153,17 @@ func machineDevices() []container.Device {
 	return out
 }
 
-// stopDefaults are the signal and grace period of docker stop when the
-// client leaves them out: the container's StopSignal and StopTimeout.
-func stopDefaults(r *http.Request, spec container.Spec, sig syscall.Signal, grace time.Duration) (syscall.Signal, time.Duration) {
-	if sig == 0 && spec.StopSignal != "" {
-		sig, _ = ParseSignal(spec.StopSignal)
-	}
+// stopGrace is the grace period of docker stop and restart: the
+// container's StopTimeout when the client gives none (the runtime sends
+// the container's StopSignal).
+func stopGrace(r *http.Request, spec container.Spec, grace time.Duration) time.Duration {
 	if r.URL.Query().Get("t") == "" && spec.StopTimeout != nil {
 		grace = time.Duration(*spec.StopTimeout) * time.Second
 		if *spec.StopTimeout < 0 {
 			grace = 24 * time.Hour
 		}
 	}
-	return sig, grace
+	return grace
 }
 
 // inspectHostSettings fills what docker inspect shows of the health

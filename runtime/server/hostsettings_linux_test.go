@@ -110,6 +110,16 @@ func TestDockerCLIHostSettings(t *testing.T) {
 	if out, _, _ := run("inspect", "-f", "{{.State.ExitCode}} {{.Config.StopSignal}} {{.Config.StopTimeout}}", "sig"); out != "7 USR1 3\n" {
 		t.Errorf("after stop with --stop-signal USR1: %q, want 7 USR1 3", out)
 	}
+	// restart stops with it too (SIGTERM would wait the 3 s stop timeout).
+	run("start", "sig")
+	time.Sleep(300 * time.Millisecond)
+	start = time.Now()
+	if out, errOut, code := run("restart", "sig"); code != 0 {
+		t.Errorf("restart sig: exit %d: %s%s", code, out, errOut)
+	}
+	if d := time.Since(start); d > 2500*time.Millisecond {
+		t.Errorf("restart with --stop-signal USR1 took %s: the stop signal was not sent", d)
+	}
 	if out, _, _ := run("inspect", "-f", "{{.HostConfig.ShmSize}} {{.HostConfig.CapAdd}}", "sig"); out != "67108864 []\n" {
 		t.Errorf("inspect shm size and caps: %q", out)
 	}
