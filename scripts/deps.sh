@@ -56,3 +56,8 @@ if [ "$what" = test ] || [ "$what" = bench ] || [ "$what" = lint ]; then
     go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version"
   fi
 fi
+# docker compose v5 for the runtime/server tests, built once into a cache
+# outside the clone (scripts/compose-v5.sh).
+if [ "$what" = test ] || [ "$what" = bench ]; then
+  "$(dirname "$0")/compose-v5.sh" >/dev/null
+fi

@@ -40,10 +40,10 @@ func lastCap() (int, error) {
 	return n, nil
 }
 
-// limitCaps leaves the calling thread with only keep in its bounding,
-// permitted and effective sets, and empty inheritable and ambient sets.
-// Thread-scoped: the caller must hold its OS thread and execve from it.
-func limitCaps(keep uint64, last int) error {
+// limitBoundingCaps leaves the calling thread with only keep in its
+// bounding set and an empty ambient set. Thread-scoped: the caller must
+// hold its OS thread and execve from it.
+func limitBoundingCaps(keep uint64, last int) error {
 	for c := 0; c <= last; c++ {
 		if keep&(1<<uint(c)) != 0 {
 			continue
@@ -55,6 +55,12 @@ func limitCaps(keep uint64, last int) error {
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
 		return fmt.Errorf("clear ambient capabilities: %w", err)
 	}
+	return nil
+}
+
+// setCaps sets the calling thread's permitted and effective sets to
+// keep, and its inheritable set empty.
+func setCaps(keep uint64) error {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	data := [2]unix.CapUserData{
 		{Effective: uint32(keep), Permitted: uint32(keep)},

@@ -15,6 +15,7 @@ func WithEvents(fn func(Event)) Option {
 }
 
 func (r *Runtime) emit(action string, spec Spec, attrs map[string]string) {
+	r.healthEvent(action, spec)
 	if r.events != nil {
 		r.events(Event{Action: action, Spec: spec, Attributes: attrs})
 	}

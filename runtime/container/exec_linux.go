@@ -21,6 +21,8 @@ type execConfig struct {
 	Seccomp         []byte // the container's seccomp filter; nil: unconfined
 	Tty             bool
 	ConsoleSize     [2]uint // the terminal's initial [height, width]
+	Caps            uint64  // the container's capability set
+	GroupAdd        []string
 }
 
 // runExecHelper runs a command in a running container. The agent starts
@@ -50,6 +52,9 @@ func runExecHelper() {
 		}
 	}
 	u, err := lookupUser(cfg.User)
+	if err == nil {
+		err = addGroups(&u, cfg.GroupAdd)
+	}
 	if err != nil {
 		fail(exitSetupFailed, err)
 	}
@@ -64,7 +69,7 @@ func runExecHelper() {
 	if err != nil {
 		fail(code, err)
 	}
-	if err := confine(u, cfg.NoNewPrivileges, cfg.Seccomp); err != nil {
+	if err := confine(u, cfg.Caps, cfg.NoNewPrivileges, cfg.Seccomp); err != nil {
 		fail(exitSetupFailed, err)
 	}
 	err = execve(argv0, cfg.Args, env)

@@ -235,6 +235,8 @@ func (r *Runtime) execConfigFor(cid string, spec ExecSpec, size *[2]uint) (Info,
 		User:            info.Spec.User,
 		NoNewPrivileges: info.Spec.NoNewPrivileges,
 		Tty:             spec.Tty,
+		Caps:            capsOf(info.Spec),
+		GroupAdd:        info.Spec.GroupAdd,
 	}
 	if spec.WorkingDir != "" {
 		cfg.Cwd = spec.WorkingDir

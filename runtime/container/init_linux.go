@@ -35,6 +35,8 @@ type initConfig struct {
 	Seccomp         []byte  // the seccomp filter to install (seccomp.Compile); nil: unconfined
 	Tty             bool    // make a terminal in the container, send it on fd 5
 	ConsoleSize     [2]uint // its initial [height, width]; zero: unset
+	Caps            uint64  // the capability set (HostSettings.CapMask)
+	Host            HostSettings
 }
 
 type bindMount struct {
@@ -105,6 +107,12 @@ func runInit() {
 		}
 	}
 	u, err := lookupUser(cfg.User)
+	if err == nil {
+		err = addGroups(&u, cfg.Host.GroupAdd)
+	}
+	if err == nil {
+		err = applyProcessLimits(cfg.Host)
+	}
 	if err != nil {
 		fail(exitSetupFailed, err)
 	}
@@ -122,10 +130,14 @@ func runInit() {
 	if err != nil {
 		fail(code, err)
 	}
-	if err := confine(u, cfg.NoNewPrivileges, cfg.Seccomp); err != nil {
+	if err := confine(u, cfg.Caps, cfg.NoNewPrivileges, cfg.Seccomp); err != nil {
 		fail(exitSetupFailed, err)
 	}
-	err = execve(argv0, cfg.Args, env)
+	if cfg.Host.Init {
+		err = runAsInit(argv0, cfg.Args, env, cfg.Tty, func() { errf.Close() })
+	} else {
+		err = execve(argv0, cfg.Args, env)
+	}
 	fail(execErrorCode(err), fmt.Errorf("exec: %q: %w", cfg.Args[0], err))
 }
 
@@ -133,13 +145,13 @@ func runInit() {
 // filter, when there is one, in runc's order: without no_new_privs
 // installing takes CAP_SYS_ADMIN, so before the drop; with it as late as
 // can be, after.
-func confine(u ExecUser, noNewPrivs bool, filter []byte) error {
+func confine(u ExecUser, caps uint64, noNewPrivs bool, filter []byte) error {
 	if filter != nil && !noNewPrivs {
 		if err := seccomp.Install(filter); err != nil {
 			return err
 		}
 	}
-	if err := dropPrivileges(u, noNewPrivs); err != nil {
+	if err := dropPrivileges(u, caps, noNewPrivs); err != nil {
 		return err
 	}
 	if filter != nil && noNewPrivs {
@@ -148,14 +160,18 @@ func confine(u ExecUser, noNewPrivs bool, filter []byte) error {
 	return nil
 }
 
-// dropPrivileges leaves the calling thread with Docker's default
-// capabilities, as user u, with no_new_privs when asked.
-func dropPrivileges(u ExecUser, noNewPrivs bool) error {
+// dropPrivileges leaves the calling thread with the capabilities caps
+// (those the agent has), as user u, with no_new_privs when asked. The
+// user switch comes before the capability sets are cut, so that it works
+// without CAP_SETUID and CAP_SETGID in caps; a user other than root ends
+// with empty permitted and effective sets, as in Docker.
+func dropPrivileges(u ExecUser, caps uint64, noNewPrivs bool) error {
 	last, err := lastCap()
 	if err != nil {
 		return err
 	}
-	if err := limitCaps(DefaultCapMask(), last); err != nil {
+	caps &= ownCaps()
+	if err := limitBoundingCaps(caps, last); err != nil {
 		return err
 	}
 	if noNewPrivs {
@@ -163,7 +179,13 @@ func dropPrivileges(u ExecUser, noNewPrivs bool) error {
 			return fmt.Errorf("set no_new_privs: %w", err)
 		}
 	}
-	return setCreds(u)
+	if err := setCreds(u); err != nil {
+		return err
+	}
+	if u.UID != 0 {
+		return nil
+	}
+	return setCaps(caps)
 }
 
 // execve closes every descriptor above 2 on exec and replaces the process.
@@ -254,8 +276,16 @@ func setupContainer(cfg *initConfig) error {
 	if err := makeDevices(); err != nil {
 		return err
 	}
-	if err := maskPaths(); err != nil {
+	if err := makeUserDevices(cfg.Host.Devices); err != nil {
 		return err
+	}
+	if err := writeSysctls(cfg.Host.Sysctls); err != nil {
+		return err
+	}
+	if !cfg.Host.Privileged {
+		if err := maskPaths(); err != nil {
+			return err
+		}
 	}
 	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
 		return fmt.Errorf("set hostname: %w", err)
@@ -301,10 +331,13 @@ func mountSpecial(cfg *initConfig) error {
 		{"proc", "/proc", "proc", nosuid | noexec | nodev, ""},
 		{"tmpfs", "/dev", "tmpfs", nosuid, "mode=755,size=65536k"},
 		{"devpts", "/dev/pts", "devpts", nosuid | noexec, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
-		{"shm", "/dev/shm", "tmpfs", nosuid | noexec | nodev, "mode=1777,size=65536k"},
+		{"shm", "/dev/shm", "tmpfs", nosuid | noexec | nodev, shmOptions(cfg.Host.ShmSize)},
 		{"mqueue", "/dev/mqueue", "mqueue", nosuid | noexec | nodev, ""},
 		{"sysfs", "/sys", "sysfs", nosuid | noexec | nodev | unix.MS_RDONLY, ""},
 		{"cgroup", "/sys/fs/cgroup", "cgroup2", nosuid | noexec | nodev | unix.MS_RDONLY, ""},
+	}
+	if cfg.Host.Privileged {
+		mounts[5].flags &^= unix.MS_RDONLY // sysfs
 	}
 	for _, m := range mounts {
 		if err := mountInRoot(root, m.src, m.target, m.fstype, m.flags, m.data, true); err != nil {
@@ -340,9 +373,13 @@ func mountUser(root int, m Mount) error {
 		if m.ReadOnly {
 			flags |= unix.MS_RDONLY
 		}
-		return mountInRoot(root, "tmpfs", m.Target, "tmpfs", flags, "mode=1777", true)
+		data := m.Data
+		if data == "" {
+			data = "mode=1777"
+		}
+		return mountInRoot(root, "tmpfs", m.Target, "tmpfs", flags, data, true)
 	}
-	if m.Name != "" {
+	if m.Name != "" && !m.NoCopy {
 		if err := copyUp(root, m); err != nil {
 			return err
 		}

@@ -379,6 +379,8 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		ConsoleSize:     m.spec.ConsoleSize,
 		Mounts:          m.spec.Mounts,
 		ReadOnly:        m.spec.ReadonlyRootfs,
+		Caps:            capsOf(m.spec),
+		Host:            m.spec.HostSettings,
 	}
 	err = p.configure(stdio.child, cfg)
 	for _, f := range stdio.closeAfter {

@@ -12,4 +12,8 @@ type Mount struct {
 	// Anonymous marks a volume made for this container's `-v /PATH`,
 	// removed with the container by `rm -v` and --rm.
 	Anonymous bool `json:"Anonymous,omitempty"`
+	// NoCopy leaves an empty volume empty (VolumeOptions.NoCopy).
+	NoCopy bool `json:"NoCopy,omitempty"`
+	// Data are a tmpfs's mount options (mode, size); empty: mode=1777.
+	Data string `json:"Data,omitempty"`
 }

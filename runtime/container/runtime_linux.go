@@ -34,6 +34,7 @@ type Runtime struct {
 	refilling bool
 	net       *network.Network // the bridge network; nil when not set up
 	events    func(Event)      // see WithEvents; nil: none
+	health    healthChecks     // see health_linux.go
 }
 
 // Option configures a Runtime.
@@ -122,6 +123,7 @@ func New(ctx context.Context, dir string, opts ...Option) (*Runtime, error) {
 		}
 	}
 	r.pruneNetwork()
+	r.resumeHealth()
 	for _, id := range restart {
 		r.Start(ctx, id)
 	}
@@ -688,7 +690,8 @@ func (r *Runtime) Kill(ctx context.Context, ref string, sig syscall.Signal) erro
 	return nil
 }
 
-// Stop sends sig (SIGTERM when 0), waits up to grace, then kills; the
+// Stop sends sig (when 0 the container's StopSignal, else SIGTERM),
+// waits up to grace, then kills; the
 // restart policy does not apply to a stopped container. ErrNotRunning
 // when it was not running.
 func (r *Runtime) Stop(ctx context.Context, ref string, sig syscall.Signal, grace time.Duration) error {
@@ -703,7 +706,7 @@ func (r *Runtime) Stop(ctx context.Context, ref string, sig syscall.Signal, grac
 		grace = 0
 	}
 	if sig == 0 {
-		sig = syscall.SIGTERM
+		sig = stopSignal(e.spec)
 	}
 	r.emitKill(e.spec, sig)
 	r.thaw(e.spec.ID)

@@ -105,6 +105,9 @@ type Spec struct {
 	// ExtraHosts are added to the container's /etc/hosts, whatever its
 	// network mode (--add-host, host.docker.internal).
 	ExtraHosts []network.Host `json:"ExtraHosts,omitempty"`
+	// Healthcheck is the merged health check (image's + --health-*).
+	Healthcheck *HealthConfig `json:"Healthcheck,omitempty"`
+	HostSettings
 }
 
 // Network modes (--network).

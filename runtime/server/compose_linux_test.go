@@ -1,7 +1,9 @@
 package server
 
 import (
-	"context"
+	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,69 +15,147 @@ import (
 	"github.com/berthvm/berth/internal/testnetns"
 )
 
-// composeProjectFile has two services on compose's default project
-// network (no network_mode): client reaches web by its service name,
-// and by its link alias.
-const composeProjectFile = `version: "2.4"
+// composeFile has a service that becomes healthy after 2 s and one that
+// waits for it (network_mode: bridge: no project network).
+const composeFile = `version: "2.4"
 services:
+  db:
+    image: busybox
+    network_mode: bridge
+    command: sh -c 'sleep 2; touch /tmp/ready; exec sleep 300'
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /tmp/ready"]
+      interval: 500ms
+      retries: 20
   web:
     image: busybox
-    command: ["sh", "-c", "mkdir -p /w && echo composed > /w/index.html && exec httpd -f -p 80 -h /w"]
-  client:
-    image: busybox
-    links: ["web:webalias"]
-    command: ["sleep", "300"]
+    network_mode: bridge
+    command: sleep 300
+    depends_on:
+      db:
+        condition: service_healthy
 `
 
-// TestDockerComposeProjectNetwork runs Debian's docker-compose 1.29.2
-// against the agent: up -d makes the project network and joins both
-// services to it, ps lists them, down removes them and the network.
-func TestDockerComposeProjectNetwork(t *testing.T) {
+// compose runs a compose binary in dir against the agent's socket.
+func compose(t *testing.T, bin, sock, dir string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+sock, "COMPOSE_PROJECT_NAME=shop")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), 0
+	case errors.As(err, &ee):
+		return out.String(), ee.ExitCode()
+	}
+	t.Fatalf("%s %s: %v", bin, strings.Join(args, " "), err)
+	return "", 0
+}
+
+// TestComposeServiceHealthy: docker-compose 1.29.2 brings up a service
+// that depends on another's health only once that one is healthy.
+func TestComposeServiceHealthy(t *testing.T) {
 	if testnetns.Reexec(t) {
 		return
 	}
 	testenv.NeedCommand(t, "docker-compose")
 	a := startAgent(t, func(o *Options) { o.Bridge = true })
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(composeProjectFile), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(composeFile), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	compose := func(args ...string) string {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "docker-compose", append([]string{"-p", "cp"}, args...)...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+a.sock)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("docker-compose %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
+	if out, code := compose(t, "docker-compose", a.sock, dir, "up", "-d"); code != 0 {
+		t.Fatalf("docker-compose up -d: exit %d:\n%s", code, out)
 	}
-	run := func(args ...string) (string, string, int) { return docker(t, a.sock, "", args...) }
+	out, errOut, _ := docker(t, a.sock, "", "inspect", "-f", "{{.State.Health.Status}} {{range .State.Health.Log}}{{if eq .ExitCode 0}}{{.End.UnixNano}} {{end}}{{end}}", "shop_db_1")
+	f := strings.Fields(out)
+	if len(f) < 2 || f[0] != "healthy" {
+		t.Fatalf("db after up: %q (%s), want healthy", out, errOut)
+	}
+	started, _, _ := docker(t, a.sock, "", "inspect", "-f", "{{.State.Running}} {{.State.StartedAt}}", "shop_web_1")
+	running, at, _ := strings.Cut(strings.TrimSpace(started), " ")
+	webStart, err := time.Parse(time.RFC3339Nano, at)
+	var healthyAt time.Time
+	if err == nil {
+		var ns int64
+		_, err = fmt.Sscan(f[1], &ns)
+		healthyAt = time.Unix(0, ns)
+	}
+	if err != nil || running != "true" || webStart.Before(healthyAt) {
+		t.Errorf("web: %q, started before db was healthy (%s)? %v", started, healthyAt, err)
+	}
+	if out, code := compose(t, "docker-compose", a.sock, dir, "down"); code != 0 {
+		t.Errorf("docker-compose down: exit %d:\n%s", code, out)
+	}
+}
 
-	compose("up", "-d")
-	if out, _, _ := run("network", "ls", "--filter", "label=com.docker.compose.project=cp", "--format", "{{.Name}}"); out != "cp_default\n" {
-		t.Errorf("project networks = %q, want cp_default", out)
-	}
-	for _, url := range []string{"http://web/", "http://webalias/", "http://cp_web_1/"} {
-		if out, errOut, code := run("exec", "cp_client_1", "wget", "-qO-", url); code != 0 || out != "composed\n" {
-			t.Errorf("client wget %s: exit %d, %q %q", url, code, out, errOut)
+// composeV5 is docker compose v5 as scripts/compose-v5.sh builds it.
+func composeV5(t *testing.T) string {
+	t.Helper()
+	cache := os.Getenv("BERTH_TEST_CACHE")
+	if cache == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			testenv.Skip(t, "no cache folder for docker compose v5: run scripts/compose-v5.sh")
 		}
+		cache = filepath.Join(dir, "berth-test")
 	}
-	ps := compose("ps")
-	for _, want := range []string{"cp_web_1", "cp_client_1", "Up"} {
-		if !strings.Contains(ps, want) {
-			t.Errorf("docker-compose ps lacks %q:\n%s", want, ps)
-		}
+	bin := filepath.Join(cache, "compose-v5.6.0", "docker-compose")
+	if _, err := os.Stat(bin); err != nil {
+		testenv.Skip(t, "docker compose v5 is not built: run scripts/compose-v5.sh")
 	}
-	compose("up", "-d") // again: nothing to change
-	compose("down")
-	if out, _, _ := run("ps", "-a", "--format", "{{.Names}}"); out != "" {
-		t.Errorf("containers left after docker-compose down: %q", out)
+	return bin
+}
+
+// TestComposeV5: docker compose v5 runs a project whose services use the
+// bridge network: version, up -d (in health order), ps, down.
+func TestComposeV5(t *testing.T) {
+	if testnetns.Reexec(t) {
+		return
 	}
-	if out, _, _ := run("network", "ls", "--format", "{{.Name}}"); out != "bridge\nhost\nnone\n" {
-		t.Errorf("networks after docker-compose down = %q, want the predefined ones", out)
+	bin := composeV5(t)
+	a := startAgent(t, func(o *Options) { o.Bridge = true })
+	dir := t.TempDir()
+	// v5 sends volumes and binds as HostConfig.Mounts.
+	file := strings.Replace(composeFile, `version: "2.4"`+"\n", "", 1) + `    volumes:
+      - data:/data
+      - ./site:/site:ro
+volumes:
+  data:
+`
+	if err := os.MkdirAll(filepath.Join(dir, "site"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "site", "index.html"), []byte("hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := compose(t, bin, a.sock, dir, "version"); code != 0 || !strings.Contains(out, "v5.6.0") {
+		t.Fatalf("docker-compose version: exit %d: %s", code, out)
+	}
+	if out, code := compose(t, bin, a.sock, dir, "up", "-d"); code != 0 {
+		t.Fatalf("compose v5 up -d: exit %d:\n%s", code, out)
+	}
+	if out, code := compose(t, bin, a.sock, dir, "exec", "-T", "web", "sh", "-c", "cat /site/index.html; echo v > /data/f && cat /data/f"); code != 0 || out != "hi\nv\n" {
+		t.Errorf("compose v5 exec in web with its volume and bind: exit %d: %q", code, out)
+	}
+	out, code := compose(t, bin, a.sock, dir, "ps", "--format", "{{.Service}} {{.State}} {{.Health}}")
+	if want := "db running healthy\nweb running \n"; code != 0 || out != want {
+		t.Errorf("compose v5 ps: exit %d: %q, want %q", code, out, want)
+	}
+	if out, code := compose(t, bin, a.sock, dir, "down", "-v"); code != 0 {
+		t.Errorf("compose v5 down -v: exit %d:\n%s", code, out)
+	}
+	if out, _, _ := docker(t, a.sock, "", "volume", "ls", "-q"); out != "" {
+		t.Errorf("volumes left after down -v: %q", out)
+	}
+	if out, _, _ := docker(t, a.sock, "", "ps", "-aq"); out != "" {
+		t.Errorf("containers left after down: %q", out)
 	}
 }

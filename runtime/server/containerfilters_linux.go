@@ -21,7 +21,7 @@ type containerFilters struct {
 // parseContainerFilters reads the filters of GET /containers/json,
 // finding the containers that before and since name.
 func parseContainerFilters(rt containerRuntime, s string) (containerFilters, error) {
-	f, err := parseFilterJSON(s, "status", "name", "id", "label", "label!", "ancestor", "network", "exited", "before", "since", "volume")
+	f, err := parseFilterJSON(s, "status", "name", "id", "label", "label!", "ancestor", "network", "exited", "before", "since", "volume", "health")
 	if err != nil {
 		return containerFilters{}, err
 	}

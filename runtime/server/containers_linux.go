@@ -18,7 +18,6 @@ import (
 	"github.com/docker/go-units"
 	ctypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
-	"golang.org/x/sys/unix"
 )
 
 type containerRuntime = *container.Runtime
@@ -129,6 +128,9 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	spec, err := specFromRequest(id, r.URL.Query().Get("name"), req.Config, hc, img)
+	if err == nil {
+		err = applyHostSettings(&spec, images, img, req.Config, hc)
+	}
 	warnings := []string{}
 	s.back.volMu.Lock()
 	if err == nil {
@@ -156,15 +158,6 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 // checkHostConfig refuses what this runtime does not do yet, by name.
 func checkHostConfig(hc *ctypes.HostConfig) error {
 	var bad []string
-	if len(hc.Mounts) > 0 {
-		bad = append(bad, "--mount (use -v)")
-	}
-	if hc.Privileged {
-		bad = append(bad, "--privileged")
-	}
-	if len(hc.CapAdd) > 0 || len(hc.CapDrop) > 0 {
-		bad = append(bad, "--cap-add/--cap-drop")
-	}
 	if len(bad) > 0 {
 		return Errorf(http.StatusBadRequest, "not supported by berth yet: %s", strings.Join(bad, ", "))
 	}
@@ -289,6 +282,7 @@ func (s *Server) stopContainer(w http.ResponseWriter, r *http.Request) error {
 			return WithStatus(http.StatusBadRequest, err)
 		}
 	}
+	grace = stopGrace(r, info.Spec, grace)
 	if err := rt.Stop(r.Context(), info.Spec.ID, sig, grace); err != nil {
 		if errors.Is(err, container.ErrNotRunning) {
 			w.WriteHeader(http.StatusNotModified)
@@ -309,7 +303,7 @@ func (s *Server) restartContainer(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := rt.Restart(r.Context(), info.Spec.ID, grace); err != nil {
+	if err := rt.Restart(r.Context(), info.Spec.ID, stopGrace(r, info.Spec, grace)); err != nil {
 		return containerError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -317,22 +311,7 @@ func (s *Server) restartContainer(w http.ResponseWriter, r *http.Request) error 
 }
 
 // ParseSignal reads a signal as Docker accepts it: "SIGTERM", "TERM", "15".
-func ParseSignal(s string) (syscall.Signal, error) {
-	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
-			return 0, fmt.Errorf("invalid signal: %s", s)
-		}
-		return syscall.Signal(n), nil
-	}
-	name := strings.ToUpper(s)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	if sig := unix.SignalNum(name); sig != 0 {
-		return sig, nil
-	}
-	return 0, fmt.Errorf("invalid signal: %s", s)
-}
+func ParseSignal(s string) (syscall.Signal, error) { return container.ParseSignal(s) }
 
 func (s *Server) killContainer(w http.ResponseWriter, r *http.Request) error {
 	rt, info, err := s.getContainer(r)
@@ -444,10 +423,11 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
 		if !all && !c.State.Running() && !filters.all() {
 			continue
 		}
-		if !filters.match(c) {
+		health := rt.Health(c.Spec.ID)
+		if !filters.match(c) || !matchHealth(filters.f["health"], health) {
 			continue
 		}
-		out = append(out, summaryOf(c))
+		out = append(out, summaryOf(c, health))
 	}
 	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 && len(out) > n {
 		out = out[:n]
@@ -455,7 +435,7 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-func summaryOf(c container.Info) ctypes.Summary {
+func summaryOf(c container.Info, health *container.Health) ctypes.Summary {
 	sum := ctypes.Summary{
 		ID:      c.Spec.ID,
 		Names:   []string{"/" + c.Spec.Name},
@@ -466,8 +446,9 @@ func summaryOf(c container.Info) ctypes.Summary {
 		Ports:   portSummaries(c.Spec.Ports),
 		Labels:  c.Spec.Labels,
 		State:   ctypes.ContainerState(c.State.Status),
-		Status:  statusText(c.State),
+		Status:  statusText(c.State) + healthSuffix(c.State, health),
 		Mounts:  mountPoints(c.Spec.Mounts),
+		Health:  summaryHealth(health),
 	}
 	if sum.Labels == nil {
 		sum.Labels = map[string]string{}
@@ -503,7 +484,7 @@ func timeText(t time.Time) string {
 }
 
 func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error {
-	_, c, err := s.getContainer(r)
+	rt, c, err := s.getContainer(r)
 	if err != nil {
 		return err
 	}
@@ -563,6 +544,7 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 	resp.HostConfig.SecurityOpt = securityOpts(c.Spec)
 	resp.HostConfig.Binds, resp.HostConfig.Tmpfs = hostConfigMounts(c.Spec.Mounts)
 	resp.HostConfig.ReadonlyRootfs = c.Spec.ReadonlyRootfs
+	inspectHostSettings(&resp, c.Spec, rt.Health(c.Spec.ID))
 	return writeJSON(w, http.StatusOK, withLegacyAddress(resp, c))
 }
 

@@ -43,7 +43,7 @@ func (s *Server) systemDF(w http.ResponseWriter, r *http.Request) error {
 	}
 	if rt, err := s.containerRuntime(); err == nil {
 		for _, c := range rt.List() {
-			sum := summaryOf(c)
+			sum := summaryOf(c, rt.Health(c.Spec.ID))
 			if dir, err := rt.ChangesDir(c.Spec.ID); err == nil {
 				sum.SizeRw = diskUsage(dir)
 			}

@@ -62,6 +62,11 @@ func (s *Server) mountsFromRequest(cfg *ctypes.Config, hc *ctypes.HostConfig, im
 		}
 		out = append(out, m)
 	}
+	more, err := mountsFromSpecs(hc.Mounts, vols)
+	out = append(out, more...)
+	if err != nil {
+		return out, err
+	}
 	var anon []string
 	for target := range cfg.Volumes {
 		if !path.IsAbs(target) {
