@@ -69,7 +69,9 @@ func dockerEnv(t *testing.T, root, name string) []string {
 // the test unless it exits with want.
 func docker(t *testing.T, env []string, want int, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(dockerCLI(t), args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, dockerCLI(t), args...)
 	cmd.Env = env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

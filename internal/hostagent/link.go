@@ -49,8 +49,9 @@ const (
 
 // run connects, waits for the connection to drop, and connects again,
 // until ctx ends or the machine is found stopped. onUp is called with
-// each new connection and ctx of its life.
-func (l *link) run(ctx context.Context, onUp func(ctx context.Context, c *agentclient.Client)) error {
+// each new connection, the machine as loaded for it (a start may have
+// changed its settings, such as QEMU's SSH port) and ctx of its life.
+func (l *link) run(ctx context.Context, onUp func(ctx context.Context, c *agentclient.Client, m *machine.Machine)) error {
 	backoff := minBackoff
 	stopped := 0
 	for ctx.Err() == nil {
@@ -90,7 +91,7 @@ func (l *link) run(ctx context.Context, onUp func(ctx context.Context, c *agentc
 		l.status(StateReady, agent, "")
 		l.log.Info("connected", "agent", agent)
 		cctx, cancel := context.WithCancel(ctx)
-		go onUp(cctx, c)
+		go onUp(cctx, c, l.m)
 		select {
 		case <-ctx.Done():
 		case <-l.drops(c):

@@ -61,10 +61,12 @@ func Run(ctx context.Context, store *machine.Store, name string, log *slog.Logge
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	l := newLink(m, func() (*machine.Machine, error) { return store.Load(name) }, log, setStatus)
-	pf, _ := m.Driver.(drivers.PortForwarder)
 	linkErr := make(chan error, 1)
 	go func() {
-		linkErr <- l.run(ctx, func(ctx context.Context, c *agentclient.Client) {
+		linkErr <- l.run(ctx, func(ctx context.Context, c *agentclient.Client, m *machine.Machine) {
+			// The driver of the machine as it is now: one loaded before a
+			// start would take the new SSH forward for a container's.
+			pf, _ := m.Driver.(drivers.PortForwarder)
 			followContainers(ctx, c, pf, log)
 		})
 		cancel()
