@@ -98,6 +98,9 @@ bench: build iso
 	# The docker CLI through a machine's host agent vs this computer's Docker
 	# Engine (run --rm, ps), and ls with 3 running machines (no SSH).
 	scripts/bench-env.sh
+	# The agent's CPU over 60 idle seconds with 10 containers, plain and with
+	# healthchecks and an events follower (root).
+	BERTH_IDLE_CPU_SECONDS=60 $(GO) test -count=1 -run TestIdleCPU -v ./runtime/server | grep BENCH
 	scripts/bench.sh
 
 clean:
