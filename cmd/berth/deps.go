@@ -72,6 +72,22 @@ func (d *deps) loadTarget(name string) (*machine.Machine, error) {
 	return d.store.Load(name)
 }
 
+// onOneMachine is the Action of a command whose one optional argument is
+// a machine NAME: it builds the deps and calls run with the name.
+func onOneMachine(run func(ctx context.Context, d *deps, name string) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		d, err := depsFrom(c)
+		if err != nil {
+			return err
+		}
+		name, err := oneMachineArg(c)
+		if err != nil {
+			return err
+		}
+		return run(c.Context, d, name)
+	}
+}
+
 // oneMachineArg returns a command's single optional NAME argument.
 func oneMachineArg(c *cli.Context) (string, error) {
 	switch c.NArg() {

@@ -33,17 +33,9 @@ EXAMPLES:
    berth ssh-config dev >> ~/.ssh/config && ssh dev
    rsync -a ./site/ dev:/srv/site/
    ssh -F <(berth ssh-config dev) dev uname -a`,
-		Action: func(c *cli.Context) error {
-			d, err := depsFrom(c)
-			if err != nil {
-				return err
-			}
-			name, err := oneMachineArg(c)
-			if err != nil {
-				return err
-			}
-			return runSSHConfig(c.Context, sshConfigOptions{Name: name}, d)
-		},
+		Action: onOneMachine(func(ctx context.Context, d *deps, name string) error {
+			return runSSHConfig(ctx, sshConfigOptions{Name: name}, d)
+		}),
 	}
 }
 

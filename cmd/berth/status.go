@@ -22,17 +22,9 @@ machine (see ` + "`berth active`" + `).
 EXAMPLES:
    berth status dev
    BERTH_MACHINE=dev berth status`,
-		Action: func(c *cli.Context) error {
-			d, err := depsFrom(c)
-			if err != nil {
-				return err
-			}
-			name, err := oneMachineArg(c)
-			if err != nil {
-				return err
-			}
-			return runStatus(c.Context, statusOptions{Name: name}, d)
-		},
+		Action: onOneMachine(func(ctx context.Context, d *deps, name string) error {
+			return runStatus(ctx, statusOptions{Name: name}, d)
+		}),
 	}
 }
 

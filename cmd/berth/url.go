@@ -24,17 +24,9 @@ EXAMPLES:
    berth url dev
    docker -H "$(berth url dev)" ps
    curl --unix-socket "$(berth url dev | sed 's,unix://,,')" http://berth/version`,
-		Action: func(c *cli.Context) error {
-			d, err := depsFrom(c)
-			if err != nil {
-				return err
-			}
-			name, err := oneMachineArg(c)
-			if err != nil {
-				return err
-			}
-			return runURL(c.Context, urlOptions{Name: name}, d)
-		},
+		Action: onOneMachine(func(ctx context.Context, d *deps, name string) error {
+			return runURL(ctx, urlOptions{Name: name}, d)
+		}),
 	}
 }
 
