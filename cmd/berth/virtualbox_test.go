@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -211,10 +212,22 @@ func TestVirtualBoxParallelCreates(t *testing.T) {
 	start := time.Now()
 	for i, n := range names {
 		wg.Add(1)
+		// Each create is a berth process of its own, as when a user runs
+		// three at once (this test binary as berth, waiting for SSH).
 		go func() {
 			defer wg.Done()
-			results[i] = berth(t, root, "", "create", "-q", "-d", "virtualbox", "--virtualbox-iso", iso,
+			cmd := exec.Command(os.Args[0], "-s", root, "create", "-q", "-d", "virtualbox", "--virtualbox-iso", iso,
 				"--virtualbox-memory", "512", "--virtualbox-disk-size", "1000", n)
+			cmd.Env = append(os.Environ(), "BERTH_TEST_AS_MAIN=1", "BERTH_TEST_WAIT_SSH=1")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			results[i] = result{stderr: stderr.String()}
+			if ee, ok := err.(*exec.ExitError); ok {
+				results[i].code = ee.ExitCode()
+			} else if err != nil {
+				results[i] = result{code: -1, stderr: err.Error()}
+			}
 		}()
 	}
 	wg.Wait()

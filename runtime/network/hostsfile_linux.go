@@ -63,7 +63,9 @@ func (n *Network) writeContainerHosts(e Endpoint, frag []byte) {
 			out = append(out, b...)
 		}
 	}
-	if f.Truncate(0) == nil {
-		f.WriteAt(out, 0)
+	// The new content first, then the cut: a process reading the file
+	// meanwhile (it takes no lock) never finds it empty.
+	if _, err := f.WriteAt(out, 0); err == nil {
+		f.Truncate(int64(len(out)))
 	}
 }
