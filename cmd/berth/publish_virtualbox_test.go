@@ -99,7 +99,9 @@ func TestPublishOnVirtualBox(t *testing.T) {
 	if want := fmt.Sprintf("host port 127.0.0.1:%d/tcp is taken by %s (pid %d)", always, testComm(), os.Getpid()); r.code == 0 || !strings.Contains(r.stderr, want) {
 		t.Errorf("start with the port of a kept rule taken: exit %d, stderr %q; want %q", r.code, r.stderr, want)
 	}
-	if out := mustBerth(t, root, "start", "vpub"); !strings.Contains(out, fmt.Sprintf("Forwarded to vpub again: 127.0.0.1:%d/tcp", always)) {
+	// Once the port is free, the machine's host agent (started by the
+	// start above, whose VM runs) or this start makes the rule again.
+	if out := mustBerth(t, root, "start", "vpub"); !strings.HasPrefix(out, "Started vpub\n") {
 		t.Errorf("start once the port is free printed %q", out)
 	}
 	if body, err := testhttp.Get(fmt.Sprintf("http://127.0.0.1:%d/", always), 30*time.Second); err != nil || body != "always\n" {
