@@ -149,6 +149,12 @@ func dockerCLISuite(t *testing.T, root, name string) {
 		t.Errorf("docker info = %q", out)
 	}
 	loadWithDocker(t, env)
+	// berth url names the same endpoint, which curl reaches too.
+	url := strings.TrimSpace(mustBerth(t, root, "url", name))
+	testenv.NeedCommand(t, "curl")
+	if out, err := exec.Command("curl", "-sS", "--unix-socket", strings.TrimPrefix(url, "unix://"), "http://berth/_ping").CombinedOutput(); err != nil || string(out) != "OK" {
+		t.Errorf("curl --unix-socket $(berth url %s) /_ping = %q, %v; want OK", name, out, err)
+	}
 	if out := docker(t, env, 0, "run", "--rm", "busybox", "echo", "hello from docker run"); out != "hello from docker run\n" {
 		t.Errorf("docker run --rm = %q", out)
 	}

@@ -203,7 +203,6 @@ func TestVirtualBoxEndToEnd(t *testing.T) {
 func TestVirtualBoxParallelCreates(t *testing.T) {
 	vboxEnv(t, "VBOXDOUBLE_STRICT_SESSIONS=1", "VBOXDOUBLE_DELAY=20ms")
 	iso := testenv.ISO(t)
-	sshSteps(t)
 	root := t.TempDir()
 	names := []string{"par1", "par2", "par3"}
 	t.Cleanup(func() { berth(t, root, "", append([]string{"rm", "-y", "-f"}, names...)...) })

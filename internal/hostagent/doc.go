@@ -5,5 +5,6 @@
 // line with the containers, and records the status `berth ls` shows.
 //
 // One host agent runs per running machine at most: it holds a lock in the
-// machine folder for its whole life. Its files there are Files.
+// machine folder for its whole life. Its files there (PidFile, LogFile,
+// StatusFile, LockFile, SocketFile) are listed in machine.Files.
 package hostagent

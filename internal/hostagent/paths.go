@@ -18,9 +18,6 @@ const (
 	SocketFile = "docker.sock"    // the Docker API socket, or a link to it
 )
 
-// Files are the names above, for machine.Files.
-var Files = []string{PidFile, LogFile, StatusFile, LockFile, SocketFile}
-
 // maxSocketPath is the longest unix socket path every host takes: macOS
 // allows 104 bytes with the final NUL, Linux 108.
 const maxSocketPath = 103

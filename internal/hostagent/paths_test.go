@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/berthvm/berth/internal/machine"
 )
 
 func TestSocketPathShortensLongFolders(t *testing.T) {
@@ -80,5 +82,15 @@ func TestLockAndStatus(t *testing.T) {
 	release()
 	if _, err := ReadStatus(dir); err != ErrNotRunning {
 		t.Errorf("ReadStatus after the host agent ended: %v, want ErrNotRunning (a killed one leaves its file)", err)
+	}
+}
+
+// TestFilesKnown: every file the host agent makes is in machine.Files,
+// so rm and the conformance suite know it.
+func TestFilesKnown(t *testing.T) {
+	for _, f := range []string{PidFile, LogFile, StatusFile, LockFile, SocketFile} {
+		if !machine.IsKnownFile(f) {
+			t.Errorf("%s is not in machine.Files", f)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -36,10 +37,13 @@ services:
         condition: service_healthy
 `
 
-// compose runs a compose binary in dir against the agent's socket.
+// compose runs a compose binary in dir against the agent's socket, as
+// project "shop" unless args name another (-p), for at most 3 minutes.
 func compose(t *testing.T, bin, sock, dir string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+sock, "COMPOSE_PROJECT_NAME=shop")
 	var out bytes.Buffer

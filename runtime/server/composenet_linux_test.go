@@ -1,13 +1,10 @@
 package server
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testnetns"
@@ -40,22 +37,17 @@ func TestDockerComposeProjectNetwork(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(composeProjectFile), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	compose := func(args ...string) string {
+	project := func(args ...string) string {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "docker-compose", append([]string{"-p", "cp"}, args...)...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+a.sock)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("docker-compose %s: %v\n%s", strings.Join(args, " "), err, out)
+		out, code := compose(t, "docker-compose", a.sock, dir, append([]string{"-p", "cp"}, args...)...)
+		if code != 0 {
+			t.Fatalf("docker-compose %s: exit %d\n%s", strings.Join(args, " "), code, out)
 		}
-		return string(out)
+		return out
 	}
 	run := func(args ...string) (string, string, int) { return docker(t, a.sock, "", args...) }
 
-	compose("up", "-d")
+	project("up", "-d")
 	if out, _, _ := run("network", "ls", "--filter", "label=com.docker.compose.project=cp", "--format", "{{.Name}}"); out != "cp_default\n" {
 		t.Errorf("project networks = %q, want cp_default", out)
 	}
@@ -64,14 +56,14 @@ func TestDockerComposeProjectNetwork(t *testing.T) {
 			t.Errorf("client wget %s: exit %d, %q %q", url, code, out, errOut)
 		}
 	}
-	ps := compose("ps")
+	ps := project("ps")
 	for _, want := range []string{"cp_web_1", "cp_client_1", "Up"} {
 		if !strings.Contains(ps, want) {
 			t.Errorf("docker-compose ps lacks %q:\n%s", want, ps)
 		}
 	}
-	compose("up", "-d") // again: nothing to change
-	compose("down")
+	project("up", "-d") // again: nothing to change
+	project("down")
 	if out, _, _ := run("ps", "-a", "--format", "{{.Names}}"); out != "" {
 		t.Errorf("containers left after docker-compose down: %q", out)
 	}
