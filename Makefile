@@ -5,14 +5,27 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/berthvm/berth/internal/version.Version=$(VERSION)
 export PATH := $(PATH):$(shell $(GO) env GOPATH)/bin
 
-.PHONY: all build agents test test-deps lint iso demo cross bench clean test-virtualbox-real
+.PHONY: all build agents embed-iso release test test-deps lint iso demo cross bench clean test-virtualbox-real reliability soak fuzz
 
 all: build
 
 # The agents are built first: the CLI embeds them, gzip-compressed, from
-# provision/agentbin/files (see package provision/agentbin).
-build: agents
+# provision/agentbin/files (see package provision/agentbin), and the
+# berth-os ISO of its architecture from internal/isoembed/files when `make
+# iso` has built it (package internal/isoembed; without it berth downloads
+# the ISO of its version).
+build: agents embed-iso
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/berth ./cmd/berth
+
+embed-iso:
+	scripts/embed-iso.sh
+
+# dist/: berth for every platform, each carrying the berth-os ISO of its
+# architecture, both ISOs, and SHA256SUMS (scripts/release.sh; a binary
+# over the 50 MB budget fails it).
+release: iso agents
+	scripts/embed-iso.sh --require
+	VERSION='$(VERSION)' LDFLAGS='$(LDFLAGS)' scripts/release.sh
 
 agents:
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/linux-amd64/berth-agent ./cmd/berth-agent
@@ -32,13 +45,27 @@ test-deps:
 # tests: 129 s plain, 354 s; cmd/berth without its VM tests: 52 s, 250 s),
 # so every package runs with it. `make test RACE=` runs without.
 RACE ?= -race
-test: test-deps iso build lint
+test: test-deps iso build release lint
 	CGO_ENABLED=1 $(GO) test $(RACE) -timeout 60m ./...
 
-# The berth-os guest ISO (build/berth-os.iso); skips when nothing changed.
-iso:
+# The reliability suite (soak, concurrency, faults, escapes, fuzzing):
+# prints its table and writes RELIABILITY.md (scripts/reliability.sh).
+# `make soak` is its long form: 500 soak cycles, a minute per fuzz target.
+# `make fuzz` runs only the fuzz targets (FUZZTIME each, default 30s).
+reliability: test-deps iso build
+	scripts/reliability.sh
+soak: test-deps iso build
+	BERTH_SOAK_CYCLES=500 FUZZTIME=60s scripts/reliability.sh
+fuzz:
+	scripts/fuzz.sh
+
+# The berth-os guest ISOs (build/berth-os-amd64.iso, also named
+# build/berth-os.iso, and build/berth-os-arm64.iso) with the agent on
+# them; each skips when nothing changed.
+iso: agents
 	scripts/deps.sh iso
-	scripts/iso/build.sh
+	scripts/iso/build.sh amd64
+	scripts/iso/build.sh arm64
 
 # The VirtualBox end-to-end and conformance tests against the VirtualBox
 # installed on this host (`make test` runs them against the VBoxManage double).
@@ -69,7 +96,7 @@ cross: agents
 # run in it over SSH, and the time each step took. Installs QEMU when missing.
 demo:
 	scripts/deps.sh demo
-	$(MAKE) build iso
+	$(MAKE) iso build
 	scripts/demo.sh
 
 # Benchmarks: Go benchmarks (ls of 100 machines: < 50 ms), then the machine
@@ -82,6 +109,8 @@ bench: build iso
 	$(GO) run ./internal/testimages/cmd/imagebench
 	# Containers: start-to-exit of `true`, berth vs runc vs crun vs docker run; 50 at once.
 	scripts/bench-containers.sh
+	# Image builds: cold, cached, one file changed; berth vs DOCKER_BUILDKIT=0 docker build.
+	scripts/bench-build.sh
 	# What Docker's seccomp profile and the bridge network cost a container
 	# (start, syscalls, requests), and a syscall under the filter (needs root).
 	$(GO) test -run '^$$' -bench '^Benchmark(Seccomp|NetworkModes|BridgeRequests)$$' -benchtime 8x ./runtime/container
@@ -98,10 +127,16 @@ bench: build iso
 	# The docker CLI through a machine's host agent vs this computer's Docker
 	# Engine (run --rm, ps), and ls with 3 running machines (no SSH).
 	scripts/bench-env.sh
+	# Team environments: berth up --wait of examples/team cold and warm,
+	# and berth plan on the converged environment (target < 500 ms).
+	scripts/bench-team.sh
 	# The agent's CPU over 60 idle seconds with 10 containers, plain and with
 	# healthchecks and an events follower (root).
 	BERTH_IDLE_CPU_SECONDS=60 $(GO) test -count=1 -run TestIdleCPU -v ./runtime/server | grep BENCH
 	scripts/bench.sh
+	# create and start to ready with every step, next to the floor (the same
+	# kernel and initramfs in QEMU alone), idle CPU, run --rm hello.
+	scripts/bench-ready.sh
 
 clean:
-	rm -rf bin build provision/agentbin/files/*.gz
+	rm -rf bin build dist provision/agentbin/files/*.gz internal/isoembed/files/*/berth-os.iso.*

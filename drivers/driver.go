@@ -36,6 +36,12 @@ type Base struct {
 	// machine's config). Drivers with the SharedFolders role attach them;
 	// the CLI refuses shares for the others.
 	Shares []Share
+	// Hidden are guest paths inside Shares that the guest covers with an
+	// empty read-only folder at every boot: the berth store (~/.berth,
+	// every machine's SSH key and disk) when a share holds it. Drivers
+	// that attach shares MUST have the guest hide these after mounting
+	// the shares (seed.Hide does it for berth-os).
+	Hidden []string
 }
 
 // Endpoint says how to reach a machine's SSH server.

@@ -17,6 +17,10 @@ func TestParseGuest(t *testing.T) {
 			Guest{ID: "debian", PrettyName: "Debian GNU/Linux 12 (bookworm)", Arch: "aarch64", Init: InitSystemd, User: "ann", Sudo: true, SHA256Sum: true}},
 		{"alpine without systemd", "ID=alpine\nberth.arch=x86_64\nberth.uid=0\nberth.user=root\n",
 			Guest{ID: "alpine", PrettyName: "alpine", Arch: "x86_64", Init: InitNone, User: "root", Root: true}},
+		{"berth-os as root, its agent and registries read", "ID=berth-os\nberth.uid=0\nberth.agent_sha256=abc123\nberth.registries=1\n",
+			Guest{ID: "berth-os", PrettyName: "berth-os", Init: InitBerthOS, Root: true, RootChecked: true, AgentSHA256: "abc123", Registries: true}},
+		{"as root, no agent", "ID=debian\nberth.uid=0\nberth.agent_sha256=\n",
+			Guest{ID: "debian", PrettyName: "debian", Root: true, RootChecked: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -198,7 +198,7 @@ func waitHealthy(ctx context.Context, c *sshutil.Client, g Guest, machine string
 				return berthapi.Health{}, fmt.Errorf("the agent did not answer its health check within %s: %w", timeout, last)
 			}
 			return berthapi.Health{}, fmt.Errorf("wait for the agent: %w", ctx.Err())
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }

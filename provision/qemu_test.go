@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -82,6 +83,22 @@ func bootBerthOS(t *testing.T) (*machine.Machine, *sshutil.Client) {
 	return m, c
 }
 
+// shippedAgent is the agent on the berth-os CD (scripts/iso/build.sh puts
+// it at /berth-agent).
+func shippedAgent(t *testing.T) *agentbin.Binary {
+	t.Helper()
+	testenv.NeedCommand(t, "xorriso")
+	dst := filepath.Join(t.TempDir(), "berth-agent")
+	if out, err := exec.Command("xorriso", "-osirrox", "on", "-indev", testenv.ISO(t), "-extract", "/berth-agent", dst).CombinedOutput(); err != nil {
+		t.Fatalf("take the agent out of the ISO (built by `make iso` with the agent of `make agents`): %v\n%s", err, out)
+	}
+	bin, err := agentbin.FromFile(dst, runtime.GOARCH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
 func agentPid(t *testing.T, c *sshutil.Client) string {
 	t.Helper()
 	out, err := c.Output(context.Background(), "cat "+berthapi.PidFile)
@@ -111,14 +128,30 @@ func TestBerthOS(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// berth-os installed the agent its CD carries at first boot: with that
+	// very agent, provisioning uploads nothing.
+	shipped := shippedAgent(t)
 	start := time.Now()
-	res, err := provision.Provision(ctx, c, provision.Options{Machine: m.Name, Binary: binary(t, "1.0.0-test")})
+	res, err := provision.Provision(ctx, c, provision.Options{Machine: m.Name, Binary: func(string) (*agentbin.Binary, error) { return shipped, nil }})
+	if err != nil {
+		t.Fatalf("provision with the agent berth-os ships: %v", err)
+	}
+	t.Logf("provision with the shipped agent took %s", time.Since(start).Round(time.Millisecond))
+	if res.Uploaded || res.Changed || res.OldSHA256 != shipped.SHA256 || res.Health.Version == "" {
+		t.Errorf("provision with the shipped agent = %+v, want no upload and the shipped agent (sha256 %s) answering", res, shipped.SHA256)
+	}
+	shippedVersion := res.Health.Version
+
+	// An agent of another version replaces the shipped one.
+	start = time.Now()
+	res, err = provision.Provision(ctx, c, provision.Options{Machine: m.Name, Binary: binary(t, "1.0.0-test")})
 	if err != nil {
 		t.Fatalf("first provision: %v", err)
 	}
-	t.Logf("provision on a fresh VM took %s", time.Since(start).Round(time.Millisecond))
-	if !res.Changed || !res.Uploaded || res.Guest.Init != provision.InitBerthOS || res.Health.Version != "1.0.0-test" {
-		t.Errorf("first provision = %+v, want an upload onto berth-os and version 1.0.0-test answering", res)
+	t.Logf("provision of another version on a fresh VM took %s", time.Since(start).Round(time.Millisecond))
+	if !res.Changed || !res.Uploaded || res.Guest.Init != provision.InitBerthOS || res.Health.Version != "1.0.0-test" ||
+		res.OldSHA256 != shipped.SHA256 || res.OldVersion != shippedVersion {
+		t.Errorf("first provision = %+v, want an upload onto berth-os replacing the shipped agent %s and version 1.0.0-test answering", res, shippedVersion)
 	}
 	pid := agentPid(t, c)
 
@@ -195,8 +228,8 @@ func TestBerthOS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Fields(string(out)); len(got) != 3 {
-			t.Errorf("agent folder holds %v, want only berth-agent", got)
+		if got := strings.Join(strings.Fields(string(out)), " "); got != ". .. berth-agent berth-agent.sha256" {
+			t.Errorf("agent folder holds %v, want only berth-agent and its berth-agent.sha256", got)
 		}
 	})
 

@@ -15,6 +15,9 @@ import (
 // exactly hosts (or removes it when there are none), atomically. The agent
 // reads the file at every pull, so it needs no restart.
 func writeInsecureRegistries(ctx context.Context, c *sshutil.Client, g Guest, hosts []string) error {
+	if len(hosts) == 0 && g.RootChecked && !g.Registries {
+		return nil // Detect found no file to remove
+	}
 	p := berthapi.InsecureRegistriesPath
 	cmd := "rm -f " + p
 	if len(hosts) > 0 {

@@ -62,7 +62,7 @@ func (berthOS) ensureRunning(context.Context, *sshutil.Client, Guest) error {
 
 func (berthOS) uninstall(ctx context.Context, c *sshutil.Client, g Guest) error {
 	_, err := run(ctx, c, g, "remove the agent",
-		`rm -f `+berthapi.AgentPath+`; if [ -s `+berthapi.PidFile+` ]; then kill "$(cat `+berthapi.PidFile+`)" 2>/dev/null; fi; true`)
+		`rm -f `+berthapi.AgentPath+` `+sumPath+`; if [ -s `+berthapi.PidFile+` ]; then kill "$(cat `+berthapi.PidFile+`)" 2>/dev/null; fi; true`)
 	return err
 }
 
@@ -126,7 +126,7 @@ func (systemd) ensureRunning(ctx context.Context, c *sshutil.Client, g Guest) er
 
 func (systemd) uninstall(ctx context.Context, c *sshutil.Client, g Guest) error {
 	_, err := run(ctx, c, g, "remove the agent",
-		"systemctl disable --now --quiet berth-agent 2>/dev/null; rm -f "+UnitPath+" "+berthapi.AgentPath+" && systemctl daemon-reload")
+		"systemctl disable --now --quiet berth-agent 2>/dev/null; rm -f "+UnitPath+" "+berthapi.AgentPath+" "+sumPath+" && systemctl daemon-reload")
 	return err
 }
 

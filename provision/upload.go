@@ -21,11 +21,24 @@ var newPath = path.Join(path.Dir(berthapi.AgentPath), ".berth-agent.new")
 // uploadChunk is how much is written between progress reports.
 const uploadChunk = 256 << 10
 
+// sumPath is the installed agent's SHA-256, written after the agent by
+// provisioning and by berth-os when it installs the agent its CD ships:
+// hashing the agent in a machine under software emulation takes a second
+// or more. A binary newer than it (replaced by hand) is hashed again.
+var sumPath = berthapi.AgentPath + ".sha256"
+
+// agentSumScript prints the installed agent's SHA-256 (first field): the
+// one recorded beside it when not older than the agent, else computed;
+// nothing when there is no agent.
+var agentSumScript = "if [ -f " + berthapi.AgentPath + " ]; then if [ -s " + sumPath + " ] && [ ! " + berthapi.AgentPath + " -nt " + sumPath + " ]; then cat " + sumPath + "; else sha256sum " + berthapi.AgentPath + "; fi; fi"
+
 // remoteSHA256 returns the SHA-256 of the installed agent, or "" when
 // there is none.
 func remoteSHA256(ctx context.Context, c *sshutil.Client, g Guest) (string, error) {
-	out, err := run(ctx, c, g, "read the installed agent's checksum",
-		"if [ -f "+berthapi.AgentPath+" ]; then sha256sum "+berthapi.AgentPath+"; fi")
+	if g.RootChecked {
+		return g.AgentSHA256, nil // Detect read it
+	}
+	out, err := run(ctx, c, g, "read the installed agent's checksum", agentSumScript)
 	if err != nil {
 		return "", err
 	}
@@ -73,6 +86,7 @@ if ! ver=$("$new" version 2>&1); then
   exit 66
 fi
 mv -f "$new" ` + berthapi.AgentPath + `
+echo "$sum  berth-agent" > ` + sumPath + `.tmp && mv -f ` + sumPath + `.tmp ` + sumPath + `
 echo "$ver"`
 	out, err := c.Output(ctx, g.asRoot(script))
 	if err != nil {

@@ -19,6 +19,9 @@ machines=(benv1 benv2 benv3)
 cleanup() { for m in "${machines[@]}"; do "$berth" rm -f -y "$m" >/dev/null 2>&1 || true; done
   if [ -n "${loaded:-}" ]; then "$host_docker" rmi berthbench/busybox >/dev/null 2>&1 || true; fi; }
 trap cleanup EXIT
+# A signal ends the script through its EXIT trap, so the image it lent the
+# host engine is removed also when it is stopped early.
+trap 'exit 130' INT TERM HUP
 for m in "${machines[@]}"; do
   "$berth" status "$m" >/dev/null 2>&1 || "$berth" create -q -d qemu --qemu-iso "$iso" --qemu-accel "${BERTH_QEMU_ACCEL:-tcg}" \
     --qemu-cpus 1 --qemu-memory 768 --qemu-disk-size 1000 --no-share "$m" >/dev/null
@@ -34,10 +37,10 @@ engine=no
 if env -u DOCKER_HOST "$host_docker" version >/dev/null 2>&1; then
   engine=yes
   if ! env -u DOCKER_HOST "$host_docker" image inspect berthbench/busybox >/dev/null 2>&1; then
+    loaded=1
     env -u DOCKER_HOST "$host_docker" load -i "$images/busybox.docker.tar" >/dev/null
     env -u DOCKER_HOST "$host_docker" tag busybox:latest berthbench/busybox:latest
     env -u DOCKER_HOST "$host_docker" rmi busybox:latest >/dev/null
-    loaded=1
   fi
 fi
 

@@ -9,10 +9,15 @@ what=${1:-test}
 build_pkgs=(ca-certificates git make)
 # The ISO's contents are downloaded from Debian by scripts/iso/build.sh; these
 # are only the tools that build it.
-iso_pkgs=(cpio kmod xorriso zstd)
-vm_pkgs=(ovmf qemu-system-x86 qemu-utils)
+# binutils (readelf), grub-common (grub-mkimage), dosfstools and mtools make
+# the UEFI boot image.
+iso_pkgs=(binutils cpio dosfstools grub-common kmod mtools xorriso zstd)
+# qemu-system-arm and qemu-efi-aarch64 (edk2) run the arm64 berth-os.
+vm_pkgs=(ovmf qemu-efi-aarch64 qemu-system-arm qemu-system-x86 qemu-utils)
 # gcc and libc6-dev: the race detector `make test` runs with needs cgo.
-test_pkgs=(busybox-static curl debootstrap docker-compose docker-registry docker.io dropbear-bin e2fsprogs gcc libc6-dev openssh-client openssh-server skopeo)
+# nftables: the soak test counts the rules the bridge network leaves.
+# xz-utils: the kernelimage tests compress kernels as the kernel build does.
+test_pkgs=(busybox-static curl debootstrap docker-compose docker-registry docker.io dropbear-bin e2fsprogs gcc libc6-dev nftables openssh-client openssh-server skopeo xz-utils)
 # The runtimes `make bench` compares berth's container start with, and the
 # HTTP load tool of scripts/bench-publish.sh.
 bench_pkgs=(crun runc strace wrk)
@@ -27,6 +32,17 @@ case "$what" in
   *) echo "usage: $0 [build|iso|test|demo|bench|lint]" >&2; exit 2 ;;
 esac
 
+# The arm64 ISO is built from Debian's arm64 packages: apt must know them.
+if [ "$what" != build ] && [ "$what" != lint ] && ! [[ " $(dpkg --print-foreign-architectures | tr "\n" " ") " = *" arm64 "* ]] &&
+  [ "$(dpkg --print-architecture)" != arm64 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "berth-os for arm64 needs apt to know arm64 packages: as root, dpkg --add-architecture arm64 && apt-get update" >&2
+    exit 1
+  fi
+  echo "adding dpkg's arm64 architecture (for berth-os's arm64 packages)"
+  dpkg --add-architecture arm64
+  apt-get update -qq
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -60,4 +76,9 @@ fi
 # outside the clone (scripts/compose-v5.sh).
 if [ "$what" = test ] || [ "$what" = bench ]; then
   "$(dirname "$0")/compose-v5.sh" >/dev/null
+fi
+# A static i386 busybox for the 32-bit seccomp test, into the same cache
+# (scripts/busybox-i386.sh).
+if [ "$what" = test ] || [ "$what" = bench ]; then
+  "$(dirname "$0")/busybox-i386.sh" >/dev/null
 fi

@@ -15,9 +15,9 @@ import (
 // StreamConn is a remote command's stdin and stdout as a net.Conn: what is
 // written goes to the command's stdin, what it prints is read. CloseWrite
 // ends its stdin (half-close) while its output can still be read; Close
-// ends the session. The agent client runs `berth-agent dial-stdio` this
-// way to reach the agent's socket over SSH. Deadlines work as net.Conn
-// documents.
+// ends the session. The agent client runs `berth-agent dial-mux` (or,
+// with older agents, `berth-agent dial-stdio`) this way to reach the
+// agent's socket over SSH. Deadlines work as net.Conn documents.
 type StreamConn struct {
 	cmd     string
 	target  Target

@@ -25,6 +25,16 @@ type WaitOptions struct {
 	ConsoleLines int
 }
 
+// firstAttemptLimit bounds WaitForSSH's first attempt; each attempt that
+// runs out doubles it for the next. A hypervisor's port forward accepts
+// the connection before the guest listens and, while the guest has no
+// address yet, holds it as long as its SYNs go unanswered: a fresh attempt
+// gets through sooner than one waiting out TCP's backoff.
+const firstAttemptLimit = 2 * time.Second
+
+// quickPolling is how long WaitForSSH retries at its shortest pause.
+const quickPolling = 30 * time.Second
+
 // DefaultWaitTimeout is WaitForSSH's timeout when none is given; boots
 // under software emulation take tens of seconds.
 const DefaultWaitTimeout = 3 * time.Minute
@@ -70,7 +80,10 @@ func (e *WaitTimeoutError) Unwrap() error { return e.Last }
 func (e *WaitTimeoutError) Is(target error) bool { return target == ErrWaitTimeout }
 
 // WaitForSSH dials t until it answers and returns the connected client.
-// It retries with a growing pause (100 ms up to 2 s) until opts.Timeout,
+// It retries every 100 ms for the first 30 s (a booting machine is noticed
+// as soon as it answers; a refused attempt through a hypervisor's port
+// forward costs next to nothing), then with a pause growing up to 2 s,
+// until opts.Timeout,
 // then fails with *WaitTimeoutError. A changed host key fails at once,
 // and so does the end of ctx (with ctx's error).
 func WaitForSSH(ctx context.Context, t Target, opts WaitOptions) (*Client, error) {
@@ -84,13 +97,21 @@ func WaitForSSH(ctx context.Context, t Target, opts WaitOptions) (*Client, error
 	start := time.Now()
 	deadline := start.Add(timeout)
 	pause := 100 * time.Millisecond
+	limit := firstAttemptLimit
 	attempts := 0
 	var last error
 	for {
 		attempts++
 		actx, cancel := context.WithDeadline(ctx, deadline)
+		actx, cancel2 := context.WithTimeout(actx, limit)
 		c, err := Dial(actx, t)
+		cancel2()
 		cancel()
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			// Slow to answer rather than refusing: give the next attempt
+			// longer (a busy host under emulation hands shakes slowly).
+			limit = min(limit*2, 30*time.Second)
+		}
 		if err == nil {
 			return c, nil
 		}
@@ -112,7 +133,9 @@ func WaitForSSH(ctx context.Context, t Target, opts WaitOptions) (*Client, error
 			return nil, fmt.Errorf("wait for ssh to %s: %w", t, context.Cause(ctx))
 		case <-timer.C:
 		}
-		pause = min(pause*2, 2*time.Second)
+		if time.Since(start) > quickPolling {
+			pause = min(pause*2, 2*time.Second)
+		}
 		if time.Now().After(deadline) {
 			break
 		}

@@ -19,9 +19,9 @@ func dialStdioCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c, err := net.Dial("unix", *socket)
+	c, err := dialAgent(*socket)
 	if err != nil {
-		return fmt.Errorf("connect to the agent (is it running?): %w", err)
+		return err
 	}
 	conn := c.(*net.UnixConn)
 	defer conn.Close()
@@ -47,4 +47,15 @@ func dialStdioCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	default:
 	}
 	return nil
+}
+
+// dialAgent connects to the agent's socket. The CLI reads its error's
+// words ("connect to the agent") to tell a stopped agent from other
+// failures (internal/agentclient).
+func dialAgent(socket string) (net.Conn, error) {
+	c, err := net.Dial("unix", socket)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the agent (is it running?): %w", err)
+	}
+	return c, nil
 }

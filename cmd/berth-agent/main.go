@@ -3,6 +3,7 @@
 //
 //	berth-agent serve [--socket PATH] [--state-dir DIR] [--debug]
 //	berth-agent dial-stdio [--socket PATH]
+//	berth-agent dial-mux [--socket PATH]
 //	berth-agent version
 package main
 
@@ -21,6 +22,7 @@ const usage = `usage: berth-agent COMMAND [FLAGS]
 Commands:
   serve       serve the API on the agent socket (run by the machine's supervisor)
   dial-stdio  connect stdin/stdout to the agent socket (run over SSH by the CLI)
+  dial-mux    carry many streams to the agent socket on stdin/stdout (run over SSH by the CLI)
   version     print the agent's version
 `
 
@@ -51,6 +53,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return serveCmd(args[1:], stderr)
 	case "dial-stdio":
 		return dialStdioCmd(args[1:], stdin, stdout, stderr)
+	case "dial-mux":
+		return dialMuxCmd(args[1:], stdin, stdout, stderr)
 	case "version", "--version":
 		return versionCmd(stdout)
 	case "help", "-h", "--help":

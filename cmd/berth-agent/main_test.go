@@ -3,14 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/berthvm/berth/internal/streammux"
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testwait"
 )
@@ -163,4 +167,81 @@ func TestServeFiles(t *testing.T) {
 	if err != nil {
 		t.Error(err)
 	}
+}
+
+// pipes joins a command's stdout and stdin into one ReadWriteCloser.
+type pipes struct {
+	io.Reader
+	io.WriteCloser
+}
+
+// TestDialMux opens streams on one dial-mux process: two HTTP exchanges
+// that end with a half-close, one at a time and side by side, then a
+// stream to a socket where no agent listens, refused with dial-stdio's
+// words; the process ends when its stdin does.
+func TestDialMux(t *testing.T) {
+	sock := serve(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := func(socket string) (*streammux.Session, *exec.Cmd) {
+		cmd := exec.CommandContext(ctx, agentBin, "dial-mux", "--socket", socket)
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		s, err := streammux.Client(ctx, pipes{stdout, stdin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, cmd
+	}
+	s, cmd := start(sock)
+	get := func(path string) (string, error) {
+		st, err := s.Open(ctx)
+		if err != nil {
+			return "", err
+		}
+		defer st.Close()
+		fmt.Fprintf(st, "GET %s HTTP/1.1\r\nHost: api.moby.localhost\r\n\r\n", path)
+		st.CloseWrite()
+		out, err := io.ReadAll(st)
+		return string(out), err
+	}
+	for _, path := range []string{"/_ping", "/v1.47/berth/v1/version"} {
+		out, err := get(path)
+		if err != nil || !strings.Contains(out, "HTTP/1.1 200 OK") {
+			t.Errorf("GET %s: %q, %v; want 200 OK", path, out, err)
+		}
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if out, err := get("/_ping"); err != nil || !strings.HasSuffix(out, "\r\n\r\nOK") {
+				t.Errorf("GET /_ping beside others: %q, %v", out, err)
+			}
+		}()
+	}
+	wg.Wait()
+	s.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("dial-mux after its input ended: %v", err)
+	}
+
+	s, cmd = start(filepath.Join(t.TempDir(), "none.sock"))
+	_, err := s.Open(ctx)
+	var re *streammux.ResetError
+	if !errors.As(err, &re) || !strings.HasPrefix(re.Reason, "connect to the agent (is it running?)") {
+		t.Errorf("stream without an agent: %v, want a refusal saying connect to the agent", err)
+	}
+	s.Close()
+	cmd.Wait()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -21,7 +20,9 @@ type createOptions struct {
 	Shares      []string // --share HOSTDIR[:GUESTDIR]
 	NoShare     bool     // --no-share
 	KeepOnError bool
-	Quiet       bool // print nothing but errors
+	Quiet       bool   // print nothing but errors
+	JSON        bool   // the steps as JSON events on stdout
+	Arch        string // --arch: the guest architecture; "" is the host's
 	Flags       drivers.FlagValues
 }
 
@@ -34,6 +35,8 @@ func createCommand() *cli.Command {
 		&cli.BoolFlag{Name: "no-share", Usage: "share no host folder, not even your home folder"},
 		&cli.BoolFlag{Name: "keep-on-error", Usage: "keep a machine whose start or provisioning failed, to look into it (default: remove it)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no steps and no progress, only errors"},
+		&cli.BoolFlag{Name: "json", Usage: "print each step's beginning and end (with its duration) as a JSON event a line on stdout"},
+		&cli.StringFlag{Name: "arch", Usage: "the machine's CPU `ARCH`itecture, amd64 or arm64 (default: this computer's; the other one is emulated, and slow)", EnvVars: []string{"BERTH_ARCH"}},
 	}
 	return &cli.Command{
 		Name:      "create",
@@ -49,6 +52,11 @@ either side is seen at once on the other. --share names other folders
 instead (a relative HOSTDIR is taken from the current folder); --no-share
 shares none. Shares are kept in the machine's config (berth inspect).
 
+Each step is printed when it begins and, with its duration, when it ends;
+--json prints them as JSON events instead, one a line:
+{"machine":"dev","event":"end","step":"waiting for SSH","at_ms":5120,"took_ms":2310}
+and {"machine":"dev","event":"ready","at_ms":...} at the end.
+
 Driver flags can also be set with the environment variable shown next to
 each flag.
 
@@ -58,7 +66,9 @@ EXAMPLES:
    berth create -d qemu --insecure-registry 10.0.2.2:5000 dev   # a plain-HTTP registry on this computer
    berth create -d qemu --share ~/src --share /data:/mnt/data dev
    berth create -d virtualbox --no-share dev
-   QEMU_MEMORY=2048 berth create -d qemu big`,
+   berth create -d qemu --arch arm64 arm   # an arm64 machine (emulated on an x86_64 computer)
+   QEMU_MEMORY=2048 berth create -d qemu big
+   berth create -d qemu --json dev | jq -c 'select(.event == "end")'`,
 		Flags: append(flags, driverFlags()...),
 		Action: func(c *cli.Context) error {
 			d, err := depsFrom(c)
@@ -77,6 +87,8 @@ EXAMPLES:
 				NoShare:     c.Bool("no-share"),
 				KeepOnError: c.Bool("keep-on-error"),
 				Quiet:       c.Bool("quiet"),
+				JSON:        c.Bool("json"),
+				Arch:        c.String("arch"),
 				Flags:       flagValues{c},
 			}, d)
 		},
@@ -104,13 +116,16 @@ func runCreate(ctx context.Context, opts createOptions, d *deps) error {
 	}
 	newDriver := func(base drivers.Base) (drivers.Driver, error) {
 		drv := reg.New(base)
-		if dp, ok := drv.(downloadProgresser); ok && !opts.Quiet && isTerminal(d.stderr) {
+		if dp, ok := drv.(downloadProgresser); ok && !opts.Quiet && !opts.JSON && isTerminal(d.stderr) {
 			dp.SetDownloadProgress((&downloadBar{w: d.stderr, label: "downloading the berth-os ISO"}).update)
 		}
 		if reg.Configure != nil && opts.Flags != nil {
 			if err := reg.Configure(drv, opts.Flags); err != nil {
 				return nil, &usageError{fmt.Errorf("%s driver flags: %w", opts.Driver, err)}
 			}
+		}
+		if err := setArch(drv, opts.Driver, opts.Arch); err != nil {
+			return nil, err
 		}
 		return drv, nil
 	}
@@ -126,13 +141,17 @@ func runCreate(ctx context.Context, opts createOptions, d *deps) error {
 	if note != "" && !opts.Quiet {
 		fmt.Fprintf(d.stderr, "(%s) %s\n", opts.Name, note)
 	}
-	steps := d.steps
-	start := time.Now()
-	if !opts.Quiet {
-		steps.Progress = func(step string) {
-			fmt.Fprintf(d.stderr, "(%s) %6.1fs %s...\n", opts.Name, time.Since(start).Seconds(), step)
-		}
+	if note := emulationNote(drv); note != "" && !opts.Quiet {
+		fmt.Fprintf(d.stderr, "(%s) %s\n", opts.Name, note)
 	}
+	report := newStepReport(nil, false, opts.Name)
+	switch {
+	case opts.JSON:
+		report = newStepReport(d.stdout, true, opts.Name)
+	case !opts.Quiet:
+		report = newStepReport(d.stderr, false, opts.Name)
+	}
+	steps := report.hook(d.steps)
 	m, err := d.store.Create(ctx, machine.CreateSpec{
 		Name:               opts.Name,
 		Labels:             labels,
@@ -144,9 +163,10 @@ func runCreate(ctx context.Context, opts createOptions, d *deps) error {
 	if err != nil {
 		return err
 	}
-	d.startHostAgent(ctx, m)
-	if !opts.Quiet {
-		fmt.Fprintf(d.stdout, "Machine %s is ready in %.1fs (driver %s). See `berth ls`.\n", m.Name, time.Since(start).Seconds(), m.DriverName)
+	steps.Step(ctx, "starting the host agent", func(ctx context.Context) error { d.startHostAgent(ctx, m); return nil })
+	report.ready()
+	if !opts.Quiet && !opts.JSON {
+		fmt.Fprintf(d.stdout, "Machine %s is ready in %.1fs (driver %s). See `berth ls`.\n", m.Name, report.since().Seconds(), m.DriverName)
 	}
 	return nil
 }

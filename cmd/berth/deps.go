@@ -4,9 +4,11 @@ import (
 	"context"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/berthvm/berth/internal/isocache"
 	"github.com/berthvm/berth/internal/machine"
 )
 
@@ -22,6 +24,8 @@ type deps struct {
 	steps machine.Steps
 	// agentStatus fills ls's AGENT column (see hooks.go). nil: empty.
 	agentStatus func(ctx context.Context, m *machine.Machine) string
+	// osVersions remembers berthOS's answers; nil asks every time.
+	osVersions *osVersions
 }
 
 // depsFrom builds the deps of a command from its context.
@@ -41,6 +45,7 @@ func depsFrom(c *cli.Context) (*deps, error) {
 		getenv:      os.Getenv,
 		steps:       createSteps,
 		agentStatus: agentStatus,
+		osVersions:  &osVersions{},
 	}, nil
 }
 
@@ -97,4 +102,41 @@ func oneMachineArg(c *cli.Context) (string, error) {
 		return c.Args().First(), nil
 	}
 	return "", usagef("%s takes at most one machine name, got %d arguments", c.Command.Name, c.NArg())
+}
+
+// osVersions remembers the berth-os version of each architecture.
+type osVersions struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// get returns the version of arch, from find the first time.
+func (o *osVersions) get(arch string, find func() string) string {
+	if o == nil {
+		return find()
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if v, ok := o.m[arch]; ok {
+		return v
+	}
+	if o.m == nil {
+		o.m = map[string]string{}
+	}
+	o.m[arch] = find()
+	return o.m[arch]
+}
+
+// berthOS is the berth-os version (v0.1.0) of arch that this berth brings:
+// the one a new machine would boot, found without copying or downloading
+// anything (isocache's DefaultVolumeID); "" when only a download would
+// tell.
+func (d *deps) berthOS(arch string) string {
+	return d.osVersions.get(arch, func() string {
+		id, err := (&isocache.Cache{Dir: d.store.CacheDir(), Arch: arch}).DefaultVolumeID()
+		if err != nil {
+			return ""
+		}
+		return isocache.VersionOf(id)
+	})
 }

@@ -231,6 +231,7 @@ func dockerCLISuite(t *testing.T, root, name string) {
 func TestDockerCLIOnQEMU(t *testing.T) {
 	root := qemuMachine(t, "dk", "--no-share")
 	dockerCLISuite(t, root, "dk")
+	buildSuite(t, root, "dk")
 	composeSuite(t, root, "dk")
 
 	// The machine killed under its host agent and started again: docker
@@ -247,6 +248,42 @@ func TestDockerCLIOnQEMU(t *testing.T) {
 	if out := mustBerth(t, root, "ls", "--format", "{{.Name}} {{.URL}} {{.Agent}}"); !strings.HasPrefix(out, "dk unix://") {
 		t.Errorf("ls = %q, want the host agent's endpoint as URL", out)
 	}
+}
+
+// buildSuite: berth build sends a context (its .dockerignore applied)
+// through the host agent; the image runs with docker; a rebuild comes
+// from the cache.
+func buildSuite(t *testing.T, root, name string) {
+	env := dockerEnv(t, root, name)
+	dir := t.TempDir()
+	files := map[string]string{
+		"Dockerfile":    "FROM busybox\nARG WHO=nobody\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt && echo \"by $WHO\" >> /b.txt\n",
+		"a.txt":         "from the context\n",
+		"ignored.txt":   "left out\n",
+		".dockerignore": "ignored.txt\n",
+	}
+	for n, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := berth(t, root, "", "build", "-m", name, "-t", "built", "--build-arg", "WHO=berth", dir)
+	if r.code != 0 {
+		t.Fatalf("berth build: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if !strings.HasPrefix(lines[len(lines)-1], "sha256:") || !strings.Contains(r.stdout, "Step 4/4") || !strings.Contains(r.stderr, "Sending build context") {
+		t.Errorf("berth build printed:\n%s\nstderr:\n%s\nwant the steps, a sending line and the image ID last", r.stdout, r.stderr)
+	}
+	if out := docker(t, env, 0, "run", "--rm", "built", "cat", "/b.txt"); out != "from the context\nby berth\n" {
+		t.Errorf("the built image's /b.txt = %q", out)
+	}
+	docker(t, env, 1, "run", "--rm", "built", "test", "-e", "/ignored.txt")
+	r = berth(t, root, "", "build", "-m", name, "-t", "built", "--build-arg", "WHO=berth", dir)
+	if r.code != 0 || strings.Count(r.stdout, "Using cache") != 3 {
+		t.Errorf("berth build again: exit %d, want 3 steps from the cache:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	docker(t, env, 0, "rmi", "built")
 }
 
 // composeSuite runs docker-compose 1.29.2 (Debian's) through the host

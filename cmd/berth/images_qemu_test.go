@@ -1,38 +1,27 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/berthvm/berth/internal/testenv"
-	"github.com/berthvm/berth/internal/testimages"
-	"github.com/berthvm/berth/internal/testregistry"
 	"github.com/berthvm/berth/runtime/server"
 )
 
 // TestImageCommandsOnQEMU runs the image commands through the CLI against
 // a berth-os machine in QEMU: pull from a registry on this host (named
-// insecure on the machine), load, images, tag, save, rmi.
+// insecure on the machine), load, images, tag, save, rmi; then the
+// machine powered off hard (powerLoss).
 func TestImageCommandsOnQEMU(t *testing.T) {
 	testenv.NeedCommand(t, "docker-registry")
 	root := qemuMachine(t, "img")
 
-	reg := testregistry.Start(t, testregistry.Options{})
-	idx, err := testimages.HelloIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := testimages.PushIndex(ctx, reg.Host+"/hello:latest", idx, "", ""); err != nil {
-		t.Fatal(err)
-	}
-	// The machine reaches this host's 127.0.0.1 as 10.0.2.2 (QEMU user
-	// networking), over plain HTTP: refused until the registry is named
-	// insecure for the machine (at create, or later with provision).
-	guestReg := "10.0.2.2:" + reg.Host[strings.LastIndex(reg.Host, ":")+1:]
+	// The machine reaches the registry over plain HTTP: refused until it
+	// is named insecure for the machine (at create, or later with
+	// provision).
+	reg, guestReg := helloRegistry(t)
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	if r := berth(t, root, "", "pull", "-m", "img", guestReg+"/hello"); r.code == 0 {
 		t.Fatalf("pull from the plain-HTTP registry %s not named insecure succeeded:\n%s", guestReg, r.stdout)
@@ -69,4 +58,7 @@ func TestImageCommandsOnQEMU(t *testing.T) {
 	if out := mustBerth(t, root, "images", "-m", "img", "-q"); len(strings.Fields(out)) != 1 {
 		t.Errorf("images -q after rmi = %q, want only hello", out)
 	}
+	// Last, as it stops the machine: a hard power-off mid-write and
+	// mid-pull.
+	powerLoss(t, root, "img", reg.Host, guestReg)
 }

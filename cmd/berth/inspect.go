@@ -26,12 +26,18 @@ func inspectCommand() *cli.Command {
 over the same JSON (fields as in the output, e.g. .DriverName, .Driver.SSHPort);
 the json function prints a value as JSON.
 
+GuestOS is the berth-os the machine boots, read from its ISO (the machine
+need not run): Version, VolumeID, Arch, ISO (the file), Available (the
+version this berth brings) and Outdated (true when Available is newer:
+` + "`berth upgrade`" + ` moves the machine to it). Generic hosts have none.
+
 Without NAME, inspects the active machine (see ` + "`berth active`" + `).
 
 EXAMPLES:
    berth inspect dev
    berth inspect --format '{{.DriverName}}' dev
-   berth inspect --format '{{json .Labels}}' dev`,
+   berth inspect --format '{{json .Labels}}' dev
+   berth inspect --format '{{.GuestOS.Version}} {{.GuestOS.Outdated}}' dev`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "a Go template over the JSON (see above)"},
 		},
@@ -57,9 +63,10 @@ func runInspect(ctx context.Context, opts inspectOptions, d *deps) error {
 	name := m.Name
 	view := struct {
 		machine.Config
-		Agent *agentclient.Inspection `json:",omitempty"` // health of a running machine's agent
-		URL   string                  `json:",omitempty"` // the host agent's Docker endpoint
-	}{Config: m.Config}
+		Agent   *agentclient.Inspection `json:",omitempty"` // health of a running machine's agent
+		URL     string                  `json:",omitempty"` // the host agent's Docker endpoint
+		GuestOS *guestOSView            `json:",omitempty"` // the berth-os it boots
+	}{Config: m.Config, GuestOS: inspectGuestOS(d, m)}
 	if st, err := hostagent.ReadStatus(m.Dir); err == nil {
 		view.URL = st.Endpoint
 	}
@@ -87,4 +94,29 @@ func runInspect(ctx context.Context, opts inspectOptions, d *deps) error {
 	}
 	fmt.Fprintln(d.stdout)
 	return nil
+}
+
+// guestOSView is the GuestOS part of inspect.
+type guestOSView struct {
+	Version   string `json:",omitempty"` // v0.1.0; empty for an ISO that is not berth-os
+	VolumeID  string `json:",omitempty"`
+	Arch      string `json:",omitempty"`
+	ISO       string `json:",omitempty"` // the boot ISO in the machine folder
+	Available string `json:",omitempty"` // the berth-os version this berth brings
+	Outdated  bool   // Available is newer than Version
+	Error     string `json:",omitempty"` // why the ISO could not be read
+}
+
+// inspectGuestOS reads the berth-os m boots; nil for machines that run
+// their own OS.
+func inspectGuestOS(d *deps, m *machine.Machine) *guestOSView {
+	g, boots, err := m.GuestOS()
+	if !boots {
+		return nil
+	}
+	if err != nil {
+		return &guestOSView{Error: err.Error()}
+	}
+	want := d.berthOS(g.Arch)
+	return &guestOSView{Version: g.Version, VolumeID: g.VolumeID, Arch: g.Arch, ISO: g.ISO, Available: want, Outdated: g.Outdated(want)}
 }

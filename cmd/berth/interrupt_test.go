@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/berthvm/berth/internal/testwait"
+	"github.com/berthvm/berth/provision/agentbin"
 )
 
 func TestMain(m *testing.M) {
@@ -23,6 +24,24 @@ func TestMain(m *testing.M) {
 			// Create waits for SSH as the real one does, so it is still
 			// in progress when the test interrupts it after QEMU starts.
 			createSteps.WaitSSH = wiredSteps.WaitSSH
+		}
+		if at := os.Getenv("BERTH_TEST_KILL_AT_STEP"); at != "" {
+			// Killed (SIGKILL on Unix) as the step begins, as if the
+			// user's berth died there.
+			stepBegins = func(step string) {
+				if step == at {
+					if p, err := os.FindProcess(os.Getpid()); err == nil {
+						p.Kill()
+					}
+					select {} // until the kill lands
+				}
+			}
+		}
+		if agent := os.Getenv("BERTH_TEST_AGENT"); agent != "" {
+			// Every create step, provisioning the agent built for the
+			// test (its path).
+			createSteps = wiredSteps
+			agentBinary = func(string) (*agentbin.Binary, error) { return agentbin.FromFile(agent, runtime.GOARCH) }
 		}
 		main()
 		os.Exit(0)

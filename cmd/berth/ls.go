@@ -19,6 +19,7 @@ import (
 	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/internal/hostagent"
 	"github.com/berthvm/berth/internal/machine"
+	"github.com/berthvm/berth/internal/teamenv"
 )
 
 type lsOptions struct {
@@ -28,7 +29,7 @@ type lsOptions struct {
 	Timeout time.Duration
 }
 
-const lsDefaultFormat = "table {{.Name}}\t{{.Active}}\t{{.DriverName}}\t{{.State}}\t{{.URL}}\t{{.Agent}}\t{{.Error}}"
+const lsDefaultFormat = "table {{.Name}}\t{{.Active}}\t{{.DriverName}}\t{{.State}}\t{{.URL}}\t{{.Agent}}\t{{.OS}}\t{{.Error}}"
 
 // lsRow is one line of ls. Every field is a string so that the header is
 // the same template run on lsHeader.
@@ -39,13 +40,17 @@ type lsRow struct {
 	State      string
 	URL        string // the host agent's Docker endpoint, else ssh://USER@HOST:PORT, of a running machine
 	Agent      string
-	Error      string
-	Labels     string // k=v,k=v
+	// OS is the berth-os version the machine boots (from its ISO, without
+	// asking the machine), with "(upgrade to vX)" when this berth brings
+	// a newer one; empty for machines that run their own OS (generic).
+	OS     string
+	Error  string
+	Labels string // k=v,k=v
 
 	labels map[string]string
 }
 
-var lsHeader = lsRow{Name: "NAME", Active: "ACTIVE", DriverName: "DRIVER", State: "STATE", URL: "URL", Agent: "AGENT", Error: "ERRORS", Labels: "LABELS"}
+var lsHeader = lsRow{Name: "NAME", Active: "ACTIVE", DriverName: "DRIVER", State: "STATE", URL: "URL", Agent: "AGENT", OS: "OS", Error: "ERRORS", Labels: "LABELS"}
 
 func lsCommand() *cli.Command {
 	return &cli.Command{
@@ -59,10 +64,13 @@ URL is a running machine's Docker endpoint on this computer (its host
 agent's socket, what ` + "`berth env`" + ` sets DOCKER_HOST to); AGENT is the
 version of its agent, as the host agent last saw it, so that ls opens no
 SSH connection. Without a host agent, URL is the machine's SSH address
-and ls asks the agent itself.
+and ls asks the agent itself. OS is the version of berth-os the machine
+boots, read from its ISO (a stopped machine tells it too), followed by
+"(upgrade to vX)" when this berth brings a newer one (` + "`berth upgrade`" + `
+moves the machine to it); empty for generic hosts, which run their own OS.
 
 --format takes a Go template over the fields .Name .Active .DriverName
-.State .URL .Agent .Error .Labels; a "table " prefix aligns columns and
+.State .URL .Agent .OS .Error .Labels; a "table " prefix aligns columns and
 prints a header.
 
 --filter KEY=VALUE keeps matching machines: driver=NAME, state=Running,
@@ -193,7 +201,11 @@ func lsQuery(ctx context.Context, d *deps, name string, f lsFilter, timeout time
 		return r, f.match(r)
 	}
 	r.DriverName, r.labels, r.Error = m.DriverName, m.Labels, firstLine(m.Error)
+	r.OS = lsGuestOS(d, m)
 	r.Labels = joinLabels(m.Labels)
+	if drift := teamenv.Drift(m, bestDriver()); drift != "" {
+		r.Error = joinErrors(r.Error, drift)
+	}
 	if !f.matchStored(r) {
 		return r, false
 	}
@@ -232,6 +244,19 @@ func lsQuery(ctx context.Context, d *deps, name string, f lsFilter, timeout time
 		r.Agent = firstLine(agent)
 	}
 	return r, f.match(r)
+}
+
+// lsGuestOS is the OS column of m: its berth-os version, and the newer
+// one this berth brings.
+func lsGuestOS(d *deps, m *machine.Machine) string {
+	g, boots, err := m.GuestOS()
+	if !boots || err != nil {
+		return ""
+	}
+	if want := d.berthOS(g.Arch); g.Outdated(want) {
+		return fmt.Sprintf("%s (upgrade to %s)", g, want)
+	}
+	return g.String()
 }
 
 // showsAgent reports whether the ls template prints the AGENT column: it

@@ -136,10 +136,15 @@ func TestRm(t *testing.T) {
 	if r.code != 0 || r.stdout != "Removed idle\n" {
 		t.Errorf("rm answered yes: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
-	if got := mustBerth(t, root, "ls", "-q"); got != "web1\nweb2\n" {
+	// -f does not ask (docker-machine's -f implies -y).
+	r = berth(t, root, "", "rm", "-f", "web2")
+	if r.code != 0 || r.stdout != "Removed web2\n" || strings.Contains(r.stderr, "Are you sure") {
+		t.Errorf("rm -f: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	if got := mustBerth(t, root, "ls", "-q"); got != "web1\n" {
 		t.Errorf("ls after rm = %q", got)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(root, "machines")); len(entries) != 2 {
+	if entries, _ := os.ReadDir(filepath.Join(root, "machines")); len(entries) != 1 {
 		t.Errorf("machine folders left: %v", entries)
 	}
 }

@@ -44,6 +44,7 @@ var commands = []func() *cli.Command{
 	upgradeCommand,
 	pullCommand,
 	loadCommand,
+	buildCommand,
 	saveCommand,
 	imagesCommand,
 	rmiCommand,
@@ -59,6 +60,10 @@ var commands = []func() *cli.Command{
 	volumeCommand,
 	networkCommand,
 	envCommand,
+	upCommand,
+	downCommand,
+	planCommand,
+	lockCommand,
 	urlCommand,
 	hostAgentCommand,
 }

@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/drivers/qemu"
 	_ "github.com/berthvm/berth/internal/fakedriver" // registers "fake"
 	"github.com/berthvm/berth/internal/machine"
 	"github.com/berthvm/berth/internal/testenv"
@@ -44,9 +47,53 @@ func mustBerth(t testing.TB, root string, args ...string) string {
 	t.Helper()
 	r := berth(t, root, "", args...)
 	if r.code != 0 {
-		t.Fatalf("berth %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
+		t.Fatalf("berth %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.stderr, machineLogs(root))
 	}
 	return r.stdout
+}
+
+// machineLogs is the end of each machine's serial console and, where its
+// SSH answers, of its agent's log: what a failure on a CI host needs to be
+// understood afterwards.
+func machineLogs(root string) string {
+	dirs, _ := filepath.Glob(filepath.Join(root, "machines", "*"))
+	var b strings.Builder
+	for _, dir := range dirs {
+		name := filepath.Base(dir)
+		if out, err := os.ReadFile(filepath.Join(dir, qemu.ConsoleFile)); err == nil {
+			fmt.Fprintf(&b, "--- the end of machine %s's console:\n%s\n", name, lastLines(string(out), 40))
+		}
+		if _, err := os.Stat(filepath.Join(dir, qemu.PIDFile)); err != nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		var out bytes.Buffer
+		app := newApp(strings.NewReader(""), &out, &out)
+		err := app.RunContext(ctx, []string{"berth", "-s", root, "ssh", name, "--", agentDiagnosis})
+		cancel()
+		fmt.Fprintf(&b, "--- machine %s's agent log and processes (%v):\n%s\n", name, err, out.String())
+	}
+	return b.String()
+}
+
+// agentDiagnosis prints the end of the agent's log and the processes and,
+// when the agent runs without serving, where it waits: its threads' kernel
+// wait channels, then its goroutines (SIGQUIT makes Go print them to the
+// log the supervisor keeps; the agent restarts).
+const agentDiagnosis = `log=/var/lib/berth/log/berth-agent.log; tail -n 30 $log; ps | tail -n 25
+pid=$(cat /run/berth/agent.pid 2>/dev/null)
+if [ -n "$pid" ] && [ ! -S /run/berth/agent.sock ]; then
+  echo "--- agent $pid runs but does not serve; its threads wait in:"
+  for t in /proc/$pid/task/*; do echo "$t $(cat $t/wchan 2>/dev/null)"; done
+  kill -QUIT $pid; sleep 3; grep -A 40 '^goroutine 1 \[' $log | head -n 60
+fi`
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 func TestExitCodes(t *testing.T) {

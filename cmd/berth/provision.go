@@ -55,32 +55,6 @@ EXAMPLES:
 	}
 }
 
-func upgradeCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "upgrade",
-		Usage:     "Replace the agent on machines with this berth's agent",
-		ArgsUsage: "NAME...",
-		Description: `Puts this berth's agent on each running machine when the one there differs,
-and restarts it; running containers keep running. A machine whose agent is
-already this berth's is left unchanged; one with no agent is an error
-(` + "`berth provision`" + ` installs it).
-
-EXAMPLES:
-   berth upgrade dev
-   berth upgrade $(berth ls -q)`,
-		Action: func(c *cli.Context) error {
-			d, err := depsFrom(c)
-			if err != nil {
-				return err
-			}
-			if c.NArg() == 0 {
-				return usagef("upgrade takes one or more machine names")
-			}
-			return runProvision(c.Context, provisionOptions{Names: c.Args().Slice(), Upgrade: true}, d)
-		},
-	}
-}
-
 // runProvision provisions (or upgrades) every named machine, going on
 // after failures and returning them all.
 func runProvision(ctx context.Context, opts provisionOptions, d *deps) error {

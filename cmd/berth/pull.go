@@ -16,13 +16,17 @@ func pullCommand() *cli.Command {
 		Usage: "Pull an image from a registry onto a machine",
 		Description: `The machine's agent pulls the image; credentials for its registry come
 from this host's Docker config (docker login) and credential helpers. A
-manifest list is resolved to the machine's platform unless --platform.
-Registries reached over plain HTTP must be named insecure at create.
+manifest list is resolved to the machine's platform (linux/amd64 or
+linux/arm64) unless --platform names another one the machine runs (the
+32-bit one of its CPU, like linux/386 on amd64, or one binfmt_misc hands to
+an emulator on a generic host); a platform it cannot run is refused,
+naming those it can. Registries reached over plain HTTP must be named
+insecure at create.
 
 EXAMPLES:
    berth pull busybox
    berth pull -m dev 10.0.2.2:5000/team/app:1.2
-   berth pull --platform linux/arm64 hello-world`,
+   berth pull --platform linux/386 busybox     # on an amd64 machine`,
 		ArgsUsage: "IMAGE[:TAG|@DIGEST]",
 		Flags: []cli.Flag{
 			machineFlag(),

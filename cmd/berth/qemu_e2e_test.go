@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,6 +65,14 @@ func TestQEMUEndToEnd(t *testing.T) {
 			t.Errorf("create's steps %q lack %q", r.stderr, want)
 		}
 	}
+	for _, step := range []string{"creating the VM", "starting the VM", "waiting for SSH"} {
+		if !regexp.MustCompile(`\(e2e\) +[0-9.]+s ` + step + `: [0-9]+\.[0-9]{2}s\n`).MatchString(r.stderr) {
+			t.Errorf("create's steps %q lack the duration of %q", r.stderr, step)
+		}
+	}
+	// QEMU boots the kernel and initramfs of the ISO, taken out into the
+	// cache, and berth-os loads only the modules QEMU's hardware needs.
+	checkKernelBoot(t, root, name)
 	if !strings.Contains(r.stdout, "Machine e2e is ready in ") {
 		t.Errorf("create printed %q", r.stdout)
 	}
@@ -101,8 +112,20 @@ func TestQEMUEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	// ... and it is a machine made before berth booted kernels directly:
+	// its config has neither the ISO's SHA-256 nor Boot, and the cache no
+	// kernel.
+	dir := filepath.Join(root, "machines", name)
+	makeOld(t, dir)
+	if err := os.RemoveAll(filepath.Join(root, "cache", "boot")); err != nil {
+		t.Fatal(err)
+	}
 	mustBerth(t, root, "start", name)
 	wantStatus(t, root, name, "Running")
+	checkKernelBoot(t, root, name)
+	if got := mustBerth(t, root, "inspect", "-f", "{{.Driver.ISOSHA256}}", name); len(strings.TrimSpace(got)) != 64 {
+		t.Errorf("after the start of a machine made before, its ISOSHA256 is %q, want recorded", got)
+	}
 	if now := sshPortOf(t, root, name); now == old {
 		t.Errorf("start kept port %d that another program holds", old)
 	}
@@ -113,7 +136,20 @@ func TestQEMUEndToEnd(t *testing.T) {
 	killProcess(pid)
 	waitDead(t, pid)
 	wantStatus(t, root, name, "Stopped")
-	mustBerth(t, root, "start", name)
+	// The kernel in the cache damaged meanwhile: taken out again. And
+	// start --json reports its steps as events.
+	kernels, _ := filepath.Glob(filepath.Join(root, "cache", "boot", "*", "vmlinuz"))
+	if len(kernels) != 1 {
+		t.Fatalf("cached kernels %q, want one", kernels)
+	}
+	if err := os.WriteFile(kernels[0], []byte("damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = berth(t, root, "", "start", "--json", name)
+	if r.code != 0 {
+		t.Fatalf("start --json: exit %d\n%s", r.code, r.stderr)
+	}
+	checkStepEvents(t, r.stdout, name, "starting the VM", "waiting for SSH")
 	marker()
 
 	mustBerth(t, root, "restart", name)
@@ -122,7 +158,6 @@ func TestQEMUEndToEnd(t *testing.T) {
 	wantStatus(t, root, name, "Stopped")
 
 	// A damaged disk and a missing ISO: clear errors, the folder intact.
-	dir := filepath.Join(root, "machines", name)
 	disk := filepath.Join(dir, "disk.qcow2")
 	if err := os.WriteFile(disk, []byte("not a qcow2 image"), 0o600); err != nil {
 		t.Fatal(err)
@@ -147,6 +182,85 @@ func TestQEMUEndToEnd(t *testing.T) {
 	mustBerth(t, root, "rm", "-y", name)
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("rm left %s: %v", dir, err)
+	}
+}
+
+// checkKernelBoot checks that machine name's QEMU boots the kernel and
+// initramfs from the store's cache (-kernel), and that berth-os got the
+// module list on its command line.
+func checkKernelBoot(t *testing.T, root, name string) {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", qemuPID(root, name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Split(string(b), "\x00")
+	i := slices.Index(args, "-kernel")
+	if i < 0 || !strings.HasPrefix(args[i+1], filepath.Join(root, "cache", "boot")+string(filepath.Separator)) {
+		t.Errorf("QEMU runs %q, want -kernel from %s", args, filepath.Join(root, "cache", "boot"))
+	}
+	// The kernel uncompressed (booted by its PVH entry point) and the
+	// initramfs decompressed, as they boot fastest under emulation.
+	if i >= 0 && filepath.Base(args[i+1]) != "vmlinux" {
+		t.Errorf("QEMU boots the kernel %s, want the vmlinux taken out of the ISO's bzImage", args[i+1])
+	}
+	if j := slices.Index(args, "-initrd"); j < 0 || filepath.Base(args[j+1]) != "initrd.cpio" {
+		t.Errorf("QEMU runs %q, want -initrd initrd.cpio (decompressed)", args)
+	}
+	if got := mustBerth(t, root, "ssh", name, "--", "cat", "/proc/cmdline"); !strings.Contains(got, "berth.modules=virtio_pci,") {
+		t.Errorf("the guest's /proc/cmdline = %q, want berth.modules=", got)
+	}
+}
+
+// makeOld removes from a QEMU machine's config.json what berth did not
+// record before it booted kernels directly.
+func makeOld(t *testing.T, dir string) {
+	t.Helper()
+	path := filepath.Join(dir, "config.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	drv, ok := cfg["Driver"].(map[string]any)
+	if !ok || drv["ISOSHA256"] == nil {
+		t.Fatalf("config.json %s has no Driver.ISOSHA256", b)
+	}
+	delete(drv, "ISOSHA256")
+	delete(drv, "Boot")
+	if b, err = json.Marshal(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkStepEvents checks the JSON events of create --json or start
+// --json: each step begins and then ends with its duration, and the
+// machine is ready last.
+func checkStepEvents(t *testing.T, out, name string, steps ...string) {
+	t.Helper()
+	var events []stepEvent
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e stepEvent
+		if err := json.Unmarshal([]byte(line), &e); err != nil || e.Machine != name {
+			t.Fatalf("--json line %q: %v, want an event of %s", line, err, name)
+		}
+		events = append(events, e)
+	}
+	for _, step := range steps {
+		b := slices.IndexFunc(events, func(e stepEvent) bool { return e.Event == "begin" && e.Step == step })
+		e := slices.IndexFunc(events, func(e stepEvent) bool { return e.Event == "end" && e.Step == step })
+		if b < 0 || e < b || events[e].TookMS == nil || events[e].AtMS < events[b].AtMS {
+			t.Errorf("--json events %s: want %q to begin, then end with took_ms", out, step)
+		}
+	}
+	if last := events[len(events)-1]; last.Event != "ready" {
+		t.Errorf("--json events end with %+v, want ready", last)
 	}
 }
 

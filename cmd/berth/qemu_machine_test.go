@@ -34,7 +34,17 @@ func qemuMachine(t *testing.T, name string, extra ...string) (root string) {
 func treeAgent(t *testing.T) {
 	t.Helper()
 	agent := testenv.NeedAgent(t, version.Version)
-	agentBinary = func(unameM string) (*agentbin.Binary, error) { return agentbin.FromFile(agent, runtime.GOARCH) }
+	agentBinary = func(unameM string) (*agentbin.Binary, error) {
+		arch, err := agentbin.GoArch(unameM)
+		if err != nil || arch == runtime.GOARCH {
+			return agentbin.FromFile(agent, runtime.GOARCH)
+		}
+		other, err := testenv.AgentFor(version.Version, arch)
+		if err != nil {
+			return nil, err
+		}
+		return agentbin.FromFile(other, arch)
+	}
 	t.Cleanup(func() { agentBinary = nil })
 	withSteps(t, wiredSteps)
 }

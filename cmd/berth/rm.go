@@ -31,15 +31,16 @@ func rmCommand() *cli.Command {
 		Description: `Removes each named machine, asking first unless -y is given. It keeps
 going when one fails and reports every failure. A machine whose settings are
 broken is removed too. When the driver cannot remove a VM, the machine stays
-so that rm can retry; -f deletes its folder anyway. A generic machine's host
+so that rm can retry; -f deletes its folder anyway and, as in docker-machine,
+does not ask. A generic machine's host
 is kept: rm removes berth's agent from it (--keep-agent leaves that too).
 
 EXAMPLES:
    berth rm dev
    berth rm -y web1 web2
-   berth rm -f -y broken`,
+   berth rm -f broken`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "delete the machine's folder even when its VM cannot be removed"},
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "delete the machine's folder even when its VM cannot be removed; implies -y"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
 			&cli.BoolFlag{Name: "keep-agent", Usage: "leave berth's agent installed on generic hosts"},
 		},
@@ -57,7 +58,7 @@ func runRm(ctx context.Context, opts rmOptions, d *deps) error {
 	if len(opts.Names) == 0 {
 		return usagef("rm needs at least one machine name (see `berth ls`)")
 	}
-	if !opts.Yes {
+	if !opts.Yes && !opts.Force {
 		fmt.Fprintf(d.stderr, "About to remove %s: their VMs and disks are deleted.\nAre you sure? (y/N): ", strings.Join(opts.Names, ", "))
 		answer, err := bufio.NewReader(d.stdin).ReadString('\n')
 		if err != nil && answer == "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/api/pkg/stdcopy"
 	ctypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
@@ -45,6 +46,11 @@ the container: removed when it stops or is removed, added again when it
 starts, and by ` + "`berth start`/`berth restart`" + ` of the machine for the
 containers that come back (--restart always).
 
+The image is the machine's platform (linux/amd64 or linux/arm64) unless
+--platform names another one the machine runs: the 32-bit one of its CPU
+(linux/386 on amd64), or one that binfmt_misc hands to an emulator on a
+generic host. A platform it cannot run is refused, naming those it can.
+
 EXAMPLES:
    berth run -m dev hello
    berth run --rm -it busybox sh
@@ -54,7 +60,8 @@ EXAMPLES:
    berth run -d -p 5353:53/udp --restart always my-dns
    berth run -d --name web -p 80 busybox httpd -f   # a free host port: berth port web
    berth run --rm busybox wget -qO- http://web/     # containers reach each other by name
-   berth run --rm --network host busybox ls /sys/class/net   # the machine's interfaces`,
+   berth run --rm --network host busybox ls /sys/class/net   # the machine's interfaces
+   berth run --rm --platform linux/386 busybox true   # busybox's 32-bit x86 image on an amd64 machine`,
 		Flags: append([]cli.Flag{machineFlag(),
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"},
 			&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
@@ -73,6 +80,7 @@ EXAMPLES:
 			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs on `PATH`"},
 			&cli.BoolFlag{Name: "read-only", Usage: "make the container's root filesystem read-only"},
 			&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect the container to `NETWORK`: bridge (default: an address on the machine's bridge, outbound through NAT, other bridge containers by name), host (the machine's own network; -p is ignored) or none (loopback only)"},
+			&cli.StringFlag{Name: "platform", Usage: "run the image's `OS/ARCH[/VARIANT]` variant (pulling it when the machine has another), where the machine can run it: linux/386 on amd64 machines, for example; default: the machine's"},
 			&cli.StringSliceFlag{Name: "security-opt", Usage: "`OPTION`: no-new-privileges; seccomp=unconfined to run without Docker's default seccomp profile, or seccomp=FILE for a profile of your own (Docker's JSON format)"},
 		}, limitFlags()...),
 		Action: func(c *cli.Context) error {
@@ -89,6 +97,7 @@ EXAMPLES:
 				Volumes: c.StringSlice("volume"), Tmpfs: c.StringSlice("tmpfs"), ReadOnly: c.Bool("read-only"),
 				Network:  c.String("network"),
 				Security: c.StringSlice("security-opt"),
+				Platform: c.String("platform"),
 			}
 			if c.IsSet("entrypoint") {
 				ep := c.String("entrypoint")
@@ -176,8 +185,16 @@ func consoleSize(out io.Writer) [2]uint {
 // create creates the container. A missing image is pulled first, saying
 // so like docker run; create's warnings are printed.
 func (r *containerRun) create(ctx context.Context, cfg *ctypes.Config, hc *ctypes.HostConfig) error {
+	var platform *ocispec.Platform
+	if r.opts.Platform != "" {
+		p, err := parsePlatform(r.opts.Platform)
+		if err != nil {
+			return err
+		}
+		platform = &p
+	}
 	create := func() (client.ContainerCreateResult, error) {
-		return r.api.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: r.opts.Name})
+		return r.api.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: r.opts.Name, Platform: platform})
 	}
 	created, err := create()
 	if cerrdefs.IsNotFound(err) {
@@ -186,7 +203,7 @@ func (r *containerRun) create(ctx context.Context, cfg *ctypes.Config, hc *ctype
 			ref += ":latest"
 		}
 		fmt.Fprintf(r.stderr, "Unable to find image '%s' locally\n", ref)
-		if err := pullImage(ctx, r.api, pullOptions{Ref: r.opts.Image}, r.stderr); err != nil {
+		if err := pullImage(ctx, r.api, pullOptions{Ref: r.opts.Image, Platform: r.opts.Platform}, r.stderr); err != nil {
 			return r.fail(ctx, 125, err, false)
 		}
 		created, err = create()

@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/berthvm/berth/internal/reliability"
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testimages"
 )
@@ -122,11 +124,94 @@ func checkShare(t *testing.T, root, name, share string) {
 	}
 }
 
-// TestSharedFoldersOnQEMU: a QEMU machine's --share over virtio-9p.
+// checkStoreHidden checks that machine name, whose share holds the berth
+// store root (as the default home share holds ~/.berth), sees none of it:
+// not in the guest, not in a container given the share.
+func checkStoreHidden(t *testing.T, root, name, share string) {
+	t.Helper()
+	key := filepath.Join(root, "machines", name, "id_ed25519")
+	if _, err := os.Stat(key); err != nil {
+		t.Fatalf("the machine's key is not where the check looks: %v", err)
+	}
+	if got := inMachine(t, root, name, "ls -A "+root+"; cat "+key+" 2>/dev/null; touch "+root+"/x 2>/dev/null && echo writable; true"); got != "" {
+		t.Errorf("the guest sees the berth store %s through the share: %q, want nothing", root, got)
+	}
+	rel, err := filepath.Rel(share, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustBerth(t, root, "run", "-m", name, "--rm", "-v", share+":/h", "busybox", "sh", "-c", "ls -A /h/"+rel+"; cat /h/"+rel+"/machines/"+name+"/id_ed25519 2>/dev/null; true"); got != "" {
+		t.Errorf("a container given -v %s:/h sees the berth store: %q, want nothing", share, got)
+	}
+	checkPrivate(t, root, name)
+}
+
+// checkPrivate checks that the endpoints of machine name are its user's
+// alone: on the host the machines folder and the machine's folder (which
+// guard all it holds) are 0700, its private key 0600, and no socket or
+// pidfile in it is writable by group or others; in the guest the agent's
+// socket and its folder are root's alone, and a container does not see
+// them.
+func checkPrivate(t *testing.T, root, name string) {
+	t.Helper()
+	dir := filepath.Join(root, "machines", name)
+	for _, d := range []string{filepath.Join(root, "machines"), dir} {
+		if fi, err := os.Stat(d); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v, %v; want a folder of mode 0700", d, fi.Mode(), err)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "id_ed25519")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the machine's private key: %v, %v; want mode 0600", fi.Mode(), err)
+	}
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sockets := 0
+	for _, de := range des {
+		fi, err := os.Lstat(filepath.Join(dir, de.Name()))
+		if err != nil || (fi.Mode()&os.ModeSocket == 0 && !strings.HasSuffix(de.Name(), ".pid")) {
+			continue
+		}
+		if fi.Mode()&os.ModeSocket != 0 {
+			sockets++
+		}
+		if fi.Mode().Perm()&0o022 != 0 {
+			t.Errorf("%s has mode %v: group or others may write to it", filepath.Join(dir, de.Name()), fi.Mode())
+		}
+	}
+	// The host agent's docker.sock, and QEMU's QMP socket where QEMU runs
+	// the machine (a VirtualBox machine's VM files live with VirtualBox).
+	want := 1
+	if _, err := os.Stat(filepath.Join(dir, "qemu.pid")); err == nil {
+		want = 2
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "docker.sock")); err != nil || fi.Mode()&os.ModeSocket == 0 {
+		t.Errorf("the host agent's socket: %v, %v; want a socket", fi, err)
+	}
+	if sockets < want {
+		t.Errorf("found %d sockets in %s, want %d (the host agent's and, for QEMU, its QMP socket)", sockets, dir, want)
+	}
+	if got := inMachine(t, root, name, "stat -c '%a %U:%G' /run/berth /run/berth/agent.sock"); got != "700 root:root\n600 root:root\n" {
+		t.Errorf("the agent's folder and socket in the guest: %q, want 700 and 600, root's", got)
+	}
+	if got := mustBerth(t, root, "run", "-m", name, "--rm", "busybox", "sh", "-c", "ls -d /run/berth /var/lib/berth 2>&1; true"); strings.Contains(got, "agent.sock") || !strings.Contains(got, "No such file") {
+		t.Errorf("a container sees the agent's folders: %q", got)
+	}
+}
+
+// TestSharedFoldersOnQEMU: a QEMU machine's --share over virtio-9p. The
+// share holds the berth store (the test's temporary folders), which the
+// machine must not see.
 func TestSharedFoldersOnQEMU(t *testing.T) {
-	share := t.TempDir()
+	started := time.Now()
+	share := filepath.Dir(t.TempDir()) // qemuMachine's store comes next to it
 	root := qemuMachine(t, "shr", "--share", share)
 	checkShare(t, root, "shr", share)
+	checkStoreHidden(t, root, "shr", share)
+	checkI386(t, root, "shr") // not about shares: one VM boot checks more
+	reliability.Record(t, started, reliability.Row{Area: "security", What: "a QEMU machine whose share holds the berth store", Runs: 1,
+		Notes: "store (keys, disks) hidden from the guest and from a container given the share; host sockets, pidfiles, key and folders the user's alone; agent socket root's alone, unseen by containers; an i386 image runs"})
 	// The share comes back at every boot.
 	mustBerth(t, root, "stop", "shr")
 	mustBerth(t, root, "start", "shr")
@@ -142,7 +227,8 @@ func TestSharedFoldersOnVirtualBox(t *testing.T) {
 	dbl := vboxEnv(t)
 	iso := testenv.ISO(t)
 	treeAgent(t)
-	root, share := t.TempDir(), t.TempDir()
+	root := t.TempDir()
+	share := filepath.Dir(root) // holds the store, which the machine must not see
 	t.Cleanup(func() { berth(t, root, "", "rm", "-y", "-f", "vshr") })
 	mustBerth(t, root, "create", "-d", "virtualbox", "--virtualbox-iso", iso,
 		"--virtualbox-memory", "768", "--virtualbox-disk-size", "1000", "--share", share, "vshr")
@@ -153,4 +239,5 @@ func TestSharedFoldersOnVirtualBox(t *testing.T) {
 		}
 	}
 	checkShare(t, root, "vshr", share)
+	checkStoreHidden(t, root, "vshr", share)
 }

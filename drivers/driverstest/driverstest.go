@@ -84,6 +84,9 @@ func Run(t *testing.T, o Options) {
 	t.Run("StateAfterCreate", func(t *testing.T) { s.wantState(t, want) })
 	t.Run("SettingsRoundTrip", s.roundTrip)
 	t.Run("StateHonoursContext", s.stateHonoursContext)
+	if bi, ok := d.(drivers.BootISO); ok {
+		t.Run("BootISO", func(t *testing.T) { s.bootISO(t, bi) })
+	}
 	if hasLifecycle {
 		if !t.Run("Lifecycle", func(t *testing.T) { s.lifecycle(t, lc) }) {
 			return
@@ -168,6 +171,51 @@ func (s *suite) preCreateCheck(t *testing.T) {
 	if after := tree(t, s.base.Dir); !reflect.DeepEqual(before, after) {
 		t.Errorf("PreCreateCheck changed the machine folder: %v -> %v", before, after)
 	}
+}
+
+// bootISO swaps the stopped machine's boot ISO: replace then restore,
+// replace then commit. The ISO at BootISOPath is the new one or the old
+// one as the contract says, every file stays one machine.Files knows, and
+// a committed swap leaves as many files as there were.
+func (s *suite) bootISO(t *testing.T, bi drivers.BootISO) {
+	path := bi.BootISOPath()
+	if filepath.Dir(path) != s.base.Dir {
+		t.Fatalf("BootISOPath %s is not in the machine folder %s", path, s.base.Dir)
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("BootISOPath after Create: %v", err)
+	}
+	// The same ISO with a different tail: another file, valid as before.
+	next := append(append([]byte{}, old...), make([]byte, 2048)...)
+	iso := filepath.Join(t.TempDir(), "next.iso")
+	if err := os.WriteFile(iso, next, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := len(tree(t, s.base.Dir))
+	boots := func(what string, want []byte) {
+		t.Helper()
+		got, err := os.ReadFile(bi.BootISOPath())
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%s: BootISOPath %s holds %d bytes (%v), want %d", what, bi.BootISOPath(), len(got), err, len(want))
+		}
+		s.checkFiles(t)
+	}
+	s.must(t, "ReplaceBootISO", func(ctx context.Context) error { return bi.ReplaceBootISO(ctx, iso) })
+	boots("after ReplaceBootISO", next)
+	s.must(t, "RestoreBootISO", bi.RestoreBootISO)
+	boots("after RestoreBootISO", old)
+	if got := len(tree(t, s.base.Dir)); got != files {
+		t.Errorf("RestoreBootISO left %d files in the machine folder, want %d: %v", got, files, tree(t, s.base.Dir))
+	}
+	s.must(t, "ReplaceBootISO", func(ctx context.Context) error { return bi.ReplaceBootISO(ctx, iso) })
+	s.must(t, "CommitBootISO", bi.CommitBootISO)
+	boots("after CommitBootISO", next)
+	if got := len(tree(t, s.base.Dir)); got != files {
+		t.Errorf("CommitBootISO left %d files in the machine folder, want %d: %v", got, files, tree(t, s.base.Dir))
+	}
+	s.must(t, "RestoreBootISO after a commit (a no-op)", bi.RestoreBootISO)
+	boots("after a late RestoreBootISO", next)
 }
 
 // checkFiles checks that every file in the machine folder is in

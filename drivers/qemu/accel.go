@@ -28,11 +28,22 @@ var probeSector = func() []byte {
 	return b
 }()
 
-// hostAccel is the hypervisor accelerator to try on this host for an
-// x86_64 guest, or "" when there is none.
-func hostAccel(goos, goarch string) string {
-	if goarch != "amd64" {
-		return "" // an x86_64 guest on another CPU needs emulation
+// probeARM64 is a raw arm64 program QEMU's virt machine runs as a -kernel:
+// PSCI SYSTEM_OFF through the hypervisor call (movz w0,#0x8; movk w0,
+// #0x8400,lsl #16; hvc #0; b .), which makes QEMU exit with status 0. A
+// guest that never runs leaves QEMU hanging until the probe's timeout.
+var probeARM64 = []byte{
+	0x00, 0x01, 0x80, 0x52,
+	0x00, 0x80, 0xb0, 0x72,
+	0x02, 0x00, 0x00, 0xd4,
+	0x00, 0x00, 0x00, 0x14,
+}
+
+// hostAccel is the hypervisor accelerator to try on this host for a guest
+// of arch, or "" when there is none.
+func hostAccel(goos, goarch, arch string) string {
+	if goarch != arch {
+		return "" // a guest of another CPU architecture needs emulation
 	}
 	switch goos {
 	case "linux":
@@ -47,12 +58,12 @@ func hostAccel(goos, goarch string) string {
 
 // resolveAccel turns "auto" into the host's hypervisor when a test boot
 // with it works, else "tcg". Other values are returned as they are.
-func resolveAccel(ctx context.Context, sys runner, requested string) string {
+func resolveAccel(ctx context.Context, sys runner, requested, arch string) string {
 	if requested != "auto" {
 		return requested
 	}
-	cand := hostAccel(runtime.GOOS, runtime.GOARCH)
-	if cand == "" || probeAccel(ctx, sys, cand, probeTimeout) != nil {
+	cand := hostAccel(runtime.GOOS, runtime.GOARCH, arch)
+	if cand == "" || probeAccel(ctx, sys, cand, arch, probeTimeout) != nil {
 		return "tcg"
 	}
 	return cand
@@ -74,21 +85,44 @@ func probeArgs(accel, image string) []string {
 	)
 }
 
+// probeArgsARM64 is the command line of the arm64 test boot: the program
+// in image as the virt machine's kernel, with the host's CPU model.
+func probeArgsARM64(accel, image string) []string {
+	cpu := "host"
+	if accel == "tcg" {
+		cpu = "max"
+	}
+	return []string{"-accel", accel, "-machine", "virt", "-cpu", cpu, "-m", "64",
+		"-nodefaults", "-no-user-config", "-display", "none",
+		"-kernel", image,
+	}
+}
+
 // probeAccel boots a one-sector guest with accel and reports whether it
 // ran to its exit within timeout.
-func probeAccel(ctx context.Context, sys runner, accel string, timeout time.Duration) error {
+func probeAccel(ctx context.Context, sys runner, accel, arch string, timeout time.Duration) error {
 	f, err := os.CreateTemp("", "berth-accel-probe-*.img")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(f.Name())
-	_, werr := f.Write(probeSector)
+	image, args := probeSector, probeArgs
+	if arch == ArchARM64 {
+		image, args = probeARM64, probeArgsARM64
+	}
+	_, werr := f.Write(image)
 	if err := errors.Join(werr, f.Close()); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	_, err = sys.Run(ctx, probeArgs(accel, f.Name())...)
+	_, err = sys.Run(ctx, args(accel, f.Name())...)
+	if arch == ArchARM64 {
+		if err != nil {
+			return fmt.Errorf("probe %s: %w", accel, err)
+		}
+		return nil
+	}
 	var re *RunError
 	if errors.As(err, &re) && re.ExitCode() == probeExit {
 		return nil

@@ -22,16 +22,25 @@ func TestArgs(t *testing.T) {
 	for _, p := range []*string{&comma.ISO, &comma.Seed, &comma.Disk, &comma.QMP, &comma.PIDFile, &comma.Console} {
 		*p = strings.Replace(*p, "/m/", "/odd,dir/", 1)
 	}
+	kernel := base
+	kernel.Kernel, kernel.Initrd, kernel.Append = "/c/boot/x/vmlinuz", "/c/boot/x/initrd.img", "console=ttyS0,115200n8 quiet "+GuestModules
 	shares := base
 	shares.Shares = []Share{{Tag: "berth0", Dir: "/home/me"}, {Tag: "berth2", Dir: "/odd,dir/src"}}
+	arm := shares
+	arm.Arch, arm.Firmware, arm.Vars = ArchARM64, "/usr/share/AAVMF/AAVMF_CODE.fd", "/m/dev/efivars.fd"
+	hvf := arm
+	hvf.Accel, hvf.Shares = "hvf", nil
 	tests := []struct {
 		golden string
 		spec   Spec
 	}{
 		{"args_tcg.golden", base},
+		{"args_kernel.golden", kernel},
 		{"args_shares.golden", shares},
 		{"args_kvm.golden", kvm},
 		{"args_comma_foreground.golden", comma},
+		{"args_arm64_tcg.golden", arm},
+		{"args_arm64_hvf.golden", hvf},
 	}
 	for _, tt := range tests {
 		got := strings.Join(Args(tt.spec), "\n") + "\n"

@@ -9,6 +9,7 @@ import (
 	"github.com/berthvm/berth/internal/hostport"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -65,7 +66,7 @@ func (d *Driver) Create(ctx context.Context) (err error) {
 	if d.base.SSHPublicKey == "" {
 		return errors.New("no SSH public key for the machine")
 	}
-	cache := &isocache.Cache{Dir: d.base.CacheDir, Progress: d.progress}
+	cache := &isocache.Cache{Dir: d.base.CacheDir, Progress: d.progress, Arch: d.guestArch()}
 	iso, err := cache.Resolve(ctx, d.ISOSource)
 	if err != nil {
 		return err
@@ -73,7 +74,18 @@ func (d *Driver) Create(ctx context.Context) (err error) {
 	if d.ISOVersion, err = isocache.VolumeID(iso); err != nil {
 		return fmt.Errorf("boot iso: %w", err)
 	}
+	if got := isocache.ArchOf(d.ISOVersion); got != d.guestArch() {
+		return fmt.Errorf("boot iso %s is berth-os for %s, and the machine is %s: name the %s ISO (or create with --arch %s)", iso, got, d.guestArch(), d.guestArch(), got)
+	}
+	if d.guestArch() == ArchARM64 {
+		if err := d.makeVars(); err != nil {
+			return err
+		}
+	}
 	if err := linkOrCopy(iso, d.path(BootFile)); err != nil {
+		return fmt.Errorf("boot iso: %w", err)
+	}
+	if d.ISOSHA256, err = isocache.SHA256File(d.path(BootFile)); err != nil {
 		return fmt.Errorf("boot iso: %w", err)
 	}
 	if d.InstanceID == "" {
@@ -83,7 +95,7 @@ func (d *Driver) Create(ctx context.Context) (err error) {
 		InstanceID:        d.InstanceID,
 		Hostname:          hostname(name),
 		SSHAuthorizedKeys: []string{d.base.SSHPublicKey},
-		Mounts:            seedMounts(d.base.Shares),
+		Mounts:            append(seedMounts(d.base.Shares), seed.Hide(d.base.Hidden)...),
 	})
 	if err != nil {
 		return err
@@ -92,7 +104,7 @@ func (d *Driver) Create(ctx context.Context) (err error) {
 		return fmt.Errorf("make data disk: %w", err)
 	}
 	if d.Accel == "" {
-		d.Accel = resolveAccel(ctx, d.qemuSystem(), d.AccelRequested)
+		d.Accel = resolveAccel(ctx, d.qemuSystem(), d.AccelRequested, d.guestArch())
 	}
 	if d.SSHPort, err = hostport.Pick(); err != nil {
 		return err
@@ -178,6 +190,11 @@ func newInstanceID() string {
 // system (the ISO is read only to QEMU and the cache replaces files by
 // rename, never in place), else a copy.
 func linkOrCopy(src, dst string) error {
+	// link(2) does not follow a symlink: a symlinked ISO (build/berth-os.iso
+	// -> berth-os-amd64.iso) would become a dangling link.
+	if real, err := filepath.EvalSymlinks(src); err == nil {
+		src = real
+	}
 	os.Remove(dst)
 	if err := os.Link(src, dst); err == nil {
 		return nil

@@ -3,6 +3,7 @@
 package qemu
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,22 +18,33 @@ const Name = "qemu"
 // The files the driver keeps in the machine folder.
 const (
 	DiskFile    = "disk.qcow2"
-	BootFile    = "boot.iso" // the berth-os ISO, linked or copied from the cache
+	BootFile    = "boot.iso"     // the berth-os ISO, linked or copied from the cache
+	OldBootFile = "boot.old.iso" // the ISO an upgrade replaced, until the new one booted
+	NewBootFile = "boot.new.iso" // the ISO an upgrade brings, while it is put in place
 	SeedFile    = "seed.iso"
 	PIDFile     = "qemu.pid"
 	QMPFile     = "qmp.sock"
 	ConsoleFile = "serial.log"
+	VarsFile    = "efivars.fd" // an arm64 machine's own UEFI variable store
 )
 
 // Files lists every file name the driver may leave in a machine folder.
-var Files = []string{DiskFile, BootFile, SeedFile, PIDFile, QMPFile, ConsoleFile}
+var Files = []string{DiskFile, BootFile, OldBootFile, NewBootFile, SeedFile, PIDFile, QMPFile, ConsoleFile, VarsFile}
 
 // Defaults of the create flags.
 const (
 	DefaultCPUs       = 2
 	DefaultMemoryMB   = 2048
 	DefaultDiskSizeMB = 20000
-	DefaultBinary     = "qemu-system-x86_64"
+	// DefaultBinary is the qemu-system program of amd64 guests; arm64
+	// guests run in qemu-system-aarch64 (see binaryFor).
+	DefaultBinary = "qemu-system-x86_64"
+)
+
+// The Boot values.
+const (
+	BootKernel = "kernel"
+	BootISO    = "iso"
 )
 
 // DefaultStopTimeout is how long Stop waits for the guest to power off
@@ -51,11 +63,31 @@ type Driver struct {
 	// ISOVersion is the volume id of the ISO the machine boots, which
 	// Create links or copies into the machine folder as boot.iso.
 	ISOVersion string `json:",omitempty"`
+	// ISOSHA256 is the SHA-256 of boot.iso, which keys the kernel and
+	// initramfs taken out of it into the cache. A machine made before
+	// berth recorded it gets it at its next start.
+	ISOSHA256 string `json:",omitempty"`
+	// PreviousISO is the ISO `berth upgrade` replaced, kept as
+	// boot.old.iso until the machine booted the new one; nil otherwise.
+	PreviousISO *ISORecord `json:",omitempty"`
+	// Boot is how QEMU boots the machine: BootKernel ("" too) boots the
+	// ISO's kernel and initramfs directly, BootISO through the firmware
+	// and isolinux from the CD.
+	Boot string `json:",omitempty"`
 	// AccelRequested is the --qemu-accel value; Accel is what it resolved
 	// to at create time (auto becomes kvm, hvf, whpx or tcg).
 	AccelRequested string
 	Accel          string
-	Binary         string
+	// Binary is the --qemu-binary value; "" means the guest
+	// architecture's qemu-system program.
+	Binary string
+	// Arch is the guest architecture, amd64 or arm64 (see HostArch); ""
+	// in machines made before there were two, which are amd64.
+	Arch string `json:",omitempty"`
+	// Firmware is the --qemu-firmware value: the UEFI code an arm64 guest
+	// boots; "" means the first one installed where Debian or Homebrew
+	// put it, looked for at every start.
+	Firmware string `json:",omitempty"`
 	// SSHPort is the host port forwarded to the guest's SSH server. Start
 	// keeps it while it is free and picks another one otherwise.
 	SSHPort    int
@@ -78,7 +110,7 @@ func New(base drivers.Base) *Driver {
 		MemoryMB:       DefaultMemoryMB,
 		DiskSizeMB:     DefaultDiskSizeMB,
 		AccelRequested: "auto",
-		Binary:         DefaultBinary,
+		Arch:           HostArch(),
 	}
 }
 
@@ -115,8 +147,24 @@ func (d *Driver) qemuSystem() runner {
 	if d.sys != nil {
 		return d.sys
 	}
-	return program{name: d.Binary, hint: hostHint}
+	name := d.Binary
+	if name == "" {
+		name = binaryFor(d.guestArch())
+	}
+	return program{name: name, hint: hostHint}
 }
+
+// SetArch makes the machine's guest architecture arch (amd64 or arm64).
+func (d *Driver) SetArch(arch string) error {
+	if arch != ArchAMD64 && arch != ArchARM64 {
+		return fmt.Errorf("--arch %q: want amd64 or arm64", arch)
+	}
+	d.Arch = arch
+	return nil
+}
+
+// GuestArch is the machine's architecture.
+func (d *Driver) GuestArch() string { return d.guestArch() }
 
 // qemuImg is qemu-img from the folder of a --qemu-binary given as a path
 // (the Windows installer puts both there), else from PATH.

@@ -72,12 +72,12 @@ func TestHostname(t *testing.T) {
 
 func TestValidateNamesEveryBadFlag(t *testing.T) {
 	d := New(drivers.Base{MachineName: "x"})
-	d.CPUs, d.MemoryMB, d.DiskSizeMB, d.AccelRequested, d.Binary = 0, 10, 1, "turbo", ""
+	d.CPUs, d.MemoryMB, d.DiskSizeMB, d.AccelRequested = 0, 10, 1, "turbo"
 	err := d.validate()
 	if err == nil {
 		t.Fatal("validate accepted bad settings")
 	}
-	for _, want := range []string{"--qemu-cpus 0", "--qemu-memory 10", "--qemu-disk-size 1", `--qemu-accel "turbo"`, "--qemu-binary is empty"} {
+	for _, want := range []string{"--qemu-cpus 0", "--qemu-memory 10", "--qemu-disk-size 1", `--qemu-accel "turbo"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("validate error %q does not name %q", err, want)
 		}
@@ -118,16 +118,19 @@ func TestMissingQEMUNamesThePackage(t *testing.T) {
 }
 
 func TestHostAccel(t *testing.T) {
-	tests := []struct{ goos, goarch, want string }{
-		{"linux", "amd64", "kvm"},
-		{"darwin", "amd64", "hvf"},
-		{"windows", "amd64", "whpx"},
-		{"darwin", "arm64", ""},
-		{"linux", "arm64", ""},
+	tests := []struct{ goos, goarch, guest, want string }{
+		{"linux", "amd64", "amd64", "kvm"},
+		{"darwin", "amd64", "amd64", "hvf"},
+		{"windows", "amd64", "amd64", "whpx"},
+		{"darwin", "arm64", "amd64", ""},
+		{"linux", "arm64", "amd64", ""},
+		{"darwin", "arm64", "arm64", "hvf"},
+		{"linux", "arm64", "arm64", "kvm"},
+		{"linux", "amd64", "arm64", ""},
 	}
 	for _, tt := range tests {
-		if got := hostAccel(tt.goos, tt.goarch); got != tt.want {
-			t.Errorf("hostAccel(%s, %s) = %q, want %q", tt.goos, tt.goarch, got, tt.want)
+		if got := hostAccel(tt.goos, tt.goarch, tt.guest); got != tt.want {
+			t.Errorf("hostAccel(%s, %s, %s guest) = %q, want %q", tt.goos, tt.goarch, tt.guest, got, tt.want)
 		}
 	}
 }
@@ -138,7 +141,7 @@ func TestResolveAccel(t *testing.T) {
 			return nil, &RunError{Program: "qemu", Err: exitError(t, code)}
 		}
 	}
-	cand := hostAccel(runtimeGOOS, runtimeGOARCH)
+	cand := hostAccel(runtimeGOOS, runtimeGOARCH, runtimeGOARCH)
 	tests := []struct {
 		name      string
 		requested string
@@ -158,7 +161,7 @@ func TestResolveAccel(t *testing.T) {
 			if want == "" {
 				want = "tcg"
 			}
-			if got := resolveAccel(context.Background(), r, tt.requested); got != want {
+			if got := resolveAccel(context.Background(), r, tt.requested, runtimeGOARCH); got != want {
 				t.Errorf("resolveAccel(%s) = %s, want %s", tt.requested, got, want)
 			}
 			if tt.requested != "auto" && len(r.calls) != 0 {

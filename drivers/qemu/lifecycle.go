@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/berthvm/berth/drivers"
+	"github.com/berthvm/berth/internal/isocache"
 )
 
 // portAttempts is how often Start picks another SSH port when the chosen
@@ -19,6 +21,7 @@ const portAttempts = 5
 func (d *Driver) spec(accel string, port int) Spec {
 	return Spec{
 		Name:      d.base.MachineName,
+		Arch:      d.guestArch(),
 		Accel:     accel,
 		CPUs:      d.CPUs,
 		MemoryMB:  d.MemoryMB,
@@ -69,17 +72,31 @@ func (d *Driver) Start(ctx context.Context) error {
 	if err := d.checkFiles(); err != nil {
 		return fmt.Errorf("start machine %q: %w", name, err)
 	}
+	var firmware string
+	if d.guestArch() == ArchARM64 {
+		fw, err := findFirmware(d.Firmware)
+		if err != nil {
+			return fmt.Errorf("start machine %q: %w", name, err)
+		}
+		if _, err := os.Stat(d.path(VarsFile)); errors.Is(err, os.ErrNotExist) {
+			if err := d.makeVars(); err != nil {
+				return fmt.Errorf("start machine %q: %w", name, err)
+			}
+		}
+		firmware = fw.Code
+	}
 	accel := d.Accel
 	if env := os.Getenv("BERTH_QEMU_ACCEL"); env != "" {
-		accel = resolveAccel(ctx, d.qemuSystem(), env)
+		accel = resolveAccel(ctx, d.qemuSystem(), env, d.guestArch())
 	}
 	if accel == "" || accel == "auto" {
-		accel = resolveAccel(ctx, d.qemuSystem(), "auto")
+		accel = resolveAccel(ctx, d.qemuSystem(), "auto", d.guestArch())
 	}
 	qmpAddr, err := socketAddr(d.path(QMPFile))
 	if err != nil {
 		return fmt.Errorf("start machine %q: %w", name, err)
 	}
+	boot := d.bootFiles()
 	preferred := d.SSHPort
 	for attempt := 1; ; attempt++ {
 		port, err := sshPort(preferred)
@@ -88,6 +105,12 @@ func (d *Driver) Start(ctx context.Context) error {
 		}
 		spec := d.spec(accel, port)
 		spec.QMP = qmpAddr
+		switch {
+		case firmware != "":
+			spec.Firmware, spec.Vars = firmware, d.path(VarsFile)
+		case boot.Kernel != "":
+			spec.Kernel, spec.Initrd, spec.Append = boot.Kernel, boot.Initrd, boot.Cmdline+" "+GuestModules
+		}
 		err = d.launch(ctx, Args(spec))
 		if err == nil {
 			d.SSHPort = port
@@ -97,9 +120,52 @@ func (d *Driver) Start(ctx context.Context) error {
 			preferred = 0 // someone took it after our check: pick another
 			continue
 		}
-		d.killStray()
-		return fmt.Errorf("start machine %q: %w", name, d.explain(err))
+		err = d.explain(err)
+		if kerr := d.killStray(); kerr != nil {
+			err = errors.Join(err, kerr)
+		}
+		return fmt.Errorf("start machine %q: %w", name, err)
 	}
+}
+
+// GuestModules tells berth-os (on the kernel command line of a direct
+// kernel boot) which kernel modules the hardware QEMU gives it needs
+// before sshd starts: virtio PCI, disks (the data disk, and berth-os's ISO
+// and the seed as read-only virtio disks), NIC and RNG, their file
+// systems, and the ACPI power button. berth-os loads the others it carries
+// once sshd runs.
+// no_timer_check: a kernel under emulation on a busy host can find its
+// timer too slow at boot and panic ("IO-APIC + timer doesn't work").
+// cryptomgr.notests: no self-tests of the kernel's crypto algorithms as
+// they register, which took about half the kernel's own boot under TCG
+// (berth-os's ISO passes it too; here for ISOs made before).
+const GuestModules = "no_timer_check cryptomgr.notests berth.modules=virtio_pci,virtio_blk,virtio_net,virtio_rng,isofs,ext4,button,evdev"
+
+// bootFiles returns the kernel and initramfs of the machine's ISO from
+// the cache (taking them out of boot.iso when they are missing, damaged
+// or another ISO's), or nothing when the machine boots the ISO: when it
+// was made so (Boot is BootISO) or when its ISO holds no kernel where
+// berth-os keeps it (an ISO of another kind boots the usual way). An
+// arm64 guest always boots through its UEFI firmware.
+func (d *Driver) bootFiles() isocache.BootFiles {
+	if d.Boot == BootISO || d.guestArch() == ArchARM64 {
+		return isocache.BootFiles{}
+	}
+	iso := d.path(BootFile)
+	if d.ISOSHA256 == "" { // a machine made before berth recorded it
+		sum, err := isocache.SHA256File(iso)
+		if err != nil {
+			return isocache.BootFiles{}
+		}
+		d.ISOSHA256 = sum
+	}
+	cache := &isocache.Cache{Dir: d.base.CacheDir}
+	bf, err := cache.Boot(iso, d.ISOSHA256)
+	if err != nil {
+		slog.Debug("qemu: booting the ISO through the firmware", "machine", d.base.MachineName, "why", err)
+		return isocache.BootFiles{}
+	}
+	return bf
 }
 
 // launch starts QEMU with args and returns once it runs the VM.
@@ -114,13 +180,28 @@ func (d *Driver) launch(ctx context.Context, args []string) error {
 }
 
 // killStray kills a QEMU that a failed or interrupted launch left behind.
-func (d *Driver) killStray() {
+// The pidfile is removed only once that process is gone: while it may
+// still run, the pidfile is what lets `berth kill` and the next start
+// find it.
+func (d *Driver) killStray() error {
 	if pid := d.runningPID(); pid != 0 {
-		killProcess(pid)
-		d.waitExit(context.Background(), pid, 5*time.Second)
+		if err := killPID(pid); err != nil {
+			return fmt.Errorf("kill the qemu process %d it left (%s kept; `berth kill %s` tries again): %w", pid, d.path(PIDFile), d.base.MachineName, err)
+		}
+		if err := d.waitExit(context.Background(), pid, strayWait); err != nil {
+			return fmt.Errorf("the qemu process %d it left did not end (%s kept; `berth kill %s` tries again): %w", pid, d.path(PIDFile), d.base.MachineName, err)
+		}
 	}
 	d.clearRunFiles()
+	return nil
 }
+
+// killPID and strayWait are killStray's kill and how long it waits for
+// the process to end (variables for the tests).
+var (
+	killPID   = killProcess
+	strayWait = 5 * time.Second
+)
 
 // isPortTaken reports whether QEMU failed because a host forward's port
 // is taken.

@@ -256,10 +256,14 @@ func TestRealQEMUCorruptDisk(t *testing.T) {
 func TestRealQEMUAccelProbe(t *testing.T) {
 	testenv.NeedQEMU(t)
 	sys := program{name: DefaultBinary, hint: hostHint}
-	if err := probeAccel(context.Background(), sys, "tcg", time.Minute); err != nil {
+	if err := probeAccel(context.Background(), sys, "tcg", ArchAMD64, time.Minute); err != nil {
 		t.Errorf("the tcg test boot failed: %v", err)
 	}
-	err := probeAccel(context.Background(), sys, "no-such-accel", time.Minute)
+	arm := program{name: binaryFor(ArchARM64), hint: hostHint}
+	if err := probeAccel(context.Background(), arm, "tcg", ArchARM64, time.Minute); err != nil {
+		t.Errorf("the arm64 tcg test boot failed: %v", err)
+	}
+	err := probeAccel(context.Background(), sys, "no-such-accel", ArchAMD64, time.Minute)
 	if err == nil {
 		t.Error("the test boot of an unknown accelerator succeeded")
 	}

@@ -17,7 +17,9 @@ var Flags = []drivers.Flag{
 	{Name: "qemu-disk-size", Usage: "data disk size in MB (a qcow2 file that grows as it fills)", EnvVar: "BERTH_QEMU_DISK_SIZE", Kind: drivers.FlagInt, Default: DefaultDiskSizeMB},
 	{Name: "qemu-iso", Usage: "berth-os ISO to boot: a path or an http(s) URL (downloaded once, checked against URL.sha256); default: `make iso` output or the newest ISO in the cache", EnvVar: "BERTH_QEMU_ISO", Kind: drivers.FlagString, Default: ""},
 	{Name: "qemu-accel", Usage: "accelerator: auto (kvm, hvf or whpx when a test boot works, else tcg), kvm, hvf, whpx or tcg", EnvVar: "BERTH_QEMU_ACCEL", Kind: drivers.FlagString, Default: "auto"},
-	{Name: "qemu-binary", Usage: "qemu-system program (name on PATH or path)", EnvVar: "BERTH_QEMU_BINARY", Kind: drivers.FlagString, Default: DefaultBinary},
+	{Name: "qemu-boot", Usage: "how QEMU boots an amd64 berth-os: kernel (the ISO's kernel and initramfs directly: faster) or iso (firmware and isolinux from the CD); arm64 always boots by UEFI", EnvVar: "BERTH_QEMU_BOOT", Kind: drivers.FlagString, Default: BootKernel},
+	{Name: "qemu-binary", Usage: "qemu-system program (name on PATH or path); default: qemu-system-x86_64 or qemu-system-aarch64, as the machine's architecture", EnvVar: "BERTH_QEMU_BINARY", Kind: drivers.FlagString, Default: ""},
+	{Name: "qemu-firmware", Usage: "UEFI firmware code an arm64 machine boots (edk2 for QEMU's virt machine); default: where Debian (qemu-efi-aarch64) or Homebrew (qemu) installs it", EnvVar: "BERTH_QEMU_FIRMWARE", Kind: drivers.FlagString, Default: ""},
 }
 
 func init() {
@@ -42,6 +44,8 @@ func configure(dd drivers.Driver, v drivers.FlagValues) error {
 	d.ISOSource = v.String("qemu-iso")
 	d.AccelRequested = v.String("qemu-accel")
 	d.Binary = v.String("qemu-binary")
+	d.Boot = v.String("qemu-boot")
+	d.Firmware = v.String("qemu-firmware")
 	return d.validate()
 }
 
@@ -64,8 +68,8 @@ func (d *Driver) validate() error {
 	if !known {
 		errs = append(errs, fmt.Errorf("--qemu-accel %q: want one of %v", d.AccelRequested, Accelerators))
 	}
-	if d.Binary == "" {
-		errs = append(errs, errors.New("--qemu-binary is empty"))
+	if d.Boot != "" && d.Boot != BootKernel && d.Boot != BootISO {
+		errs = append(errs, fmt.Errorf("--qemu-boot %q: want %s or %s", d.Boot, BootKernel, BootISO))
 	}
 	return errors.Join(errs...)
 }

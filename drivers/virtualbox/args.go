@@ -8,10 +8,24 @@ import (
 // can compare them with golden files. They use VBoxManage's squashed option
 // spellings (--natpf1, --ostype), which VirtualBox 5.x, 6.1 and 7.x accept.
 
-// sataController is the name of the VM's only storage controller.
-const sataController = "SATA"
+// The VM's only storage controller: SATA (AHCI) on x86 VMs; virtio-scsi on
+// arm VMs, where VirtualBox's arm guides and Packer templates attach disks
+// and CDs (and QEMU's virt machine, which the VBoxManage double runs arm
+// VMs on, has no AHCI of its own).
+const (
+	sataController   = "SATA"
+	virtioController = "VirtioSCSI"
+)
 
-// The SATA ports of the VM's media.
+// controllerOf is the name of the storage controller of a VM of arch.
+func controllerOf(arch string) string {
+	if arch == ArchARM64 {
+		return virtioController
+	}
+	return sataController
+}
+
+// The controller ports of the VM's media.
 const (
 	portISO  = 0
 	portDisk = 1
@@ -27,12 +41,20 @@ func createMediumArgs(path string, sizeMB int) []string {
 	return []string{"createmedium", "disk", "--filename", path, "--size", strconv.Itoa(sizeMB), "--format", "VDI"}
 }
 
-func createVMArgs(name, baseFolder string) []string {
-	return []string{"createvm", "--basefolder", baseFolder, "--name", name, "--register"}
+// createVMArgs registers a new VM. An arm64 VM is on VirtualBox's arm
+// platform, chosen at creation for good (VirtualBox 7.1+).
+func createVMArgs(name, baseFolder, arch string) []string {
+	args := []string{"createvm", "--basefolder", baseFolder, "--name", name}
+	if arch == ArchARM64 {
+		args = append(args, "--platform-architecture", "arm")
+	}
+	return append(args, "--register")
 }
 
 // vmSettings is what modifyVMArgs sets on a new VM.
 type vmSettings struct {
+	// Arch is the VM's architecture: amd64 ("" too) or arm64.
+	Arch     string
 	CPUs     int
 	MemoryMB int
 	NICType  string
@@ -49,7 +71,20 @@ type vmSettings struct {
 // order, NIC 1 as NAT with the SSH forward and, when asked, NIC 2 on a
 // host-only adapter. One call is one transaction in VirtualBox.
 func modifyVMArgs(name string, s vmSettings) []string {
-	args := []string{"modifyvm", name,
+	args := []string{"modifyvm", name}
+	if s.Arch == ArchARM64 {
+		args = append(args, armPlatformArgs(s)...)
+	} else {
+		args = append(args, x86PlatformArgs(s)...)
+	}
+	return append(args, bootAndNICArgs(s)...)
+}
+
+// x86PlatformArgs are the firmware, chipset and CPU settings of an x86 VM:
+// BIOS, the PC's I/O APIC, RTC and HPET, and the hardware virtualization
+// switches.
+func x86PlatformArgs(s vmSettings) []string {
+	return []string{
 		"--firmware", "bios",
 		"--bioslogofadein", "off",
 		"--bioslogofadeout", "off",
@@ -71,6 +106,37 @@ func modifyVMArgs(name string, s vmSettings) []string {
 		"--largepages", "on",
 		"--vtxvpid", "on",
 		"--accelerate3d", "off",
+	}
+}
+
+// armPlatformArgs are the settings of an arm VM (VirtualBox 7.1+): UEFI
+// (the only firmware of the arm platform), the armv8virtual chipset, an
+// arm64 guest type, ACPI (the power button), the QEMU ramfb screen and USB
+// input (the arm platform has no VGA or PS/2). None of the x86-only options
+// (--ioapic, --pae, --hpet, --hwvirtex, --nestedpaging, --largepages,
+// --vtxvpid...): VBoxManage applies those to the VM's x86 platform
+// settings, which an arm VM does not have.
+func armPlatformArgs(s vmSettings) []string {
+	return []string{
+		"--firmware", "efi",
+		"--chipset", "armv8virtual",
+		"--ostype", "Linux_arm64",
+		"--cpus", strconv.Itoa(s.CPUs),
+		"--memory", strconv.Itoa(s.MemoryMB),
+		"--acpi", "on",
+		"--natdnshostresolver1", "off",
+		"--natdnsproxy1", "on",
+		"--graphicscontroller", "qemuramfb",
+		"--usbxhci", "on",
+		"--mouse", "usb",
+		"--keyboard", "usb",
+	}
+}
+
+// bootAndNICArgs are the boot order and the NICs, the same on both
+// platforms.
+func bootAndNICArgs(s vmSettings) []string {
+	args := []string{
 		"--boot1", "dvd",
 		"--boot2", "disk",
 		"--boot3", "none",
@@ -100,12 +166,17 @@ func natRule(name, proto, hostIP string, hostPort, guestPort int) string {
 	return name + "," + proto + "," + hostIP + "," + strconv.Itoa(hostPort) + ",," + strconv.Itoa(guestPort)
 }
 
-func storageCtlArgs(name string) []string {
-	return []string{"storagectl", name, "--name", sataController, "--add", "sata", "--hostiocache", "on"}
+// storageCtlArgs adds the VM's storage controller (see controllerOf).
+func storageCtlArgs(name, arch string) []string {
+	bus := "sata"
+	if arch == ArchARM64 {
+		bus = "virtio-scsi"
+	}
+	return []string{"storagectl", name, "--name", controllerOf(arch), "--add", bus, "--hostiocache", "on"}
 }
 
-func attachArgs(name string, port int, kind, medium string) []string {
-	return []string{"storageattach", name, "--storagectl", sataController,
+func attachArgs(name, arch string, port int, kind, medium string) []string {
+	return []string{"storageattach", name, "--storagectl", controllerOf(arch),
 		"--port", strconv.Itoa(port), "--device", "0", "--type", kind, "--medium", medium}
 }
 
@@ -164,4 +235,10 @@ func dhcpArgs(verb, netName string, d dhcpConfig) []string {
 	return []string{"dhcpserver", verb, "--netname", netName,
 		"--ip", d.ServerIP, "--netmask", d.Mask,
 		"--lowerip", d.Lower, "--upperip", d.Upper, "--enable"}
+}
+
+// closeDVDArgs forgets a DVD image that no VM has attached, keeping its
+// file.
+func closeDVDArgs(path string) []string {
+	return []string{"closemedium", "dvd", path}
 }

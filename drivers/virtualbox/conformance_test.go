@@ -24,12 +24,21 @@ func throughDouble(t testing.TB, dbl *virtualboxtest.Double, iso string, stopTim
 	}
 }
 
+// hostISO is the berth-os ISO of this host's architecture, which New's
+// VMs have.
+func hostISO(t testing.TB) string {
+	if HostArch() == ArchARM64 {
+		return testenv.ISOArch(t, ArchARM64)
+	}
+	return testenv.ISO(t)
+}
+
 // TestConformance runs the drivers contract suite through the VBoxManage
-// double booting the berth-os ISO.
+// double booting the berth-os ISO (of this host's architecture).
 // With BERTH_VBOX_REAL=1 (make test-virtualbox-real) it runs against the
 // VirtualBox installed on this host instead.
 func TestConformance(t *testing.T) {
-	iso := testenv.ISO(t)
+	iso := hostISO(t)
 	if os.Getenv("BERTH_VBOX_REAL") == "1" {
 		testenv.NeedCommand(t, "VBoxManage")
 		driverstest.Run(t, driverstest.Options{New: func(_ testing.TB, base drivers.Base) drivers.Driver {

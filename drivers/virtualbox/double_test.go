@@ -26,6 +26,7 @@ func TestSequencesAcceptedByTheDouble(t *testing.T) {
 			d := New(drivers.Base{MachineName: "dev", Dir: dir, CacheDir: t.TempDir(), SSHPublicKey: testKey,
 				Shares: []drivers.Share{{HostPath: share, GuestPath: "/src"}}})
 			d.ISO, d.HostOnlyCIDR, d.DiskMB = iso, "192.168.59.1/24", 100
+			d.Arch = ArchAMD64 // VirtualBox before 7.1 has x86 VMs only
 			home := t.TempDir()
 			d.Manager.Runner = &virtualboxtest.InProcess{Env: map[string]string{"VBOXDOUBLE_HOME": home, "VBOXDOUBLE_VERSION": ver}}
 			ctx := context.Background()
@@ -81,7 +82,7 @@ func TestRemoveHalfMadeThroughDouble(t *testing.T) {
 	d := New(drivers.Base{MachineName: "half", Dir: dir, CacheDir: t.TempDir(), SSHPublicKey: testKey})
 	d.Manager.Runner = &virtualboxtest.InProcess{Env: map[string]string{"VBOXDOUBLE_HOME": t.TempDir()}}
 	ctx := context.Background()
-	for _, args := range [][]string{createMediumArgs(d.path(diskFile), 50), createVMArgs("half", d.path(vmFolder))} {
+	for _, args := range [][]string{createMediumArgs(d.path(diskFile), 50), createVMArgs("half", d.path(vmFolder), ArchAMD64)} {
 		if _, err := d.vbox().Run(ctx, args...); err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +106,7 @@ func TestStartWithoutVTxThroughDouble(t *testing.T) {
 	iso := filepath.Join(t.TempDir(), "berth-os.iso")
 	os.WriteFile(iso, []byte("iso"), 0o600)
 	d := New(drivers.Base{MachineName: "novtx", Dir: t.TempDir(), CacheDir: t.TempDir(), SSHPublicKey: testKey})
-	d.ISO, d.DiskMB = iso, 50
+	d.ISO, d.DiskMB, d.Arch = iso, 50, ArchAMD64 // VT-x is x86's
 	d.Manager.Runner = &virtualboxtest.InProcess{Env: map[string]string{"VBOXDOUBLE_HOME": t.TempDir(), "VBOXDOUBLE_NO_VTX": "1"}}
 	ctx := context.Background()
 	if err := d.Create(ctx); err != nil {
@@ -117,5 +118,62 @@ func TestStartWithoutVTxThroughDouble(t *testing.T) {
 	}
 	if err := d.Remove(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestARMSequenceAcceptedByTheDouble creates and removes an arm64 VM
+// through the double as VirtualBox 7.1: the driver's arm command lines are
+// VBoxManage syntax (none of the options the double crashes on), and the
+// VM is on the arm platform with its media on virtio-scsi. VirtualBox 7.0
+// is refused before anything is made.
+func TestARMSequenceAcceptedByTheDouble(t *testing.T) {
+	testenv.NeedCommand(t, "qemu-img")
+	iso := filepath.Join(t.TempDir(), "berth-os.iso")
+	os.WriteFile(iso, []byte("iso"), 0o600)
+	dir := t.TempDir()
+	home := t.TempDir()
+	d := New(drivers.Base{MachineName: "arm", Dir: dir, CacheDir: t.TempDir(), SSHPublicKey: testKey})
+	d.ISO, d.DiskMB = iso, 100
+	if err := d.SetArch(ArchARM64); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	d.Manager.Runner = &virtualboxtest.InProcess{Env: map[string]string{"VBOXDOUBLE_HOME": home, "VBOXDOUBLE_VERSION": "7.0.12r159484"}}
+	if err := d.PreCreateCheck(ctx); err == nil || !strings.Contains(err.Error(), "install VirtualBox 7.1 or newer") {
+		t.Errorf("PreCreateCheck of an arm64 VM on VirtualBox 7.0 = %v; want a refusal naming 7.1", err)
+	}
+	d.NICType = "Am79C973"
+	d.Manager.Runner = &virtualboxtest.InProcess{Env: map[string]string{"VBOXDOUBLE_HOME": home}}
+	if err := d.PreCreateCheck(ctx); err == nil || !strings.Contains(err.Error(), "--virtualbox-nic-type Am79C973") {
+		t.Errorf("PreCreateCheck of an arm64 VM with a PCnet NIC = %v; want a refusal", err)
+	}
+	d.NICType = defaultNICType
+	if err := d.PreCreateCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Create(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(home, "crash.log")); err == nil {
+		t.Errorf("the double crashed on the driver's command lines: %s", b)
+	}
+	out, err := d.vbox().Run(ctx, showVMInfoArgs("arm")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`platformArchitecture="ARM"`, `chipset="armv8virtual"`, `firmware="EFI"`, `storagecontrollertype0="VirtioSCSI"`} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("showvminfo lacks %s:\n%s", want, out)
+		}
+	}
+	if info := parseMachineReadable(out); len(info.Media) != 3 || info.Forwards["ssh"] == "" {
+		t.Errorf("VM after create: %+v", info)
+	}
+	if err := d.Remove(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("Remove left %v", left)
 	}
 }

@@ -25,7 +25,10 @@ const Name = "virtualbox"
 const (
 	diskFile = "disk.vdi"
 	isoFile  = "boot.iso"
-	seedFile = "seed.iso"
+	// altISOFile is the other name of the boot ISO: `berth upgrade`
+	// attaches the new ISO under the name the current one does not have.
+	altISOFile = "boot.alt.iso"
+	seedFile   = "seed.iso"
 	// vmFolder is the base folder given to createvm: VirtualBox keeps the
 	// VM's settings and logs in vmFolder/<vm name>/.
 	vmFolder = "vbox"
@@ -40,8 +43,14 @@ type Driver struct {
 	MemoryMB int    `json:"memoryMB"`
 	DiskMB   int    `json:"diskMB"`
 	// ISO is the berth-os ISO copied into the machine at create.
-	ISO     string `json:"iso"`
-	NICType string `json:"nicType"`
+	ISO string `json:"iso"`
+	// ISOFile is the file name of the attached boot ISO in the machine
+	// folder: "" for boot.iso, or boot.alt.iso after an upgrade.
+	ISOFile string `json:"isoFile,omitempty"`
+	// PreviousISOFile is the ISO an upgrade replaced, kept (detached)
+	// until the machine booted the new one; "" otherwise.
+	PreviousISOFile string `json:"previousISOFile,omitempty"`
+	NICType         string `json:"nicType"`
 	// HostOnlyCIDR, when set, adds NIC 2 on a host-only network.
 	HostOnlyCIDR    string `json:"hostOnlyCIDR,omitempty"`
 	HostOnlyAdapter string `json:"hostOnlyAdapter,omitempty"`
@@ -51,6 +60,9 @@ type Driver struct {
 	SSHPort int `json:"sshPort"`
 	// StopTimeout bounds the graceful stop before a power-off.
 	StopTimeout time.Duration `json:"stopTimeout,omitempty"`
+	// Arch is the VM's architecture, amd64 or arm64 (see HostArch); ""
+	// in machines made before berth knew more than one: amd64.
+	Arch string `json:"arch,omitempty"`
 
 	base drivers.Base
 	// Manager runs VBoxManage; tests replace its Runner.
@@ -77,6 +89,7 @@ func New(base drivers.Base) *Driver {
 		DiskMB:   defaultDiskMB,
 		NICType:  defaultNICType,
 		UIType:   defaultUIType,
+		Arch:     HostArch(),
 		base:     base,
 		Manager:  &vboxmanage.Manager{Runner: &vboxmanage.ExecRunner{}, LockPath: lock},
 	}
@@ -109,6 +122,11 @@ func (d *Driver) PreCreateCheck(ctx context.Context) error {
 	if err := vboxmanage.CheckVersion(v); err != nil {
 		errs = append(errs, err)
 	}
+	if d.arm() {
+		if err := d.checkARM(v); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if d.ISO != "" && !strings.Contains(d.ISO, "://") {
 		if st, err := os.Stat(d.ISO); err != nil || st.IsDir() {
 			errs = append(errs, fmt.Errorf("berth-os ISO %s: not a readable file; pass another with --virtualbox-iso", d.ISO))
@@ -119,7 +137,7 @@ func (d *Driver) PreCreateCheck(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	if !d.NoVTXCheck {
+	if !d.NoVTXCheck && !d.arm() { // VT-x/AMD-V are x86's; arm hosts have no such flags
 		if err := checkHostHWVirt(runtime.GOOS, os.ReadFile); err != nil {
 			errs = append(errs, err)
 		}
@@ -151,17 +169,28 @@ func (d *Driver) checkHostOnly(ctx context.Context) error {
 }
 
 // isoPath finds the berth-os ISO to boot: --virtualbox-iso (a path or a
-// URL), else isocache's default ($BERTH_ISO, a local build, the cache,
-// $BERTH_ISO_URL).
+// URL), else isocache's default for the VM's architecture ($BERTH_ISO, a
+// local build, the cache, the release location). An ISO whose volume id
+// names the other architecture is refused.
 func (d *Driver) isoPath(ctx context.Context) (string, error) {
-	cache := &isocache.Cache{Dir: d.base.CacheDir}
-	return cache.Resolve(ctx, d.ISO)
+	cache := &isocache.Cache{Dir: d.base.CacheDir, Arch: d.guestArch()}
+	iso, err := cache.Resolve(ctx, d.ISO)
+	if err != nil {
+		return "", err
+	}
+	// Only a berth-os volume id tells; other ISOs are taken as they are.
+	if id, err := isocache.VolumeID(iso); err == nil && strings.HasPrefix(id, "berth-os-") {
+		if got := isocache.ArchOf(id); got != d.guestArch() {
+			return "", fmt.Errorf("boot ISO %s is berth-os for %s, and the VM is %s: name the %s ISO with --virtualbox-iso (or create with --arch %s)", iso, got, d.guestArch(), d.guestArch(), got)
+		}
+	}
+	return iso, nil
 }
 
 func (d *Driver) path(name string) string { return filepath.Join(d.base.Dir, name) }
 
 // Create implements drivers.Driver: the data disk, the VM, its settings,
-// the SATA controller with the ISO, the disk and the seed. It does not
+// the storage controller with the ISO, the disk and the seed. It does not
 // start the VM.
 func (d *Driver) Create(ctx context.Context) (err error) {
 	iso, err := d.isoPath(ctx)
@@ -175,7 +204,7 @@ func (d *Driver) Create(ctx context.Context) (err error) {
 		InstanceID:        d.VMName,
 		Hostname:          d.VMName,
 		SSHAuthorizedKeys: []string{strings.TrimSpace(d.base.SSHPublicKey)},
-		Mounts:            seedMounts(d.base.Shares),
+		Mounts:            append(seedMounts(d.base.Shares), seed.Hide(d.base.Hidden)...),
 	}); err != nil {
 		return fmt.Errorf("write the seed ISO: %w", err)
 	}
@@ -195,19 +224,19 @@ func (d *Driver) Create(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	settings := vmSettings{CPUs: d.CPUs, MemoryMB: d.MemoryMB, NICType: d.NICType, SSHPort: d.SSHPort, HostOnlyAdapter: d.HostOnlyAdapter,
+	settings := vmSettings{Arch: d.guestArch(), CPUs: d.CPUs, MemoryMB: d.MemoryMB, NICType: d.NICType, SSHPort: d.SSHPort, HostOnlyAdapter: d.HostOnlyAdapter,
 		LocalhostReachable: v.AtLeastBuild(7, 0, 2)}
 	steps := []struct {
 		what string
 		args []string
 	}{
 		{"create the data disk", createMediumArgs(d.path(diskFile), d.DiskMB)},
-		{"create the VM", createVMArgs(d.VMName, d.path(vmFolder))},
+		{"create the VM", createVMArgs(d.VMName, d.path(vmFolder), d.guestArch())},
 		{"configure the VM", modifyVMArgs(d.VMName, settings)},
-		{"add the SATA controller", storageCtlArgs(d.VMName)},
-		{"attach the ISO", attachArgs(d.VMName, portISO, "dvddrive", d.path(isoFile))},
-		{"attach the data disk", attachArgs(d.VMName, portDisk, "hdd", d.path(diskFile))},
-		{"attach the seed", attachArgs(d.VMName, portSeed, "dvddrive", d.path(seedFile))},
+		{"add the storage controller", storageCtlArgs(d.VMName, d.guestArch())},
+		{"attach the ISO", attachArgs(d.VMName, d.guestArch(), portISO, "dvddrive", d.path(isoFile))},
+		{"attach the data disk", attachArgs(d.VMName, d.guestArch(), portDisk, "hdd", d.path(diskFile))},
+		{"attach the seed", attachArgs(d.VMName, d.guestArch(), portSeed, "dvddrive", d.path(seedFile))},
 	}
 	for i, sh := range d.base.Shares {
 		steps = append(steps, struct {
@@ -443,7 +472,13 @@ func (d *Driver) Remove(ctx context.Context) error {
 		}
 	}
 	var errs []error
-	for _, f := range []string{diskFile, isoFile, seedFile, vmFolder} {
+	if d.PreviousISOFile != "" {
+		// Detached and still known to VirtualBox: forget it.
+		if _, err := d.vbox().Run(ctx, closeDVDArgs(d.path(d.PreviousISOFile))...); err != nil && !isUnknownMedium(err) {
+			return fmt.Errorf("remove VM %q: close its old ISO: %w", d.VMName, err)
+		}
+	}
+	for _, f := range []string{diskFile, isoFile, altISOFile, seedFile, vmFolder} {
 		if f == "" || d.base.Dir == "" {
 			continue // never the machine folder itself
 		}

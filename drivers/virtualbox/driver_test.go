@@ -22,6 +22,7 @@ func scripted(t *testing.T, steps ...virtualboxtest.Step) (*Driver, *virtualboxt
 	t.Helper()
 	dir := t.TempDir()
 	d := New(drivers.Base{MachineName: "dev", Dir: dir, CacheDir: t.TempDir(), SSHPublicKey: testKey})
+	d.Arch = ArchAMD64 // the scripts are an x86 VM's, also on arm64 hosts
 	s := &virtualboxtest.Script{T: t, Steps: steps}
 	d.Manager.Runner = s
 	d.Manager.RetryDelay = time.Millisecond
@@ -50,12 +51,12 @@ func TestCreateRunsTheProvenSequence(t *testing.T) {
 	want := [][]string{
 		{"--version"},
 		createMediumArgs(m+"/disk.vdi", defaultDiskMB),
-		createVMArgs("dev", m+"/vbox"),
+		createVMArgs("dev", m+"/vbox", ArchAMD64),
 		modifyVMArgs("dev", vmSettings{CPUs: 1, MemoryMB: 1024, NICType: "82540EM", SSHPort: d.SSHPort, LocalhostReachable: true}),
-		storageCtlArgs("dev"),
-		attachArgs("dev", 0, "dvddrive", m+"/boot.iso"),
-		attachArgs("dev", 1, "hdd", m+"/disk.vdi"),
-		attachArgs("dev", 2, "dvddrive", m+"/seed.iso"),
+		storageCtlArgs("dev", ArchAMD64),
+		attachArgs("dev", ArchAMD64, 0, "dvddrive", m+"/boot.iso"),
+		attachArgs("dev", ArchAMD64, 1, "hdd", m+"/disk.vdi"),
+		attachArgs("dev", ArchAMD64, 2, "dvddrive", m+"/seed.iso"),
 	}
 	got := s.Calls()
 	if len(got) != len(want) {

@@ -71,7 +71,7 @@ func parseMachineReadable(out string) vmInfo {
 			shareNames[key[len("SharedFolderNameMachineMapping"):]] = val
 		case strings.HasPrefix(key, "SharedFolderPathMachineMapping"):
 			sharePaths[key[len("SharedFolderPathMachineMapping"):]] = val
-		case strings.HasPrefix(key, sataController+"-") && isSlot(key[len(sataController)+1:]):
+		case isMediumSlot(key):
 			if val != "none" && val != "emptydrive" {
 				info.Media[key] = val
 			}
@@ -81,6 +81,17 @@ func parseMachineReadable(out string) vmInfo {
 		info.SharedFolders[name] = sharePaths[n]
 	}
 	return info
+}
+
+// isMediumSlot reports whether key is a medium line of the driver's
+// controller ("SATA-0-0", "VirtioSCSI-1-0").
+func isMediumSlot(key string) bool {
+	for _, c := range []string{sataController, virtioController} {
+		if strings.HasPrefix(key, c+"-") && isSlot(key[len(c)+1:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // isSlot reports whether s is "<port>-<device>".

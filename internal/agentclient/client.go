@@ -1,11 +1,14 @@
 // Package agentclient reaches a machine's agent: one SSH connection per
-// CLI invocation carries many HTTP requests, each connection a
-// `berth-agent dial-stdio` session bridged to the agent's socket.
+// CLI invocation carries many HTTP requests. Every connection to the agent
+// is a stream of one `berth-agent dial-mux` session (package streammux)
+// bridged to the agent's socket; with an agent too old for dial-mux, each
+// is a `berth-agent dial-stdio` session of its own.
 package agentclient
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -42,10 +45,18 @@ type Client struct {
 	ssh     *sshutil.Client
 	ownsSSH bool
 	http    *http.Client
-	cmd     string
+	cmd     string // runs dial-stdio
+	muxCmd  string // runs dial-mux
+
+	muxMu sync.Mutex // held while a dial-mux session starts
 
 	mu   sync.Mutex
 	last *sshutil.StreamConn // the newest dial-stdio session
+	mux  *muxSession         // the dial-mux session; nil before the first stream
+	// dialErr is why the last stream could not be opened; nil once one
+	// opened (the Docker client does not wrap dial errors).
+	dialErr *Error
+	noMux   bool // the agent has no dial-mux: streams use dial-stdio
 }
 
 // New reaches the agent through ssh, which the caller keeps and closes,
@@ -55,13 +66,7 @@ func New(ctx context.Context, ssh *sshutil.Client, opts Options) (*Client, error
 	if opts.AgentPath == "" {
 		opts.AgentPath = berthapi.AgentPath
 	}
-	c := &Client{opts: opts, ssh: ssh, cmd: opts.AgentPath + " dial-stdio"}
-	if opts.Socket != "" {
-		c.cmd += " --socket " + opts.Socket
-	}
-	if opts.Sudo {
-		c.cmd = "sudo -n " + c.cmd
-	}
+	c := &Client{opts: opts, ssh: ssh, cmd: agentCommand(opts, "dial-stdio"), muxCmd: agentCommand(opts, "dial-mux")}
 	c.http = &http.Client{Transport: &http.Transport{
 		DialContext:     c.dial,
 		MaxIdleConns:    4,
@@ -83,18 +88,61 @@ func New(ctx context.Context, ssh *sshutil.Client, opts Options) (*Client, error
 	return c, nil
 }
 
-// dial opens one stream to the agent: a new SSH session running
-// dial-stdio (sshutil gives servers that allow one session per connection
-// a connection per session).
+// agentCommand is the command line that runs the agent's sub on the
+// machine.
+func agentCommand(opts Options, sub string) string {
+	cmd := opts.AgentPath + " " + sub
+	if opts.Socket != "" {
+		cmd += " --socket " + opts.Socket
+	}
+	if opts.Sudo {
+		cmd = "sudo -n " + cmd
+	}
+	return cmd
+}
+
+// dial opens one stream to the agent: a stream of the dial-mux session,
+// or with an agent that has no dial-mux a new SSH session running
+// dial-stdio (sshutil gives servers that allow one session per
+// connection a connection per session).
 func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	c.mu.Lock()
+	noMux := c.noMux
+	c.mu.Unlock()
+	if !noMux {
+		conn, err := c.dialMux(ctx)
+		if !errors.Is(err, errNoMux) {
+			return conn, c.dialed(err)
+		}
+		c.mu.Lock()
+		c.noMux = true
+		c.mu.Unlock()
+	}
 	sc, err := c.ssh.Stream(ctx, c.cmd)
 	if err != nil {
-		return nil, &Error{Machine: c.opts.Machine, Stage: StageSSH, Err: err}
+		return nil, c.dialed(&Error{Machine: c.opts.Machine, Stage: StageSSH, Err: err})
 	}
 	c.mu.Lock()
 	c.last = sc
+	c.dialErr = nil
 	c.mu.Unlock()
 	return sc, nil
+}
+
+// dialed keeps the outcome of a dial for explain and returns err.
+func (c *Client) dialed(err error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dialErr = asError(err)
+	return err
+}
+
+// Muxed reports whether the client's streams share one dial-mux session
+// (false before the first stream and with agents without dial-mux).
+func (c *Client) Muxed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mux != nil
 }
 
 func (c *Client) closeIdle() {
@@ -117,9 +165,20 @@ func (c *Client) explain(err error) error {
 		return ae
 	}
 	c.mu.Lock()
-	last := c.last
+	last, mux, dialErr := c.last, c.mux, c.dialErr
 	c.mu.Unlock()
-	if last != nil {
+	if dialErr != nil {
+		return dialErr
+	}
+	if mux != nil {
+		// Requests on a mux session that runs failed for their own
+		// reasons; one that ended may have said why.
+		if mux.s.Err() != nil {
+			if ae := c.muxEnded(mux, err); ae != nil {
+				return ae
+			}
+		}
+	} else if last != nil {
 		// A dial-stdio that could not reach the socket exits at once; give
 		// it a moment to report why.
 		select {
@@ -200,6 +259,13 @@ func (c *Client) SSH() *sshutil.Client { return c.ssh }
 // client made it (ForMachine).
 func (c *Client) Close() error {
 	c.closeIdle()
+	c.mu.Lock()
+	mux := c.mux
+	c.mux = nil
+	c.mu.Unlock()
+	if mux != nil {
+		mux.s.Close()
+	}
 	if c.ownsSSH {
 		return c.ssh.Close()
 	}

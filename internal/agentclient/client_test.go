@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,6 +96,9 @@ func TestClientOverSSH(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
+			if !c.Muxed() {
+				t.Error("Muxed = false, want the streams on one dial-mux session")
+			}
 			if got, want := c.ClientVersion(), "1.47"; got != want {
 				t.Errorf("negotiated API version = %s, want %s", got, want)
 			}
@@ -187,5 +192,117 @@ func TestClientErrors(t *testing.T) {
 	var ae *agentclient.Error
 	if !errors.As(err, &ae) || ae.Stage != agentclient.StageSSH {
 		t.Errorf("closed ssh: err = %v, want stage ssh", err)
+	}
+}
+
+// wrapAgent writes a script that runs the test agent: dial-mux answers as
+// an agent older than it does (unknown command) when old is set, and the
+// script writes its pid (the agent's, it execs) and command to pidFile.
+func wrapAgent(t *testing.T, old bool, pidFile string) string {
+	t.Helper()
+	script := "#!/bin/sh\n"
+	if old {
+		script += `if [ "$1" = dial-mux ]; then echo "berth-agent: unknown command \"$1\"" >&2; exit 2; fi` + "\n"
+	}
+	script += "echo $$ $1 >> " + pidFile + "\nexec " + agentBin + ` "$@"` + "\n"
+	path := filepath.Join(t.TempDir(), "berth-agent")
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func pids(t *testing.T, pidFile string) []string {
+	t.Helper()
+	b, _ := os.ReadFile(pidFile)
+	var pids []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			pids = append(pids, f[0])
+		}
+	}
+	return pids
+}
+
+// TestClientOldAgent: an agent without dial-mux is reached through a
+// dial-stdio session per stream, on both kinds of server.
+func TestClientOldAgent(t *testing.T) {
+	for _, kind := range sshtest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			sc := dialSSH(t, kind)
+			sock := serveAgent(t)
+			pidFile := filepath.Join(t.TempDir(), "pids")
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			c, err := agentclient.New(ctx, sc, agentclient.Options{Machine: "dev", AgentPath: wrapAgent(t, true, pidFile), Socket: sock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if c.Muxed() {
+				t.Error("Muxed = true with an agent without dial-mux")
+			}
+			for i := range 3 {
+				if _, err := c.ServerVersion(ctx, client.ServerVersionOptions{}); err != nil {
+					t.Fatalf("request %d: %v", i, err)
+				}
+			}
+			held, err := c.DialStream(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer held.Close()
+			if _, err := c.Health(ctx); err != nil {
+				t.Errorf("Health beside a held stream: %v", err)
+			}
+			// dial-stdio for each of the transports' connections and the held one.
+			if n := len(pids(t, pidFile)); n < 2 {
+				t.Errorf("dial-stdio ran %d times, want one per stream", n)
+			}
+		})
+	}
+}
+
+// TestClientMuxReopens: when the dial-mux session ends (its process
+// killed), the next request starts another; a held stream fails with
+// an error rather than hanging.
+func TestClientMuxReopens(t *testing.T) {
+	sc := dialSSH(t, sshtest.Dropbear)
+	sock := serveAgent(t)
+	pidFile := filepath.Join(t.TempDir(), "pids")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := agentclient.New(ctx, sc, agentclient.Options{Machine: "dev", AgentPath: wrapAgent(t, false, pidFile), Socket: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	held, err := c.DialStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	for i := range 3 {
+		if _, err := c.ServerVersion(ctx, client.ServerVersionOptions{}); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	started := pids(t, pidFile)
+	if len(started) != 1 {
+		t.Fatalf("agent started %d times for 4 streams, want once (dial-mux)", len(started))
+	}
+	pid, _ := strconv.Atoi(started[0])
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	held.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := held.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("read of a stream whose session was killed: %v, want the session's end", err)
+	}
+	if _, err := c.ServerVersion(ctx, client.ServerVersionOptions{}); err != nil {
+		t.Fatalf("request after the session ended: %v", err)
+	}
+	if n := len(pids(t, pidFile)); n != 2 {
+		t.Errorf("agent started %d times, want twice (a second dial-mux)", n)
 	}
 }

@@ -5,9 +5,10 @@ import (
 	"net"
 )
 
-// DialStream opens one raw stream to the agent's socket (a new
-// `berth-agent dial-stdio` session on the client's SSH connection), for
-// relaying a whole client connection, hijacked streams included.
+// DialStream opens one raw stream to the agent's socket (a stream of the
+// client's dial-mux session, or a dial-stdio session with older agents),
+// for relaying a whole client connection, hijacked streams included. The
+// stream half-closes (CloseWrite).
 func (c *Client) DialStream(ctx context.Context) (net.Conn, error) {
 	return c.dial(ctx, "unix", "agent")
 }

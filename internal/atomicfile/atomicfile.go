@@ -61,21 +61,22 @@ func WriteFile(path string, data []byte, perm os.FileMode, opts ...Option) error
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if o.sync {
-		syncDir(filepath.Dir(path))
+		// Not every system can (Windows cannot open a folder for it):
+		// the data is already safe, so the error is dropped.
+		SyncDir(filepath.Dir(path))
 	}
 	return nil
 }
 
-// syncDir flushes dir's entries to disk. Not every system can (Windows
-// cannot open a folder for it): the data is already safe, so errors are
-// dropped.
-func syncDir(dir string) {
+// SyncDir flushes dir's entries (files made, renamed or removed in it)
+// to disk.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return
+		return err
 	}
-	d.Sync()
-	d.Close()
+	defer d.Close()
+	return d.Sync()
 }
 
 // WriteJSON writes v as indented JSON, with Write.

@@ -15,7 +15,7 @@ import (
 // how often it tries.
 const (
 	agentStartTimeout = 2 * time.Minute
-	agentRetry        = time.Second
+	agentRetry        = 200 * time.Millisecond
 )
 
 // Restore brings the forwards of machine m, which just started, in line
@@ -71,6 +71,7 @@ func (r restorer) restore(ctx context.Context) (added, removed []drivers.Forward
 	defer cancel()
 	tick := time.NewTicker(r.retry)
 	defer tick.Stop()
+	var cause error // the last error that says why, not that time ran out
 	for {
 		ac, err := r.dial(ctx)
 		if err == nil {
@@ -84,9 +85,12 @@ func (r restorer) restore(ctx context.Context) (added, removed []drivers.Forward
 		if errors.Is(err, agentclient.ErrNoAgent) {
 			return nil, nil, nil
 		}
+		if cause == nil || ctx.Err() == nil {
+			cause = err
+		}
 		select {
 		case <-ctx.Done():
-			return nil, nil, fmt.Errorf("restore the host forwards of machine %q: its agent did not answer within %v (see `berth inspect %s`): %w", r.machine, r.timeout, r.machine, err)
+			return nil, nil, fmt.Errorf("restore the host forwards of machine %q: its agent did not answer within %v (see `berth inspect %s`): %w", r.machine, r.timeout, r.machine, cause)
 		case <-tick.C:
 		}
 	}

@@ -80,9 +80,12 @@ func (l *link) run(ctx context.Context, onUp func(ctx context.Context, c *agentc
 			continue
 		}
 		backoff, stopped = minBackoff, 0
-		// Each relayed connection is an SSH session; on dropbear each
-		// session needs a connection of its own, so keep some ready.
-		c.SSH().KeepWarm(warmConns)
+		// Relayed connections are streams of one dial-mux session. With
+		// an agent without dial-mux each is an SSH session; on dropbear
+		// each session needs a connection of its own, so keep some ready.
+		if !c.Muxed() {
+			c.SSH().KeepWarm(warmConns)
+		}
 		v, err := c.AgentVersion(ctx)
 		agent := v.Version
 		if err != nil {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/berthvm/berth/internal/streammux"
 )
 
 // echoUpstream is a dial func whose streams echo what they get,
@@ -86,6 +88,34 @@ func TestRelayHalfClose(t *testing.T) {
 	}
 	if string(got) != "HELLO\nWORLD\n" {
 		t.Errorf("got %q, want %q", got, "HELLO\nWORLD\n")
+	}
+}
+
+// TestRelayHalfCloseOverMux: the same through streams of a dial-mux
+// session (package streammux), as the host agent relays: the client's
+// half-close crosses the relay, the stream and the server's connection.
+func TestRelayHalfCloseOverMux(t *testing.T) {
+	up := echoUpstream(t)
+	a, b := net.Pipe()
+	go streammux.Serve(b, b, func() (net.Conn, error) { return up(context.Background()) })
+	s, err := streammux.Client(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := serveTest(t, func(ctx context.Context) (net.Conn, error) { return s.Open(ctx) })
+	for range 3 {
+		c, err := net.Dial("unix", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "hello\nworld\n")
+		c.(*net.UnixConn).CloseWrite()
+		got, err := io.ReadAll(c)
+		c.Close()
+		if err != nil || string(got) != "HELLO\nWORLD\n" {
+			t.Errorf("got %q, %v; want %q", got, err, "HELLO\nWORLD\n")
+		}
 	}
 }
 

@@ -61,6 +61,15 @@ func Run(ctx context.Context, store *machine.Store, name string, log *slog.Logge
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	l := newLink(m, func() (*machine.Machine, error) { return store.Load(name) }, log, setStatus)
+	dial := func(ctx context.Context) (net.Conn, error) {
+		wctx, wcancel := context.WithTimeout(ctx, dialWait)
+		defer wcancel()
+		c, err := l.client(wctx)
+		if err != nil {
+			return nil, err
+		}
+		return c.DialStream(ctx)
+	}
 	linkErr := make(chan error, 1)
 	go func() {
 		linkErr <- l.run(ctx, func(ctx context.Context, c *agentclient.Client, m *machine.Machine) {
@@ -75,15 +84,6 @@ func Run(ctx context.Context, store *machine.Store, name string, log *slog.Logge
 		<-ctx.Done()
 		ln.Close()
 	}()
-	dial := func(ctx context.Context) (net.Conn, error) {
-		wctx, wcancel := context.WithTimeout(ctx, dialWait)
-		defer wcancel()
-		c, err := l.client(wctx)
-		if err != nil {
-			return nil, err
-		}
-		return c.DialStream(ctx)
-	}
 	log.Info("serving", "endpoint", st.Endpoint, "machine", m.Name)
 	serr := serve(ctx, ln, dial, log)
 	cancel()

@@ -79,7 +79,10 @@ func WaitReady(ctx context.Context, dir string, d time.Duration) bool {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if st, err := ReadStatus(dir); err == nil && st.State == StateReady {
+		// The status of the host agent that runs now: one killed
+		// leaves its own behind, which a new one replaces soon after it
+		// writes its pid file.
+		if st, err := ReadStatus(dir); err == nil && st.State == StateReady && st.Pid == pidInFile(dir) {
 			return true
 		}
 		select {
@@ -90,6 +93,16 @@ func WaitReady(ctx context.Context, dir string, d time.Duration) bool {
 		case <-tick.C:
 		}
 	}
+}
+
+// pidInFile is the pid in the host agent's PidFile in dir, or 0.
+func pidInFile(dir string) int {
+	b, err := os.ReadFile(filepath.Join(dir, PidFile))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
 }
 
 // listening reports whether the host agent of the machine in dir accepts

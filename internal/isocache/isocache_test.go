@@ -213,6 +213,7 @@ func TestDefaultFindsBuildAndImportsIt(t *testing.T) {
 func TestDefaultNothingFound(t *testing.T) {
 	t.Setenv("BERTH_ISO", "")
 	t.Setenv("BERTH_ISO_URL", "")
+	t.Setenv(ReleaseEnv, "http://127.0.0.1:1") // nothing answers there
 	c := &Cache{Dir: t.TempDir(), SearchFrom: []string{t.TempDir()}}
 	_, err := c.Default(context.Background())
 	if !errors.Is(err, ErrNoISO) {

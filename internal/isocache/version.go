@@ -53,7 +53,7 @@ func cacheName(id string) string {
 // versionOf returns the version part of a cached berth-os ISO's file name:
 // "v0.1.0" for ".../berth-os-v0.1.0.iso".
 func versionOf(path string) string {
-	return strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "berth-os-"), ".iso")
+	return strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "berth-os-"), ".iso"), "-arm64")
 }
 
 // versionLess orders versions like v0.2.10 after v0.2.9: numeric parts by
@@ -76,3 +76,18 @@ func versionLess(a, b string) bool {
 }
 
 func isSep(r rune) bool { return r == '.' || r == '-' || r == '_' }
+
+// VersionOf returns the berth-os version a volume id carries: "v0.1.0"
+// for berth-os-v0.1.0 and berth-os-v0.1.0-arm64; "" for an ISO that is
+// not berth-os.
+func VersionOf(volumeID string) string {
+	v, ok := strings.CutPrefix(volumeID, "berth-os-")
+	if !ok || !strings.HasPrefix(v, "v") {
+		return ""
+	}
+	return strings.TrimSuffix(v, "-arm64")
+}
+
+// Older reports whether berth-os version a (v0.1.0) is older than b:
+// numeric parts by value (v0.2.10 is newer than v0.2.9).
+func Older(a, b string) bool { return versionLess(a, b) }

@@ -43,6 +43,25 @@ type Steps struct {
 	AgentHealthy func(ctx context.Context, m *Machine) error
 	// Progress is told each step as it begins, for the CLI to show.
 	Progress func(step string)
+	// Done is told each step that ended without error, with how long it
+	// took.
+	Done func(step string, took time.Duration)
+}
+
+// Step runs f as the step called name of steps: Progress is told when it
+// begins and Done how long it took when it succeeds.
+func (steps Steps) Step(ctx context.Context, name string, f func(ctx context.Context) error) error {
+	if steps.Progress != nil {
+		steps.Progress(name)
+	}
+	began := time.Now()
+	if err := f(ctx); err != nil {
+		return err
+	}
+	if steps.Done != nil {
+		steps.Done(name, time.Since(began))
+	}
+	return nil
 }
 
 // RollbackTimeout bounds the clean-up after a failed or interrupted create.
@@ -102,12 +121,6 @@ type creation struct {
 	begun bool     // the VM was created; later failures may be kept
 }
 
-func (c *creation) progress(step string) {
-	if c.steps.Progress != nil {
-		c.steps.Progress(step)
-	}
-}
-
 // stepError names the step that failed.
 type stepError struct {
 	step string
@@ -121,8 +134,7 @@ func (c *creation) do(step string, f func(ctx context.Context) error) error {
 	if err := c.ctx.Err(); err != nil {
 		return &stepError{step, err}
 	}
-	c.progress(step)
-	if err := f(c.ctx); err != nil {
+	if err := c.steps.Step(c.ctx, step, f); err != nil {
 		return &stepError{step, err}
 	}
 	if err := c.ctx.Err(); err != nil {
@@ -135,6 +147,7 @@ func (c *creation) run() (*Machine, error) {
 	s, name := c.store, c.spec.Name
 	base := s.Base(name)
 	base.Shares = c.spec.Shares
+	base.Hidden = HiddenGuestPaths(s.Root, c.spec.Shares)
 	if c.steps.MakeKey != nil {
 		if err := c.do("making the SSH key", func(ctx context.Context) error {
 			key, err := c.steps.MakeKey(ctx, base.Dir)

@@ -237,3 +237,39 @@ func parseShares(specs []string, cwd func() (string, error)) ([]drivers.Share, e
 	}
 	return out, nil
 }
+
+// HiddenGuestPaths are the guest paths where the shares show the berth
+// store root (~/.berth: every machine's private SSH key and disk), which
+// the guest must hide (drivers.Base.Hidden): the default share of the
+// home folder holds it. Symlinks are resolved on both sides; a store
+// outside every share gives none.
+func HiddenGuestPaths(root string, shares []drivers.Share) []string {
+	real := func(p string) string {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return r
+		}
+		return filepath.Clean(p)
+	}
+	store := real(root)
+	var out []string
+	for _, s := range shares {
+		host := real(s.HostPath)
+		if inside(host, store) {
+			// The share is the store or a folder in it: hide it all.
+			out = append(out, s.GuestPath)
+			continue
+		}
+		if !inside(store, host) {
+			continue
+		}
+		rel, _ := filepath.Rel(host, store)
+		out = append(out, path.Join(s.GuestPath, filepath.ToSlash(rel)))
+	}
+	return out
+}
+
+// inside reports whether p is dir or lies under it.
+func inside(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}

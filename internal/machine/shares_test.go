@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -223,5 +224,30 @@ func TestResolveSharesLookupErrors(t *testing.T) {
 	shares, note, err := ResolveShares(sharing, ShareRequest{Home: fail})
 	if want := "not sharing your home folder lost"; shares != nil || note != want || err != nil {
 		t.Errorf("ResolveShares with no home folder = %v, %q, %v; want note %q", shares, note, err, want)
+	}
+}
+
+func TestHiddenGuestPaths(t *testing.T) {
+	home := t.TempDir()
+	store := filepath.Join(home, ".berth")
+	other := t.TempDir()
+	tests := []struct {
+		name   string
+		shares []drivers.Share
+		want   []string
+	}{
+		{"home at the same path", []drivers.Share{{HostPath: home, GuestPath: home}}, []string{home + "/.berth"}},
+		{"home elsewhere", []drivers.Share{{HostPath: home, GuestPath: "/h"}}, []string{"/h/.berth"}},
+		{"the store itself", []drivers.Share{{HostPath: store, GuestPath: "/s"}}, []string{"/s"}},
+		{"a folder in the store", []drivers.Share{{HostPath: filepath.Join(store, "machines"), GuestPath: "/m"}}, []string{"/m"}},
+		{"outside the store", []drivers.Share{{HostPath: other, GuestPath: "/o"}}, nil},
+		{"a sibling with the store's name as prefix", []drivers.Share{{HostPath: store + "x", GuestPath: "/x"}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HiddenGuestPaths(store, tt.shares); !slices.Equal(got, tt.want) {
+				t.Errorf("HiddenGuestPaths = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

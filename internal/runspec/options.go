@@ -30,6 +30,7 @@ type Options struct {
 	ReadOnly   bool     // --read-only
 	Network    string   // --network bridge|host|none; "" is the agent's default (bridge)
 	Security   []string // --security-opt: no-new-privileges, seccomp=unconfined
+	Platform   string   // --platform OS/ARCH[/VARIANT]; "" is the machine's
 	// Forwarder adds the host forwards of published ports; nil when the
 	// machine needs none. With one, published ports listen on 127.0.0.1
 	// of this computer unless -p names another address.

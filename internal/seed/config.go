@@ -38,7 +38,8 @@ type Mount struct {
 	Source string
 	// Target is the absolute path in the guest.
 	Target string
-	// Type is the file system: "9p", "virtiofs" or "vboxsf".
+	// Type is the file system: "9p", "virtiofs" or "vboxsf"; "tmpfs"
+	// hides what lies under Target (see Hide).
 	Type string
 	// Options are mount options, comma separated ("" for the defaults).
 	Options string
@@ -52,7 +53,22 @@ type Mount struct {
 const NinePOptions = "trans=virtio,version=9p2000.L,msize=512000,cache=mmap"
 
 // mountTypes are the file systems berth-os knows how to mount.
-var mountTypes = map[string]bool{"9p": true, "virtiofs": true, "vboxsf": true}
+var mountTypes = map[string]bool{"9p": true, "virtiofs": true, "vboxsf": true, "tmpfs": true}
+
+// HideOptions make a hiding mount: an empty tmpfs that nobody may write
+// or enter but root, read-only.
+const HideOptions = "ro,size=4k,mode=0"
+
+// Hide are the mounts that cover each of paths (inside shares, listed
+// after them) with an empty read-only tmpfs, so that the guest does not
+// see what the host keeps there.
+func Hide(paths []string) []Mount {
+	var out []Mount
+	for _, p := range paths {
+		out = append(out, Mount{Source: "berth-hidden", Target: p, Type: "tmpfs", Options: HideOptions})
+	}
+	return out
+}
 
 // Validate reports every invalid field of c at once.
 func (c Config) Validate() error {
@@ -88,7 +104,7 @@ func (m Mount) validate() error {
 		errs = append(errs, fmt.Errorf("target %q: want a clean absolute path other than / made of letters, digits and /._-", m.Target))
 	}
 	if !mountTypes[m.Type] {
-		errs = append(errs, fmt.Errorf("type %q: want 9p, virtiofs or vboxsf", m.Type))
+		errs = append(errs, fmt.Errorf("type %q: want 9p, virtiofs, vboxsf or tmpfs", m.Type))
 	}
 	if m.Options != "" && !plain(m.Options, ",=._-") {
 		errs = append(errs, fmt.Errorf("options %q: want letters, digits and ,=._-", m.Options))

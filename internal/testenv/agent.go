@@ -29,6 +29,11 @@ const agentPkg = "./cmd/berth-agent"
 // `go test ./...` build each version once between them, and later runs
 // reuse it while the source is the same.
 func Agent(version string) (string, error) {
+	return AgentFor(version, runtime.GOARCH)
+}
+
+// AgentFor is Agent for the machine architecture goarch (amd64, arm64).
+func AgentFor(version, goarch string) (string, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return "", err
@@ -43,6 +48,9 @@ func Agent(version string) (string, error) {
 	}
 	defer unlock()
 	bin := filepath.Join(dir, "berth-agent-"+version)
+	if goarch != runtime.GOARCH {
+		bin += "-" + goarch
+	}
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
 	}
@@ -50,7 +58,7 @@ func Agent(version string) (string, error) {
 	build := exec.Command("go", "build", "-trimpath",
 		"-ldflags", "-s -w -X github.com/berthvm/berth/internal/version.Version="+version, "-o", tmp, agentPkg)
 	build.Dir = root
-	build.Env = agentEnv()
+	build.Env = append(agentEnv(), "GOARCH="+goarch)
 	if out, err := build.CombinedOutput(); err != nil {
 		os.Remove(tmp)
 		return "", fmt.Errorf("build berth-agent %s: %w\n%s", version, err, out)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -63,6 +64,31 @@ func ISO(t testing.TB) string {
 		Skip(t, "berth-os ISO not found at "+p+" (run `make iso`)")
 	}
 	return p
+}
+
+// ISOArch returns the berth-os ISO of arch (amd64, arm64) to boot in
+// tests: $BERTH_ISO_ARCH (BERTH_ISO_ARM64, ...), else
+// build/berth-os-ARCH.iso in the repository (made by `make iso`).
+func ISOArch(t testing.TB, arch string) string {
+	t.Helper()
+	p := os.Getenv("BERTH_ISO_" + strings.ToUpper(arch))
+	if p == "" {
+		p = filepath.Join(RepoRoot(t), "build", "berth-os-"+arch+".iso")
+	}
+	if _, err := os.Stat(p); err != nil {
+		Skip(t, "berth-os ISO not found at "+p+" (run `make iso`)")
+	}
+	return p
+}
+
+// NeedQEMUARM64 skips t unless qemu-system-aarch64, qemu-img and Debian's
+// edk2 firmware for it (qemu-efi-aarch64) are installed.
+func NeedQEMUARM64(t testing.TB) {
+	t.Helper()
+	NeedCommand(t, "qemu-system-aarch64", "qemu-img")
+	if _, err := os.Stat("/usr/share/AAVMF/AAVMF_CODE.fd"); err != nil {
+		Skip(t, "no edk2 firmware for arm64 guests (apt-get install qemu-efi-aarch64)")
+	}
 }
 
 // NeedQEMU skips t unless qemu-system for this host and qemu-img exist.

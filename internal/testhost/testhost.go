@@ -171,6 +171,10 @@ func ensureImage(t *testing.T) string {
 	if exec.Command("docker", "image", "inspect", image).Run() != nil {
 		docker(t, "import", tarPath, image)
 	}
+	// Tests leave the host's Docker Engine as they found it: the image goes
+	// after the test's container (registered later, so removed first). A
+	// test of this package still running on it keeps it (rmi refuses).
+	t.Cleanup(func() { exec.Command("docker", "rmi", image).Run() })
 	return image
 }
 

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 const healthFile = "health.json"
@@ -150,24 +148,17 @@ func (r *Runtime) runHealthCheck(spec Spec) HealthResult {
 	}
 	defer r.forgetExec(id)
 	timeout := orDefault(cfg.Timeout, defaultHealthTimeout)
-	var timedOut bool
-	var mu sync.Mutex
-	killer := time.AfterFunc(timeout, func() {
-		mu.Lock()
-		timedOut = true
-		mu.Unlock()
-		if info, err := r.ExecInspect(id); err == nil && info.Pid > 0 && info.Running {
-			unix.Kill(info.Pid, unix.SIGKILL)
-		}
-	})
+	// The timeout bounds the whole run, its start included: ExecStart
+	// kills the check's process group when ctx ends. (A timer that killed
+	// the pid it found missed a check not started yet on a loaded host,
+	// which then ran to its end.)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
 	var out frameText
-	code, err := r.ExecStart(context.Background(), id, nil, &out, nil)
-	killer.Stop()
+	code, err := r.ExecStart(ctx, id, nil, &out, nil)
 	res.End = time.Now().UTC()
-	mu.Lock()
-	defer mu.Unlock()
 	switch {
-	case timedOut:
+	case err != nil && ctx.Err() != nil:
 		res.Output = fmt.Sprintf("Health check exceeded timeout (%s)", timeout)
 		if s := out.String(); s != "" {
 			res.Output += ": " + s

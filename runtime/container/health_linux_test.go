@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -53,5 +54,23 @@ func TestHealthResumesAfterAgentRestart(t *testing.T) {
 	rt2.health.mu.Unlock()
 	if left != 0 {
 		t.Errorf("%d health timers left after stop", left)
+	}
+}
+
+// TestHealthTimeoutBeforeStart: a timeout shorter than starting the
+// check still ends it (a timer that looked for the check's pid missed a
+// check not running yet, which then ran to its end).
+func TestHealthTimeoutBeforeStart(t *testing.T) {
+	rt := newTestRuntime(t)
+	var spec Spec
+	startDetached(t, rt, "sleep 300", func(s *Spec) { spec = *s })
+	spec.Healthcheck = &HealthConfig{Test: []string{"CMD-SHELL", "sleep 30"}, Timeout: time.Millisecond}
+	t0 := time.Now()
+	res := rt.runHealthCheck(spec)
+	if d := time.Since(t0); d > 10*time.Second {
+		t.Errorf("a check with a 1 ms timeout took %v", d)
+	}
+	if res.ExitCode != -1 || !strings.Contains(res.Output, "exceeded timeout") {
+		t.Errorf("timed-out check = %+v, want exit -1 and the timeout said", res)
 	}
 }

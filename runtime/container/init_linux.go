@@ -450,19 +450,38 @@ func makeDevices() error {
 }
 
 // maskPaths hides and write-protects the /proc and /sys paths Docker does.
+//
+// Files are masked with /dev/null opened once, without following a
+// symlink, and checked to be the null device: a /dev/null that a shared
+// volume on /dev swapped for a symlink (CVE-2025-31133) would otherwise
+// have a writable /proc file bound over the masked ones.
 func maskPaths() error {
+	null, err := openDevNull()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(null)
+	nullPath := fmt.Sprintf("/proc/self/fd/%d", null)
 	for _, p := range maskedPaths {
 		st, err := os.Lstat(p)
 		if err != nil {
 			continue
 		}
 		if st.IsDir() {
-			err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "")
-		} else {
-			err = unix.Mount("/dev/null", p, "", unix.MS_BIND, "")
+			if err := unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, ""); err != nil {
+				return fmt.Errorf("mask %s with a read-only tmpfs: %w", p, err)
+			}
+			continue
 		}
-		if err != nil {
-			return fmt.Errorf("mask %s: %w", p, err)
+		if err := unix.Mount(nullPath, p, "", unix.MS_BIND, ""); err != nil {
+			// The null device opened above was unlinked if /dev/null was
+			// swapped since: say so rather than a bare ENOENT.
+			fd, nerr := openDevNull()
+			if nerr != nil {
+				return nerr
+			}
+			unix.Close(fd)
+			return fmt.Errorf("mask %s with /dev/null: %w", p, err)
 		}
 	}
 	for _, p := range readonlyPaths {
@@ -478,6 +497,25 @@ func maskPaths() error {
 		}
 	}
 	return nil
+}
+
+// openDevNull opens the container's /dev/null as a path, refusing
+// anything but the null character device (1:3).
+func openDevNull() (int, error) {
+	fd, err := unix.Open("/dev/null", unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open /dev/null to mask paths: %w", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("stat /dev/null: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(1, 3) {
+		unix.Close(fd)
+		return -1, errors.New("/dev/null is not the null device (was it replaced through a volume on /dev?): refusing to mask paths with it")
+	}
+	return fd, nil
 }
 
 // loopbackUp brings up "lo" in the container's network namespace.

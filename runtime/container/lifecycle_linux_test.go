@@ -260,6 +260,52 @@ func TestInteractiveStdinAndTTY(t *testing.T) {
 	}
 }
 
+// TestLargeStdinBeforeStart: input sent on an attach while the container
+// starts, more than the monitor keeps for it, all reaches the process
+// (docker run -i < big-file over a fast link sent it before the process
+// ran, and the monitor dropped what went beyond 1 MiB).
+func TestLargeStdinBeforeStart(t *testing.T) {
+	rt := newTestRuntime(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	spec := Spec{ID: NewID(), Image: "busybox", LowerDirs: []string{busyboxRootfs(t)}, OpenStdin: true, StdinOnce: true}
+	if err := spec.ApplyConfig(ImageConfig{}, sh("wc -c")); err != nil {
+		t.Fatal(err)
+	}
+	info, err := rt.Create(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := rt.RequestAttach(info.Spec.ID, AttachOptions{Stdin: true, Stdout: true, Stderr: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 4<<20 + 12345 // beyond the 1 MiB kept
+	outs := make(chan string, 1)
+	go func() {
+		c, err := a.Conn(ctx)
+		if err != nil {
+			t.Error(err)
+			outs <- ""
+			return
+		}
+		defer c.Close()
+		// Written as soon as the stream is there: before the process runs.
+		go func() {
+			c.Write(make([]byte, size))
+			c.(*net.UnixConn).CloseWrite()
+		}()
+		out, _, _ := demux(c)
+		outs <- out
+	}()
+	if err := rt.Start(ctx, info.Spec.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.TrimSpace(<-outs), fmt.Sprint(size); got != want {
+		t.Errorf("wc -c of the input = %q, want %s", got, want)
+	}
+}
+
 func TestStopKillRestartAndLogs(t *testing.T) {
 	rt := newTestRuntime(t)
 	ctx := context.Background()

@@ -58,15 +58,19 @@ type monitor struct {
 	attachers []*attacher
 	pty       *os.File
 
-	inMu      sync.Mutex // guards stdin, inBuf, inEOF
+	inMu      sync.Mutex // guards stdin, inBuf, inEOF, inEnded
+	inCond    *sync.Cond // on inMu: broadcast when stdin, inEOF or inEnded change
 	stdin     io.WriteCloser
 	inBuf     []byte // stdin sent before the process ran
 	inEOF     bool
+	inEnded   bool // the process ran and ended: input waits for no one
 	proc      *os.Process
 	waiters   []chan ctlReply
 	logs      *logWriter
 	startReq  chan chan ctlReply
 	stopping  bool
+	stopped   chan struct{} // closed by the first stop: ends a restart back-off
+	unsaved   bool          // the last state save failed
 	finished  bool
 	started   bool
 	handlers  sync.WaitGroup
@@ -95,7 +99,8 @@ func runMonitor(args []string) int {
 			return 0
 		}
 	}
-	m := &monitor{dir: dir, startReq: make(chan chan ctlReply, 1), warm: warm}
+	m := &monitor{dir: dir, startReq: make(chan chan ctlReply, 1), stopped: make(chan struct{}), warm: warm}
+	m.inCond = sync.NewCond(&m.inMu)
 	defer m.dropWarmInit()
 	if err := m.run(); err != nil {
 		fmt.Fprintf(os.Stderr, "monitor: %v\n", err)
@@ -154,8 +159,20 @@ func (m *monitor) run() error {
 		if time.Since(st.StartedAt) > 10*time.Second {
 			delay = 100 * time.Millisecond
 		}
-		m.setState(func(s *State) { s.Status = StatusRestarting; s.RestartCount++ })
-		time.Sleep(delay)
+		if _, err := m.setState(func(s *State) { s.Status = StatusRestarting; s.RestartCount++ }); err != nil {
+			// state.json says exited: restarting now would run a
+			// container the agent does not know runs.
+			m.setState(func(s *State) { s.Status = StatusExited; s.RestartCount-- })
+			break
+		}
+		// The back-off (up to 102 s) ends early on a stop, which must not
+		// wait for it.
+		wait := time.NewTimer(delay)
+		select {
+		case <-wait.C:
+		case <-m.stopped:
+			wait.Stop()
+		}
 		m.mu.Lock()
 		stop := m.stopping
 		m.mu.Unlock()
@@ -166,6 +183,13 @@ func (m *monitor) run() error {
 	}
 	ln.Close()
 	os.Remove(sock)
+	m.mu.Lock()
+	unsaved := m.unsaved
+	m.mu.Unlock()
+	if unsaved {
+		// A last try to leave the agent the container's final state.
+		m.setState(func(*State) {})
+	}
 	m.mu.Lock()
 	for _, a := range m.attachers {
 		a.conn.Close()
@@ -203,14 +227,36 @@ func (m *monitor) shouldRestart(st State) bool {
 	return false
 }
 
-func (m *monitor) setState(fn func(*State)) State {
+// setState changes the container's state and saves it to state.json,
+// which the agent reads (also after a restart of its own). A failed save
+// is retried a few times, then written to the monitor's log (its stderr)
+// and returned: the caller decides what the container can no longer do.
+func (m *monitor) setState(fn func(*State)) (State, error) {
 	m.mu.Lock()
 	fn(&m.state)
 	st := m.state
 	m.mu.Unlock()
-	writeJSON(filepath.Join(m.dir, stateFile), st)
-	return st
+	path := filepath.Join(m.dir, stateFile)
+	var err error
+	for try := 0; try < stateSaveTries; try++ {
+		if try > 0 {
+			time.Sleep(stateSaveRetry)
+		}
+		if err = writeState(path, st); err == nil {
+			return st, nil
+		}
+	}
+	err = fmt.Errorf("save container state to %s: %w", path, err)
+	fmt.Fprintf(os.Stderr, "monitor: %v\n", err)
+	return st, err
 }
+
+// How often and how far apart a failed state save is tried again (a full
+// disk may get room back meanwhile).
+const (
+	stateSaveTries = 3
+	stateSaveRetry = 100 * time.Millisecond
+)
 
 // runOnce starts the container's process, answers reply (when not nil)
 // with the start result, and waits for the process to end.
@@ -224,7 +270,16 @@ func (m *monitor) runOnce(reply chan ctlReply) (State, error) {
 	var cmd *exec.Cmd
 	var done chan struct{}
 	if err == nil {
-		if cmd, done, err = m.startProcess(); err != nil {
+		cmd, done, err = m.startProcess()
+		var unsaved *unsavedError
+		if errors.As(err, &unsaved) {
+			cmd.Process.Kill()
+			m.ports = px
+			st := m.waitProcess(cmd, done)
+			answer(ctlReply{Error: err.Error(), Code: exitSetupFailed})
+			return st, err
+		}
+		if err != nil {
 			px.close()
 		}
 	}
@@ -234,7 +289,7 @@ func (m *monitor) runOnce(reply chan ctlReply) (State, error) {
 		if errors.As(err, &ie) {
 			code = ie.Code
 		}
-		st := m.setState(func(s *State) {
+		st, saveErr := m.setState(func(s *State) {
 			s.Status = StatusCreated
 			if s.RestartCount > 0 {
 				s.Status = StatusExited
@@ -245,6 +300,9 @@ func (m *monitor) runOnce(reply chan ctlReply) (State, error) {
 			s.Network, s.Networks = nil, nil
 			s.FinishedAt = time.Now().UTC()
 		})
+		if saveErr != nil {
+			err = errors.Join(err, saveErr)
+		}
 		answer(ctlReply{Error: err.Error(), Code: code})
 		m.notify(ctlReply{State: &st})
 		return st, err
@@ -442,7 +500,7 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 	m.proc = cmd.Process
 	m.exitedRun = make(chan struct{})
 	m.mu.Unlock()
-	st := m.setState(func(s *State) {
+	st, saveErr := m.setState(func(s *State) {
 		s.Status = StatusRunning
 		s.Pid = cmd.Process.Pid
 		s.MonitorPid = os.Getpid()
@@ -453,9 +511,20 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		s.ManualStop = false
 		s.Network, s.Networks = primary(att), att
 	})
+	if saveErr != nil {
+		// The agent would not know the container runs: it must not run.
+		return cmd, done, &unsavedError{saveErr}
+	}
 	m.notify(ctlReply{Started: &st})
 	return cmd, done, nil
 }
+
+// unsavedError is startProcess's error for a process that started but
+// whose running state could not be saved: the caller stops it again.
+type unsavedError struct{ err error }
+
+func (e *unsavedError) Error() string { return e.err.Error() }
+func (e *unsavedError) Unwrap() error { return e.err }
 
 func (e *initError) Error() string { return e.Message }
 
@@ -464,7 +533,9 @@ func (e *initError) Error() string { return e.Message }
 func (m *monitor) setStdin(w io.WriteCloser) {
 	m.inMu.Lock()
 	defer m.inMu.Unlock()
+	defer m.inCond.Broadcast()
 	m.stdin = w
+	m.inEnded = false
 	if len(m.inBuf) > 0 {
 		w.Write(m.inBuf)
 		m.inBuf = nil
@@ -475,15 +546,26 @@ func (m *monitor) setStdin(w io.WriteCloser) {
 	}
 }
 
-// writeStdin feeds the process, or keeps p until it runs.
+// maxEarlyStdin is how much input sent before the process runs is kept
+// for it; a client that sends more waits until it runs.
+const maxEarlyStdin = 1 << 20
+
+// writeStdin feeds the process, or keeps p until it runs. Before the
+// first run, a sender beyond maxEarlyStdin waits (as a full pipe makes it
+// wait) rather than lose its input: docker run -i with a large stdin
+// sends it while the container starts. Once the process ended, input
+// beyond it is dropped.
 func (m *monitor) writeStdin(p []byte) {
 	m.inMu.Lock()
 	defer m.inMu.Unlock()
+	for m.spec.OpenStdin && m.stdin == nil && !m.inEOF && !m.inEnded && len(m.inBuf) > 0 && len(m.inBuf)+len(p) > maxEarlyStdin {
+		m.inCond.Wait()
+	}
 	if m.stdin != nil {
 		m.stdin.Write(p)
 		return
 	}
-	if !m.inEOF && len(m.inBuf)+len(p) <= 1<<20 {
+	if !m.inEOF && len(m.inBuf)+len(p) <= maxEarlyStdin {
 		m.inBuf = append(m.inBuf, p...)
 	}
 }
@@ -492,6 +574,7 @@ func (m *monitor) writeStdin(p []byte) {
 func (m *monitor) endStdin() {
 	m.inMu.Lock()
 	defer m.inMu.Unlock()
+	defer m.inCond.Broadcast()
 	m.inEOF = true
 	if m.stdin != nil {
 		m.stdin.Close()
@@ -505,6 +588,8 @@ func (m *monitor) closeStdin() {
 		m.stdin.Close()
 		m.stdin = nil
 	}
+	m.inEnded = true
+	m.inCond.Broadcast()
 	m.inMu.Unlock()
 	m.mu.Lock()
 	m.pty = nil
@@ -588,7 +673,7 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 	close(m.exitedRun)
 	m.proc = nil
 	m.mu.Unlock()
-	st := m.setState(func(s *State) {
+	st, saveErr := m.setState(func(s *State) {
 		s.Status = StatusExited
 		s.Pid = 0
 		s.ExitCode = code
@@ -598,6 +683,11 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 		s.Network, s.Networks = nil, nil
 	})
 	m.notify(ctlReply{State: &st})
+	if saveErr != nil {
+		m.mu.Lock()
+		m.unsaved = true
+		m.mu.Unlock()
+	}
 	// The network is released after the exit is known (clients that
 	// wait for it, such as a kill followed by a check of the published
 	// ports, are not kept waiting), before a restart runs again.
@@ -755,6 +845,9 @@ func (m *monitor) signal(sig syscall.Signal) ctlReply {
 
 func (m *monitor) stop(sig syscall.Signal, grace time.Duration) ctlReply {
 	m.mu.Lock()
+	if !m.stopping {
+		close(m.stopped)
+	}
 	m.stopping = true
 	p, exited := m.proc, m.exitedRun
 	m.mu.Unlock()

@@ -3,6 +3,7 @@ package container
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -81,6 +82,11 @@ func mountDetachedOverlay(lowers []string, dir string, writable bool) (int, erro
 		}
 	}
 	for _, o := range opts {
+		if len(o[1]) >= fsconfigMax {
+			// fsconfig copies at most 256 bytes of a value: a few
+			// layers' paths are more.
+			return mountDetachedOverlayData(opts, dir, writable)
+		}
 		if err := unix.FsconfigSetString(fsfd, o[0], o[1]); err != nil {
 			return -1, fmt.Errorf("overlay option %s=%s: %w", o[0], o[1], err)
 		}
@@ -97,4 +103,40 @@ func mountDetachedOverlay(lowers []string, dir string, writable bool) (int, erro
 		return -1, fmt.Errorf("fsmount overlay: %w", err)
 	}
 	return mfd, nil
+}
+
+// fsconfigMax is the most bytes of an option value (with its NUL) that
+// fsconfig(2) copies from the caller.
+const fsconfigMax = 256
+
+// mountDetachedOverlayData mounts the overlay with mount(2), which takes
+// its options as one page, on a folder of its own under dir, opens its
+// root and detaches the mount at once: as with mountDetachedOverlay, it
+// lives only as long as the descriptor.
+func mountDetachedOverlayData(opts [][2]string, dir string, writable bool) (int, error) {
+	target, err := os.MkdirTemp(dir, "mnt-")
+	if err != nil {
+		return -1, err
+	}
+	defer os.Remove(target)
+	parts := make([]string, len(opts))
+	for i, o := range opts {
+		parts[i] = o[0] + "=" + o[1]
+	}
+	flags := uintptr(unix.MS_NODEV)
+	if !writable {
+		flags |= unix.MS_RDONLY
+	}
+	if err := unix.Mount("overlay", target, "overlay", flags, strings.Join(parts, ",")); err != nil {
+		return -1, fmt.Errorf("make overlay: %w", err)
+	}
+	fd, err := unix.Open(target, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if uerr := unix.Unmount(target, unix.MNT_DETACH); uerr != nil && err == nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("detach the overlay: %w", uerr)
+	}
+	if err != nil {
+		return -1, fmt.Errorf("open the overlay: %w", err)
+	}
+	return fd, nil
 }

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berthvm/berth/internal/atomicfile"
 	"github.com/berthvm/berth/runtime/network"
 )
 
@@ -35,6 +36,9 @@ type Runtime struct {
 	net       *network.Network // the bridge network; nil when not set up
 	events    func(Event)      // see WithEvents; nil: none
 	health    healthChecks     // see health_linux.go
+
+	unsavedMu sync.Mutex              // guards unsaved; never held while taking mu
+	unsaved   map[string]unsavedState // see unsaved_linux.go
 }
 
 // Option configures a Runtime.
@@ -85,7 +89,7 @@ func New(ctx context.Context, dir string, opts ...Option) (*Runtime, error) {
 	if _, err := sealedSelf(); err != nil {
 		return nil, err
 	}
-	r := &Runtime{dir: dir, entries: map[string]*entry{}}
+	r := &Runtime{dir: dir, entries: map[string]*entry{}, unsaved: map[string]unsavedState{}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -113,10 +117,7 @@ func New(ctx context.Context, dir string, opts ...Option) (*Runtime, error) {
 		}
 		if err := r.watch(e, nil); err != nil {
 			// The monitor is gone (the machine rebooted or it crashed).
-			st.Status, st.Pid, st.ExitCode = StatusExited, 0, 255
-			st.Error = "the container's monitor is gone"
-			st.FinishedAt = time.Now().UTC()
-			writeJSON(filepath.Join(dir, spec.ID, stateFile), st)
+			r.monitorGone(spec.ID, "the container's monitor is gone")
 			if p := spec.RestartPolicy.Name; p == "always" || p == "unless-stopped" {
 				restart = append(restart, spec.ID)
 			}
@@ -131,12 +132,6 @@ func New(ctx context.Context, dir string, opts ...Option) (*Runtime, error) {
 }
 
 func (r *Runtime) cdir(id string) string { return filepath.Join(r.dir, id) }
-
-func (r *Runtime) state(id string) (State, error) {
-	var st State
-	err := readJSON(filepath.Join(r.cdir(id), stateFile), &st)
-	return st, err
-}
 
 // lookup finds a container by full id, name, or unique id prefix.
 func (r *Runtime) lookup(ref string) (*entry, error) {
@@ -250,10 +245,16 @@ func (r *Runtime) writeContainer(spec Spec) error {
 			return err
 		}
 	}
-	if err := writeJSON(filepath.Join(dir, specFile), spec); err != nil {
+	// A container whose create returned survives a power loss, as
+	// Docker's do: its spec and state reach the disk, and so does its
+	// folder's entry among the containers.
+	if err := atomicfile.WriteJSON(filepath.Join(dir, specFile), spec, atomicfile.Sync()); err != nil {
 		return err
 	}
-	return writeJSON(filepath.Join(dir, stateFile), State{Status: StatusCreated})
+	if err := atomicfile.WriteJSON(filepath.Join(dir, stateFile), State{Status: StatusCreated}, atomicfile.Sync()); err != nil {
+		return err
+	}
+	return atomicfile.SyncDir(filepath.Dir(dir))
 }
 
 // Get returns a container's configuration and state.
@@ -374,11 +375,15 @@ func (r *Runtime) watch(e *entry, started chan struct{}) error {
 				r.emit(ActionStart, e.spec, nil)
 				seen()
 			case rep.State != nil:
+				r.exitSeen(id, *rep.State)
 				r.emitExit(e.spec, *rep.State)
 				r.broadcastExit(e)
 			}
 		}
 		seen()
+		if !r.monitorListens(id) {
+			r.monitorGone(id, "the container's monitor ended without saving its state")
+		}
 		r.mu.Lock()
 		close(done)
 		e.watchDone = nil
@@ -428,6 +433,11 @@ func (r *Runtime) Start(ctx context.Context, ref string) error {
 		case <-time.After(10 * time.Second):
 		}
 	}
+	// The next spare is made after this start, not during it: starting a
+	// monitor and its warm init (two runs of this program) while this
+	// container starts doubled the time its monitor took to get ready in
+	// a loaded TCG machine.
+	defer func() { go r.refillSpare() }()
 	if err := r.spawnMonitor(ctx, id); err != nil {
 		return fmt.Errorf("start container %s: %w", e.spec.Name, err)
 	}
@@ -790,6 +800,7 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 	e.lastState = &final
 	hook := r.onRemove
 	r.mu.Unlock()
+	r.forgetUnsaved(id)
 	r.releaseNetwork(ctx, e.spec)
 	var errs []error
 	if root, err := CgroupRoot(); err == nil {

@@ -1,13 +1,11 @@
 package container
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -88,15 +86,14 @@ func (s *spareMonitor) assign(dir string, timeout time.Duration) error {
 }
 
 // takeSpare returns the waiting spare, or a new (fresh) one when there is
-// none, and starts the next spare in the background. The first spare is
-// started by the first Start: a program that runs no container (or a test
-// binary that cannot be a monitor) never starts one.
+// none. Start makes the next spare once it is done (refillSpare): the
+// first spare is started by the first Start, so a program that runs no
+// container (or a test binary that cannot be a monitor) never starts one.
 func (r *Runtime) takeSpare() (s *spareMonitor, fresh bool, err error) {
 	r.mu.Lock()
 	s = r.spare
 	r.spare = nil
 	r.mu.Unlock()
-	go r.refillSpare()
 	if s != nil {
 		return s, false, nil
 	}
@@ -129,12 +126,27 @@ func (r *Runtime) refillSpare() {
 // folder from fd 3 and sends its output to the container's monitor log.
 // ok is false when the agent went away first.
 func awaitAssignment() (dir string, ok bool) {
-	sock := os.NewFile(3, "agent")
-	line, err := bufio.NewReader(sock).ReadString('\n')
-	if err != nil {
-		return "", false
+	// fd 3 is read as a bare descriptor: an *os.File made for it here
+	// would close fd 3 whenever the garbage collector finalizes it, while
+	// the monitor writes its ready byte to fd 3 later, and by then fd 3
+	// may be another of its files (seen as "bad file descriptor" starts,
+	// spares gone silent and starts waiting forever for the byte).
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := unix.Read(3, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			return "", false
+		}
+		if b[0] == '\n' {
+			break
+		}
+		line = append(line, b[0])
 	}
-	dir = strings.TrimSuffix(line, "\n")
+	dir = string(line)
 	if logf, err := os.OpenFile(filepath.Join(dir, monLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
 		unix.Dup3(int(logf.Fd()), 1, 0)
 		unix.Dup3(int(logf.Fd()), 2, 0)

@@ -19,6 +19,8 @@ type index struct {
 	Images map[string]*record `json:"images"`
 	// Tags maps canonical names (docker.io/library/busybox:latest) to IDs.
 	Tags map[string]string `json:"tags"`
+	// BuildCache maps build step keys to the images of their results.
+	BuildCache map[string]string `json:"buildCache,omitempty"`
 }
 
 // record is one image in the index.
@@ -33,6 +35,9 @@ type record struct {
 	Size        int64        `json:"size"`
 	// Users are the holders (container IDs) that keep the image in use.
 	Users []string `json:"users,omitempty"`
+	// Hidden marks a build step's result kept by the build cache: not
+	// listed while it has no name.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // layerEntry is one layer of an image.
@@ -70,12 +75,20 @@ func loadIndex(path string) (*index, error) {
 
 // saveLocked writes the index to a temp file, syncs it and renames it over
 // index.json, so a crash leaves the old or the new index, never half.
-func (s *Store) saveLocked() error {
+func (s *Store) saveLocked() error { return s.writeIndexLocked(atomicfile.Sync()) }
+
+// saveUnsyncedLocked is saveLocked without the fsyncs (two of them, tens
+// of milliseconds each on a machine's disk), for a change whose loss in a
+// crash is harmless: the rename still leaves the old or the new index,
+// and the next synced save makes it durable.
+func (s *Store) saveUnsyncedLocked() error { return s.writeIndexLocked() }
+
+func (s *Store) writeIndexLocked(opts ...atomicfile.Option) error {
 	b, err := json.MarshalIndent(s.idx, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode image index: %w", err)
 	}
-	if err := atomicfile.Write(s.indexPath(), b, atomicfile.Sync()); err != nil {
+	if err := atomicfile.Write(s.indexPath(), b, opts...); err != nil {
 		return fmt.Errorf("write image index: %w", err)
 	}
 	return nil

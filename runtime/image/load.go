@@ -33,6 +33,12 @@ const maxLoadEntries = 1 << 16
 // Load reads a docker-save tarball or a tarball of an OCI image layout
 // from r (a stream: it is read once) and stores its images.
 func (s *Store) Load(ctx context.Context, r io.Reader, progress ProgressFunc) ([]Loaded, error) {
+	loaded, err := s.load(ctx, r, progress)
+	s.collectIfDiskFull(err)
+	return loaded, err
+}
+
+func (s *Store) load(ctx context.Context, r io.Reader, progress ProgressFunc) ([]Loaded, error) {
 	rep := &reporter{fn: progress}
 	stage, err := s.staging("load-")
 	if err != nil {

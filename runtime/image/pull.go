@@ -63,8 +63,15 @@ func DefaultPlatform() v1.Platform {
 }
 
 // Pull fetches ref from its registry, resolving a manifest list to the
-// platform, and stores it under its name.
+// platform, and stores it under its name. The layers of a failed pull are
+// kept for the next try to resume, unless the disk is full.
 func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (PullResult, error) {
+	res, err := s.pull(ctx, ref, opts)
+	s.collectIfDiskFull(err)
+	return res, err
+}
+
+func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (PullResult, error) {
 	rep := &reporter{fn: opts.Progress}
 	r, err := ParseName(ref)
 	if err != nil {
@@ -78,11 +85,11 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (PullRes
 	}
 	platform := DefaultPlatform()
 	if opts.Platform != "" {
-		p, err := v1.ParsePlatform(opts.Platform)
+		p, err := ParsePlatform(opts.Platform)
 		if err != nil {
-			return PullResult{}, fmt.Errorf("%w: platform %q: %v", ErrInvalid, opts.Platform, err)
+			return PullResult{}, err
 		}
-		platform = *p
+		platform = p
 	}
 	base := opts.Transport
 	if base == nil {

@@ -19,7 +19,22 @@ type Deleted struct {
 // unless force.
 func (s *Store) Remove(ref string, force bool) ([]Deleted, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	out, err := s.removeLocked(ref, force)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	layers, err := s.collect() // unlocks
+	for _, l := range layers {
+		out = append(out, Deleted{Deleted: l})
+	}
+	if err != nil {
+		return out, fmt.Errorf("remove image %s: %w", ref, err)
+	}
+	return out, nil
+}
+
+func (s *Store) removeLocked(ref string, force bool) ([]Deleted, error) {
 	im, err := s.findLocked(ref)
 	if err != nil {
 		return nil, err
@@ -66,13 +81,6 @@ func (s *Store) Remove(ref string, force bool) ([]Deleted, error) {
 	}
 	if err := s.saveLocked(); err != nil {
 		return nil, err
-	}
-	layers, err := s.collectLocked()
-	for _, l := range layers {
-		out = append(out, Deleted{Deleted: l})
-	}
-	if err != nil {
-		return out, fmt.Errorf("remove image %s: %w", ref, err)
 	}
 	return out, nil
 }

@@ -163,7 +163,12 @@ func (s *Store) Use(ref, holder string) (Image, error) {
 }
 
 // Release drops holder as a user of the image with this ID. Releasing an
-// image that is gone or not held is not an error.
+// image that is gone or not held is not an error. The index is saved
+// without an fsync (it is on the path of every docker run --rm): a crash
+// can only lose the release, which leaves a holder that keeps the image,
+// the side Use's synced save errs on too; container folders are not
+// synced either, so a holder can outlive its container after a crash
+// already.
 func (s *Store) Release(id, holder string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -176,7 +181,7 @@ func (s *Store) Release(id, holder string) error {
 		return nil
 	}
 	im.Users = slices.Delete(im.Users, i, i+1)
-	return s.saveLocked()
+	return s.saveUnsyncedLocked()
 }
 
 func (s *Store) summaryLocked(im *record) Summary {
@@ -194,12 +199,16 @@ func (s *Store) summaryLocked(im *record) Summary {
 	return sum
 }
 
-// List returns every image, newest first.
+// List returns every image, newest first, without the build cache's
+// unnamed step images.
 func (s *Store) List() []Summary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Summary
 	for _, im := range s.idx.Images {
+		if s.hiddenLocked(im) {
+			continue
+		}
 		out = append(out, s.summaryLocked(im))
 	}
 	sort.Slice(out, func(i, j int) bool {

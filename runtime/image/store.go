@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/berthvm/berth/runtime/layer"
 )
@@ -72,8 +73,7 @@ func Open(root string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	_, err = s.collectLocked()
-	s.mu.Unlock()
+	_, err = s.collect() // unlocks
 	if err != nil {
 		unlock()
 		return nil, fmt.Errorf("open image store %s: %w", root, err)
@@ -142,9 +142,35 @@ func (s *Store) unpin(digests ...string) {
 	}
 }
 
-// collectLocked removes blobs and layers that no image references and no
-// work in progress relies on; it returns the diff IDs of removed layers.
-func (s *Store) collectLocked() ([]string, error) {
+// removeAll deletes what a removal moved to the trash (a variable for the
+// tests).
+var removeAll = os.RemoveAll
+
+// collect removes blobs and layers that no image references and no work
+// in progress relies on, and returns the diff IDs of removed layers. It
+// must be called with s.mu held, and releases it: under the lock, what
+// goes only moves to a trash folder under tmp/ (emptied at Open, should
+// the agent be killed); it is deleted after, so deleting large layers does
+// not hold up pulls, runs and lists.
+func (s *Store) collect() ([]string, error) {
+	trash, err := s.staging("trash-")
+	if err != nil {
+		// No room even for a folder (a full disk): delete in place.
+		removed, err := s.collectLocked("")
+		s.mu.Unlock()
+		return removed, err
+	}
+	removed, err := s.collectLocked(trash)
+	s.mu.Unlock()
+	if rerr := removeAll(trash); rerr != nil && err == nil {
+		err = fmt.Errorf("delete removed layers: %w", rerr)
+	}
+	return removed, err
+}
+
+// collectLocked moves what collect removes into trash (deletes it when
+// trash is "").
+func (s *Store) collectLocked(trash string) ([]string, error) {
 	used := map[string]bool{}
 	for _, im := range s.idx.Images {
 		used[im.Manifest] = true
@@ -156,6 +182,12 @@ func (s *Store) collectLocked() ([]string, error) {
 	}
 	var removed []string
 	sweep := func(dir string, onRemove func(digest string)) error {
+		into := filepath.Join(trash, filepath.Base(dir))
+		if trash != "" {
+			if err := os.Mkdir(into, 0o700); err != nil {
+				return err
+			}
+		}
 		des, err := os.ReadDir(dir)
 		if err != nil {
 			return err
@@ -165,7 +197,13 @@ func (s *Store) collectLocked() ([]string, error) {
 			if used[d] || s.pins[d] > 0 {
 				continue
 			}
-			if err := os.RemoveAll(filepath.Join(dir, de.Name())); err != nil {
+			var err error
+			if trash == "" {
+				err = os.RemoveAll(filepath.Join(dir, de.Name()))
+			} else {
+				err = os.Rename(filepath.Join(dir, de.Name()), filepath.Join(into, de.Name()))
+			}
+			if err != nil {
 				return err
 			}
 			if onRemove != nil {
@@ -181,4 +219,15 @@ func (s *Store) collectLocked() ([]string, error) {
 		return removed, fmt.Errorf("remove unused blobs: %w", err)
 	}
 	return removed, nil
+}
+
+// collectIfDiskFull removes what a pull or load that failed on a full
+// disk left (layers no image uses): keeping them for a retry would keep
+// the disk full.
+func (s *Store) collectIfDiskFull(err error) {
+	if err == nil || !(errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device")) {
+		return
+	}
+	s.mu.Lock()
+	s.collect() // unlocks
 }

@@ -2,9 +2,11 @@ package network
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,7 +22,34 @@ const natTable = "berth"
 // network's bridge to another's, nor between an internal network and
 // anything else. Running it again gives the same table.
 func setupNAT(cfgs ...Config) error {
-	c, err := nftables.New()
+	var err error
+	for attempt := 1; ; attempt++ {
+		if err = writeNAT(cfgs); err == nil || attempt == natAttempts {
+			return err
+		}
+		time.Sleep(natRetry)
+	}
+}
+
+// The kernel answers a batch that made it load nf_tables (an agent that
+// starts early in a boot, before berth-os loaded the module) with one
+// EAGAIN for the whole batch and expects it sent again; the nftables
+// library waits for an answer to every message, so without a deadline it
+// would wait forever.
+const (
+	natAttempts = 4
+	natRetry    = 500 * time.Millisecond
+	natTimeout  = 15 * time.Second
+)
+
+// natDeadline bounds the wait for the kernel's answers to one batch.
+func natDeadline(c *netlink.Conn) error {
+	return c.SetReadDeadline(time.Now().Add(natTimeout))
+}
+
+// writeNAT writes the table in one batch.
+func writeNAT(cfgs []Config) error {
+	c, err := nftables.New(nftables.WithSockOptions(natDeadline))
 	if err != nil {
 		return fmt.Errorf("open nftables: %w", err)
 	}

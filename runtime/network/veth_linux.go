@@ -1,6 +1,8 @@
 package network
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 
@@ -71,7 +73,11 @@ func (n *Network) plug(ep Endpoint, pid int) (int, error) {
 	la.MasterIndex = br.Attrs().Index
 	la.MTU = br.Attrs().MTU
 	veth := &netlink.Veth{LinkAttrs: la, PeerName: peer, PeerHardwareAddr: mac, PeerNamespace: netlink.NsPid(pid)}
-	if err := netlink.LinkAdd(veth); err != nil {
+	err = netlink.LinkAdd(veth)
+	if errors.Is(err, unix.EOPNOTSUPP) && LoadModules(context.Background()) == nil {
+		err = netlink.LinkAdd(veth) // the veth module was not loaded yet
+	}
+	if err != nil {
 		return 0, fmt.Errorf("create veth pair %s: %w", la.Name, err)
 	}
 	if err := n.configurePeer(ep, peer, pid); err != nil {

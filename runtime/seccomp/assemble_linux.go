@@ -30,11 +30,53 @@ const (
 // loads arguments loads the syscall number again before the next check,
 // and every jump stays inside its block (BPF jumps reach 255 at most).
 func assemble(p *bpfseccomp.Policy, info *arch.Info) ([]bpf.Instruction, error) {
+	return assembleArches(p.DefaultAction, []section{{info, p}})
+}
+
+// section is one architecture's part of a filter: its policy, with the
+// names looked up in that architecture's table.
+type section struct {
+	info   *arch.Info
+	policy *bpfseccomp.Policy
+}
+
+// assembleArches builds a filter for several ABIs (the native one first,
+// then the 32-bit one Docker allows too): a header sends each call to its
+// architecture's section with a long jump; another ABI gets def.
+func assembleArches(def bpfseccomp.Action, secs []section) ([]bpf.Instruction, error) {
+	var bodies [][]bpf.Instruction
+	for _, sec := range secs {
+		body, err := assembleSection(sec.policy, sec.info)
+		if err != nil {
+			return nil, err
+		}
+		bodies = append(bodies, body)
+	}
+	// Header: ld arch; per section: jeq id (jt 0, jf 1), ja body; ret def.
+	ins := []bpf.Instruction{bpf.LoadAbsolute{Off: offArch, Size: 4}}
+	header := 1 + 2*len(secs) + 1
+	start := header // where the next body begins
+	for i, sec := range secs {
+		ins = append(ins, bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(sec.info.ID), SkipFalse: 1})
+		at := len(ins) // the ja's index; it skips to start
+		ins = append(ins, bpf.Jump{Skip: uint32(start - at - 1)})
+		start += len(bodies[i])
+	}
+	ins = append(ins, bpf.RetConstant{Val: retValue(def)}) // another ABI
+	for _, b := range bodies {
+		ins = append(ins, b...)
+	}
+	if len(ins) > 4096 {
+		return nil, fmt.Errorf("seccomp: the filter has %d instructions, more than the kernel's 4096", len(ins))
+	}
+	return ins, nil
+}
+
+// assembleSection builds the checks of one architecture, from loading the
+// syscall number to the default action.
+func assembleSection(p *bpfseccomp.Policy, info *arch.Info) ([]bpf.Instruction, error) {
 	a := &assembler{}
 	def := retValue(p.DefaultAction)
-	a.emit(bpf.LoadAbsolute{Off: offArch, Size: 4})
-	a.emit(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(info.ID), SkipTrue: 1})
-	a.emit(bpf.RetConstant{Val: def}) // another ABI (such as 32-bit x86)
 	a.emit(bpf.LoadAbsolute{Off: offNr, Size: 4})
 	if info.ID == arch.X86_64.ID {
 		// x32 calls (the X32 bit set) are not the native ABI either.
@@ -80,9 +122,6 @@ func assemble(p *bpfseccomp.Policy, info *arch.Info) ([]bpf.Instruction, error) 
 		}
 	}
 	a.emit(bpf.RetConstant{Val: def})
-	if len(a.ins) > 4096 {
-		return nil, fmt.Errorf("seccomp: the filter has %d instructions, more than the kernel's 4096", len(a.ins))
-	}
 	return a.ins, nil
 }
 

@@ -41,13 +41,21 @@ type Env struct {
 //     the mask set, as Docker's clone rule uses it), else the rule is left
 //     out (such a syscall stays denied: stricter, never looser).
 //
-// Only the native ABI is allowed: 32-bit (x86, arm) and x32 calls are
-// denied, where Docker allows the sub-architectures of its arch map.
+// The policy is for the native ABI; CompileProfile adds the 32-bit one
+// (x86 on amd64, arm on arm64) with policyFor, as Docker's arch map does.
+// x32 calls stay denied (ENOSYS).
 func Policy(profile *profiles.Seccomp, env Env) (*bpfseccomp.Policy, error) {
 	info, err := archInfo(env.Arch)
 	if err != nil {
 		return nil, err
 	}
+	return policyFor(profile, env, info)
+}
+
+// policyFor is Policy with the names looked up in info's table: the rules
+// are chosen for env (its native Arch), as libseccomp adds each rule to
+// every architecture of the filter.
+func policyFor(profile *profiles.Seccomp, env Env, info *arch.Info) (*bpfseccomp.Policy, error) {
 	def, err := action(profile.DefaultAction, profile.DefaultErrnoRet, nil)
 	if err != nil {
 		return nil, fmt.Errorf("default action: %w", err)
@@ -207,6 +215,42 @@ func Compile(policy *bpfseccomp.Policy) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("assemble seccomp policy: %w", err)
 	}
+	return encode(insts)
+}
+
+var defaultFilter = sync.OnceValues(func() ([]byte, error) {
+	return compileProfile(profiles.DefaultProfile(), defaultEnv())
+})
+
+// compatArch is the 32-bit ABI that runs next to each native one, which
+// Docker's profile allows too (its arch map's sub-architectures).
+var compatArch = map[string]*arch.Info{"amd64": arch.I386, "arm64": arch.ARM}
+
+// compileProfile compiles profile for env's architecture and its 32-bit
+// ABI.
+func compileProfile(profile *profiles.Seccomp, env Env) ([]byte, error) {
+	native, err := Policy(profile, env)
+	if err != nil {
+		return nil, err
+	}
+	info, _ := archInfo(env.Arch)
+	secs := []section{{info, native}}
+	if compat := compatArch[env.Arch]; compat != nil {
+		p, err := policyFor(profile, env, compat)
+		if err != nil {
+			return nil, err
+		}
+		secs = append(secs, section{compat, p})
+	}
+	insts, err := assembleArches(native.DefaultAction, secs)
+	if err != nil {
+		return nil, fmt.Errorf("assemble seccomp policy: %w", err)
+	}
+	return encode(insts)
+}
+
+// encode turns instructions into the raw filter Install takes.
+func encode(insts []bpf.Instruction) ([]byte, error) {
 	raw, err := bpf.Assemble(insts)
 	if err != nil {
 		return nil, fmt.Errorf("assemble seccomp filter: %w", err)
@@ -220,14 +264,6 @@ func Compile(policy *bpfseccomp.Policy) ([]byte, error) {
 	return out, nil
 }
 
-var defaultFilter = sync.OnceValues(func() ([]byte, error) {
-	p, err := Policy(profiles.DefaultProfile(), defaultEnv())
-	if err != nil {
-		return nil, err
-	}
-	return Compile(p)
-})
-
 // CompileProfile compiles a profile in Docker's JSON format (what
 // `--security-opt seccomp=FILE` sends) for this machine and a container
 // with Docker's default capabilities.
@@ -236,15 +272,7 @@ func CompileProfile(profileJSON []byte) ([]byte, error) {
 	if err := json.Unmarshal(profileJSON, &prof); err != nil {
 		return nil, fmt.Errorf("read seccomp profile: %w", err)
 	}
-	p, err := Policy(&prof, defaultEnv())
-	if err != nil {
-		return nil, err
-	}
-	if len(p.Syscalls) == 0 {
-		// go-seccomp-bpf refuses a policy of the default action alone.
-		p.Syscalls = []bpfseccomp.SyscallGroup{{Names: []string{"exit_group"}, Action: p.DefaultAction}}
-	}
-	return Compile(p)
+	return compileProfile(&prof, defaultEnv())
 }
 
 func defaultEnv() Env {

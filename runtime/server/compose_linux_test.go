@@ -1,17 +1,14 @@
 package server
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/berthvm/berth/internal/testagent"
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testnetns"
 )
@@ -41,23 +38,7 @@ services:
 // project "shop" unless args name another (-p), for at most 3 minutes.
 func compose(t *testing.T, bin, sock, dir string, args ...string) (string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+sock, "COMPOSE_PROJECT_NAME=shop")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), 0
-	case errors.As(err, &ee):
-		return out.String(), ee.ExitCode()
-	}
-	t.Fatalf("%s %s: %v", bin, strings.Join(args, " "), err)
-	return "", 0
+	return testagent.Compose(t, bin, sock, dir, args...)
 }
 
 // TestComposeServiceHealthy: docker-compose 1.29.2 brings up a service
@@ -100,19 +81,7 @@ func TestComposeServiceHealthy(t *testing.T) {
 // composeV5 is docker compose v5 as scripts/compose-v5.sh builds it.
 func composeV5(t *testing.T) string {
 	t.Helper()
-	cache := os.Getenv("BERTH_TEST_CACHE")
-	if cache == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			testenv.Skip(t, "no cache folder for docker compose v5: run scripts/compose-v5.sh")
-		}
-		cache = filepath.Join(dir, "berth-test")
-	}
-	bin := filepath.Join(cache, "compose-v5.6.0", "docker-compose")
-	if _, err := os.Stat(bin); err != nil {
-		testenv.Skip(t, "docker compose v5 is not built: run scripts/compose-v5.sh")
-	}
-	return bin
+	return testagent.ComposeV5(t)
 }
 
 // TestComposeV5: docker compose v5 runs a project whose services use the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -127,6 +128,10 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := checkImagePlatform(req.Config.Image, img, r.URL.Query().Get("platform")); err != nil {
+		images.Release(img.ID, id)
+		return err
+	}
 	spec, err := specFromRequest(id, r.URL.Query().Get("name"), req.Config, hc, img)
 	if err == nil {
 		err = applyHostSettings(&spec, images, img, req.Config, hc)
@@ -157,9 +162,8 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 
 // checkHostConfig refuses what this runtime does not do yet, by name.
 func checkHostConfig(hc *ctypes.HostConfig) error {
-	var bad []string
-	if len(bad) > 0 {
-		return Errorf(http.StatusBadRequest, "not supported by berth yet: %s", strings.Join(bad, ", "))
+	if err := refuseUnapplied(hc); err != nil {
+		return err
 	}
 	switch hc.RestartPolicy.Name {
 	case "", "no", "always", "on-failure", "unless-stopped":
@@ -550,5 +554,15 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 
 // openBridge sets up the bridge network kept in dir.
 func openBridge(ctx context.Context, dir string, subnet netip.Prefix) (*berthnet.Network, error) {
+	n, err := berthnet.Open(ctx, dir, berthnet.Config{Subnet: subnet})
+	if err == nil {
+		return n, nil
+	}
+	// Early in a boot (a restart, an upgrade) the modules may not be
+	// loaded yet: load them and try again.
+	if lerr := berthnet.LoadModules(ctx); lerr != nil {
+		slog.Debug("load the container network modules", "err", lerr)
+		return nil, err
+	}
 	return berthnet.Open(ctx, dir, berthnet.Config{Subnet: subnet})
 }

@@ -3,21 +3,18 @@ package server
 import (
 	"archive/tar"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/berthvm/berth/internal/testagent"
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testimages"
-	"github.com/berthvm/berth/internal/testregistry"
 	"github.com/berthvm/berth/runtime/container"
-	"github.com/berthvm/berth/runtime/image"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 )
@@ -78,77 +75,42 @@ func mergeImage() (v1.Image, error) {
 	return mutate.ConfigFile(img, cf)
 }
 
-// agent is an API server with busybox:latest and merge:latest loaded,
-// serving on a unix socket the docker CLI talks to.
+// agent is an API server with busybox:latest, hello:latest and
+// merge:latest loaded, serving on a unix socket the docker CLI talks to.
 type agent struct {
 	sock string
+	srv  *Server // the agent's server, for checks of its stores
+	dir  string  // holds the socket and the state (dir/state)
+	reg  string  // host:port of the test registry its images came from
 }
 
 func startAgent(t *testing.T, edit ...func(*Options)) *agent {
 	t.Helper()
 	testenv.NeedRoot(t)
 	testenv.NeedCommand(t, "docker")
-	reg := testregistry.Start(t, testregistry.Options{})
-	ctx := context.Background()
-	bb, err := testimages.Busybox()
-	if err != nil {
-		t.Fatal(err)
-	}
+	imgs := testagent.BaseImages(t)
 	mi, err := mergeImage()
 	if err != nil {
 		t.Fatal(err)
 	}
-	hello, err := testimages.Hello(runtime.GOARCH)
-	if err != nil {
-		t.Fatal(err)
-	}
-	imgs := map[string]v1.Image{"busybox": bb, "merge": mi, "hello": hello}
-	for name, img := range imgs {
-		if err := testimages.Push(ctx, reg.Host+"/"+name+":latest", img, "", ""); err != nil {
-			t.Fatal(err)
+	imgs["merge"] = mi
+	var srv *Server
+	a := testagent.Start(t, imgs, func(state string) testagent.Server {
+		opts := Options{StateDir: state}
+		for _, e := range edit {
+			e(&opts)
 		}
-	}
-	dir, err := os.MkdirTemp("", "berth-agent-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := Options{StateDir: filepath.Join(dir, "state")}
-	for _, e := range edit {
-		e(&opts)
-	}
-	s := New(opts)
-	images, err := s.imageStore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name := range imgs {
-		if _, err := images.Pull(ctx, reg.Host+"/"+name+":latest", image.PullOptions{}); err != nil {
-			t.Fatalf("pull %s: %v", name, err)
-		}
-		if err := images.Tag(reg.Host+"/"+name+":latest", name+":latest"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sock := filepath.Join(dir, "agent.sock")
-	ln, err := Listen(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { s.Serve(sctx, ln); close(done) }()
-	t.Cleanup(func() {
-		if rt, err := s.containerRuntime(); err == nil {
-			for _, c := range rt.List() {
-				rt.Remove(ctx, c.Spec.ID, true)
+		s := New(opts)
+		srv = s
+		// Runs after testagent's clean-up: release the image store.
+		t.Cleanup(func() {
+			if images, err := s.imageStore(); err == nil {
+				images.Close()
 			}
-		}
-		cancel()
-		<-done
-		images.Close()
-		os.RemoveAll(dir)
+		})
+		return s
 	})
-	return &agent{sock: sock}
+	return &agent{sock: a.Sock, srv: srv, dir: a.Dir, reg: a.Registry}
 }
 
 // docker runs the docker CLI against host ("" = the machine's Docker Engine).
@@ -189,6 +151,9 @@ func TestDockerCLI(t *testing.T) {
 		{"not found is 127", "", []string{"run", "--rm", "busybox", "nosuchcmd"}, "", 127},
 		{"not executable is 126", "", []string{"run", "--rm", "busybox", "/etc/passwd"}, "", 126},
 		{"stdin", "line1\nline2\n", []string{"run", "--rm", "-i", "busybox", "wc", "-l"}, "2\n", 0},
+		// More input than the runtime keeps while the container starts:
+		// the docker CLI sends it at once, and all of it arrives.
+		{"stdin beyond 1 MiB", strings.Repeat("x", 3<<20+7), []string{"run", "--rm", "-i", "busybox", "wc", "-c"}, "3145735\n", 0},
 		{"pid 1", "", []string{"run", "--rm", "busybox", "sh", "-c", "echo $$"}, "1\n", 0},
 		{"killed is 137", "", []string{"run", "--rm", "busybox", "sh", "-c", "kill -9 $$; sleep 1; echo survived"}, "survived\n", 0},
 	}

@@ -43,7 +43,10 @@ func TestDockerCLIStatsTopRenamePause(t *testing.T) {
 	a := startAgent(t)
 	must := func(args ...string) string { t.Helper(); return dockerMust(t, a.sock, args...) }
 	since := time.Now().Add(-time.Second).Format(time.RFC3339Nano)
-	must("run", "-d", "--name", "counter", "busybox", "sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done")
+	// The counter is written to a new file and renamed over /tmp/n: with
+	// `echo $i > /tmp/n`, a pause between the truncation and the write
+	// left /tmp/n empty for the whole pause.
+	must("run", "-d", "--name", "counter", "busybox", "sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.05; done")
 
 	mem := strings.TrimSpace(must("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}", "counter"))
 	if !strings.HasPrefix(mem, "counter ") || strings.HasPrefix(mem, "counter 0B") {

@@ -21,7 +21,7 @@ type diskUsageResponse struct {
 
 // systemDF answers GET /system/df: images with their sizes and how many
 // containers use them, containers with the size of their changes,
-// volumes with their size and users; no build cache.
+// volumes with their size and users, and the build cache's layers.
 func (s *Server) systemDF(w http.ResponseWriter, r *http.Request) error {
 	out := diskUsageResponse{Images: []mobyimage.Summary{}, Containers: []ctypes.Summary{}, Volumes: []vtypes.Volume{}, BuildCache: []build.CacheRecord{}}
 	if store, err := s.imageStore(); err == nil {
@@ -58,5 +58,6 @@ func (s *Server) systemDF(w http.ResponseWriter, r *http.Request) error {
 			out.Volumes = append(out.Volumes, av)
 		}
 	}
+	out.BuildCache = s.buildCacheUsage()
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -10,7 +10,6 @@ func (s *Server) extraRoutes() {
 	s.handle("GET /containers/{id}/export", s.exportContainer)
 	s.handle("POST /containers/prune", s.pruneContainers)
 	s.handle("POST /images/prune", s.pruneImages)
-	s.handle("POST /build/prune", s.pruneBuildCache)
 	s.handle("GET /system/df", s.systemDF)
 	s.handle("POST /containers/{id}/pause", s.pauseContainer)
 	s.handle("POST /containers/{id}/unpause", s.unpauseContainer)

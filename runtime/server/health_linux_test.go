@@ -107,7 +107,7 @@ func TestDockerCLIHealth(t *testing.T) {
 	if out, errOut, code := run("run", "-d", "--name", "bad", "--health-cmd", "echo failing; exit 1", "--health-interval", "200ms", "--health-retries", "2", "busybox", "sleep", "300"); code != 0 {
 		t.Fatalf("docker run -d failing check: exit %d: %s%s", code, out, errOut)
 	}
-	waitFor(t, "unhealthy", 5*time.Second, func() (bool, string) {
+	waitFor(t, "unhealthy", 30*time.Second, func() (bool, string) {
 		h := health("bad")
 		return h.Status == ctypes.Unhealthy, string(h.Status)
 	})
@@ -124,7 +124,9 @@ func TestDockerCLIHealth(t *testing.T) {
 	if out, errOut, code := run("run", "-d", "--name", "slow", "--health-cmd", "sleep 60", "--health-interval", "200ms", "--health-timeout", "300ms", "--health-retries", "1", "busybox", "sleep", "300"); code != 0 {
 		t.Fatalf("docker run -d slow check: exit %d: %s%s", code, out, errOut)
 	}
-	waitFor(t, "unhealthy by timeout", 5*time.Second, func() (bool, string) {
+	// 30 s: room for a loaded host, still well under the 60 s the check
+	// would take if its timeout were not applied.
+	waitFor(t, "unhealthy by timeout", 30*time.Second, func() (bool, string) {
 		h := health("slow")
 		return h.Status == ctypes.Unhealthy, string(h.Status)
 	})

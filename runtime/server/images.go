@@ -113,6 +113,9 @@ func (s *Server) pullImage(w http.ResponseWriter, r *http.Request) error {
 			ref += ":" + tag
 		}
 	}
+	if err := checkPlatform(q.Get("platform")); err != nil {
+		return err
+	}
 	auth, err := decodeAuth(r.Header.Get(registry.AuthHeader))
 	if err != nil {
 		return err
@@ -133,7 +136,7 @@ func (s *Server) pullImage(w http.ResponseWriter, r *http.Request) error {
 			s.imageEvent("pull", image.FamiliarString(pulled), image.FamiliarRepository(pulled), imageLabels(store, res.ID))
 		}
 	}
-	return ls.finish(err)
+	return ls.finish(s.explainDiskFull(err))
 }
 
 // decodeAuth reads X-Registry-Auth: base64url JSON credentials.
@@ -303,7 +306,11 @@ func (s *Server) imageByName(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return imageErr(err)
 	}
-	return writeJSON(w, http.StatusOK, inspectResponse(d))
+	resp := inspectResponse(d)
+	if ext, err := store.DockerConfig(d.ID); err == nil {
+		resp.Config.DockerOCIImageConfigExt = ext.DockerOCIImageConfigExt
+	}
+	return writeJSON(w, http.StatusOK, resp)
 }
 
 func inspectResponse(d image.Details) mobyimage.InspectResponse {
@@ -418,7 +425,7 @@ func (s *Server) loadImages(w http.ResponseWriter, r *http.Request) error {
 			ls.send(Progress{Message: jsonstream.Message{Stream: fmt.Sprintf("Loaded image: %s\n", n)}})
 		}
 	}
-	return ls.finish(err)
+	return ls.finish(s.explainDiskFull(err))
 }
 
 // saveImages answers GET /images/get?names=... with a docker-save tarball.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/berthvm/berth/internal/testimages"
 	"github.com/berthvm/berth/internal/testregistry"
 	"github.com/moby/moby/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // imageServer serves an agent with a fresh state folder, next to a
@@ -54,6 +56,12 @@ func TestImagesAPI(t *testing.T) {
 	// Without credentials: an error in the status, before any stream.
 	if _, err := cli.ImagePull(ctx, ref, client.ImagePullOptions{}); err == nil || !strings.Contains(err.Error(), "pull access denied") {
 		t.Errorf("pull without credentials: %v, want pull access denied", err)
+	}
+	// A platform this machine cannot run: refused before the registry
+	// is asked (mips64: no qemu-user binfmt entry berth knows covers it).
+	if _, err := cli.ImagePull(ctx, ref, client.ImagePullOptions{RegistryAuth: registryAuth("berth", "pw"),
+		Platforms: []ocispec.Platform{{OS: "linux", Architecture: "mips64"}}}); err == nil || !strings.Contains(err.Error(), "linux/mips64: this machine runs linux/"+runtime.GOARCH) {
+		t.Errorf("pull for linux/mips64: %v, want a refusal naming the platforms this machine runs", err)
 	}
 	resp, err := cli.ImagePull(ctx, ref, client.ImagePullOptions{RegistryAuth: registryAuth("berth", "pw")})
 	if err != nil {
@@ -200,5 +208,14 @@ func TestDockerCLIAgainstImagesAPI(t *testing.T) {
 	out, err = docker("rmi", open.Host+"/hello")
 	if err != nil || !strings.Contains(out, "Untagged: "+open.Host+"/hello:latest") || !strings.Contains(out, "Deleted: sha256:") {
 		t.Errorf("docker rmi: %v\n%s", err, out)
+	}
+	// A platform the machine cannot run is refused by name, as berth pull
+	// --platform refuses it.
+	other := map[string]string{"amd64": "linux/arm64", "arm64": "linux/amd64"}[runtime.GOARCH]
+	if other != "" {
+		out, err = docker("pull", "--platform", other, open.Host+"/hello")
+		if err == nil || !strings.Contains(out, "a platform this machine cannot run: "+other) {
+			t.Errorf("docker pull --platform %s: %v\n%s", other, err, out)
+		}
 	}
 }

@@ -37,19 +37,9 @@ func (s *Server) mountsFromRequest(cfg *ctypes.Config, hc *ctypes.HostConfig, im
 		}
 	}()
 	for _, b := range hc.Binds {
-		parts := strings.Split(b, ":")
-		if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || !path.IsAbs(parts[1]) {
-			return out, Errorf(http.StatusBadRequest, "invalid volume %q: want NAME:/PATH or /MACHINE/PATH:/PATH, with :ro or :rw", b)
-		}
-		m := container.Mount{Type: "bind", Source: parts[0], Target: path.Clean(parts[1])}
-		if len(parts) == 3 {
-			switch parts[2] {
-			case "ro":
-				m.ReadOnly = true
-			case "rw":
-			default:
-				return out, Errorf(http.StatusBadRequest, "invalid volume %q: mode %q is not ro or rw", b, parts[2])
-			}
+		m, err := parseBind(b)
+		if err != nil {
+			return out, err
 		}
 		if !path.IsAbs(m.Source) {
 			v, err := vols.Create(m.Source, nil)
@@ -114,6 +104,30 @@ func (s *Server) mountsFromRequest(cfg *ctypes.Config, hc *ctypes.HostConfig, im
 }
 
 // volumeError maps the volume store's errors to Docker's status codes.
+// parseBind reads one of HostConfig.Binds (-v): NAME:/PATH or
+// /MACHINE/PATH:/PATH, with :ro or :rw. A NAME source is a volume's name,
+// which the caller resolves.
+func parseBind(b string) (container.Mount, error) {
+	parts := strings.Split(b, ":")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || !path.IsAbs(parts[1]) {
+		return container.Mount{}, Errorf(http.StatusBadRequest, "invalid volume %q: want NAME:/PATH or /MACHINE/PATH:/PATH, with :ro or :rw", b)
+	}
+	m := container.Mount{Type: "bind", Source: parts[0], Target: path.Clean(parts[1])}
+	if m.Target == "/" {
+		return container.Mount{}, Errorf(http.StatusBadRequest, "invalid volume %q: the container path cannot be /", b)
+	}
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "ro":
+			m.ReadOnly = true
+		case "rw":
+		default:
+			return container.Mount{}, Errorf(http.StatusBadRequest, "invalid volume %q: mode %q is not ro or rw", b, parts[2])
+		}
+	}
+	return m, nil
+}
+
 func volumeError(err error) error {
 	switch {
 	case errors.Is(err, volume.ErrNotFound):

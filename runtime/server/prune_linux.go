@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/berthvm/berth/runtime/container"
-	"github.com/moby/moby/api/types/build"
 	ctypes "github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
 	mobyimage "github.com/moby/moby/api/types/image"
@@ -88,10 +87,4 @@ func (s *Server) pruneImages(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.publish(eventtypes.ImageEventType, "prune", "", map[string]string{"reclaimed": strconv.FormatUint(report.SpaceReclaimed, 10)})
 	return writeJSON(w, http.StatusOK, report)
-}
-
-// pruneBuildCache answers POST /build/prune: berth keeps no build cache
-// apart from images, so nothing is removed.
-func (s *Server) pruneBuildCache(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, build.CachePruneReport{CachesDeleted: []string{}})
 }

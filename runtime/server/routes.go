@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	s.networkRoutes()
 	s.eventRoutes()
 	s.extraRoutes()
+	s.buildRoutes()
 }
 
 // handlerFunc is a route's handler. It returns the error to answer with
@@ -41,7 +42,7 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 			s.log.Debug("request failed after answering", "method", r.Method, "path", r.URL.Path, "err", err)
 			return
 		}
-		writeError(rw, err)
+		writeError(rw, s.explainDiskFull(err))
 	})
 }
 

@@ -45,6 +45,9 @@ const DefaultStateDir = "/var/lib/berth"
 
 // Options configure a Server.
 type Options struct {
+	// EventsKept is how many recent events are kept for `docker events
+	// --since` (events.DefaultKeep when 0).
+	EventsKept int
 	// Version is the agent's build version (version.Version).
 	Version string
 	// StateDir is the agent's state folder (DefaultStateDir in a machine,
@@ -79,6 +82,8 @@ type Server struct {
 	// hostGateway is Options.HostGateway or the one found; invalid when
 	// there is none.
 	hostGateway netip.Addr
+	// builder runs POST /build.
+	builder *buildBackend
 }
 
 // New makes a Server with every area's routes registered.
@@ -93,7 +98,7 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{opts: opts, log: log, mux: http.NewServeMux(), started: time.Now(), events: events.New(events.Options{})}
+	s := &Server{opts: opts, log: log, mux: http.NewServeMux(), started: time.Now(), events: events.New(events.Options{Keep: opts.EventsKept})}
 	s.hostGateway = opts.HostGateway
 	if !s.hostGateway.IsValid() {
 		gw, err := network.DefaultGateway()
@@ -103,6 +108,7 @@ func New(opts Options) *Server {
 		s.hostGateway = gw
 	}
 	s.back = openBackends(context.Background(), opts, log, s.containerEvent, s.volumeEvent)
+	s.openBuilder()
 	s.routes()
 	return s
 }
@@ -144,8 +150,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // only (0600, in a 0700 folder it creates). A stale socket left by an agent
 // that died is replaced; a socket another agent still answers on is not.
 func Listen(path string) (net.Listener, error) {
+	// The folder may exist (berth-os makes /run/berth at boot): it is
+	// made root's alone all the same.
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("make agent socket folder: %w", err)
+	}
+	if err := os.Chmod(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("make agent socket folder private: %w", err)
 	}
 	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()

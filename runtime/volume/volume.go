@@ -83,11 +83,36 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create volume folder: %w", err)
 	}
+	if err := os.MkdirAll(filepath.Join(dir, trashDir), 0o700); err != nil {
+		return nil, fmt.Errorf("create volume trash folder: %w", err)
+	}
 	s := &Store{dir: dir}
 	for _, o := range opts {
 		o(s)
 	}
+	// What a killed agent was deleting; it is no volume (its name starts
+	// with a dot), so this can take its time.
+	go s.emptyTrash()
 	return s, nil
+}
+
+// trashDir holds removed volumes while their data is deleted, outside the
+// store's lock. Its name is no valid volume name.
+const trashDir = ".trash"
+
+// removeAll deletes a removed volume's data (a variable for the tests).
+var removeAll = os.RemoveAll
+
+func (s *Store) emptyTrash() {
+	des, _ := os.ReadDir(filepath.Join(s.dir, trashDir))
+	for _, de := range des {
+		removeAll(filepath.Join(s.dir, trashDir, de.Name()))
+	}
+	// Left by agents that deleted under the lock.
+	old, _ := filepath.Glob(filepath.Join(s.dir, ".*.removing"))
+	for _, d := range old {
+		removeAll(d)
+	}
 }
 
 // Path is the data folder of volume name, whether or not it exists.
@@ -174,20 +199,31 @@ func (s *Store) List() ([]Volume, error) {
 
 // Remove deletes volume name and its data. The caller checks that no
 // container uses it.
+//
+// Under the lock the volume only moves into the trash (so a half-removed
+// volume never looks like one); its data is deleted after, so deleting a
+// large volume does not hold up other volumes' create, list or remove.
 func (s *Store) Remove(name string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if _, err := s.get(name); err != nil {
+		s.mu.Unlock()
 		return err
 	}
-	// Rename first so a half-removed volume never looks like a volume.
-	tmp := filepath.Join(s.dir, "."+name+".removing")
-	if err := os.Rename(filepath.Join(s.dir, name), tmp); err != nil {
+	trash, err := os.MkdirTemp(filepath.Join(s.dir, trashDir), name+"-")
+	if err == nil {
+		err = os.Rename(filepath.Join(s.dir, name), filepath.Join(trash, name))
+		if err != nil {
+			os.Remove(trash)
+		}
+	}
+	if err != nil {
+		s.mu.Unlock()
 		return fmt.Errorf("remove volume %s: %w", name, err)
 	}
 	s.changed("destroy", name)
-	if err := os.RemoveAll(tmp); err != nil {
-		return fmt.Errorf("remove volume %s: %w", name, err)
+	s.mu.Unlock()
+	if err := removeAll(trash); err != nil {
+		return fmt.Errorf("remove volume %s: delete its data: %w", name, err)
 	}
 	return nil
 }

@@ -4,7 +4,15 @@
 // errors, keeps VM definitions in a state folder, and boots the VMs in
 // QEMU. Permanent shared folders (sharedfolder add) become virtio-9p
 // devices whose mount tag is the folder's name; berth-os mounts those in
-// place of vboxsf. It is built for tests (see virtualboxtest.BuildDouble)
+// place of vboxsf. VMs of the arm platform (createvm
+// --platform-architecture arm, VirtualBox 7.1+) boot in qemu-system-aarch64's
+// virt machine with edk2 and a variable store beside the VM's settings
+// (<name>.nvram); an x86-only modifyvm option (one with an --x86- spelling:
+// --pae, --hpet, --hwvirtex, --nestedpaging, --largepages, --vtxvpid...)
+// on such a VM ends the process with SIGSEGV and saves nothing, as
+// VirtualBox 7.1's VBoxManage does (it calls the VM's x86 platform
+// settings, which an arm VM has not, through a null pointer); the reason
+// is appended to VBOXDOUBLE_HOME/crash.log. It is built for tests (see virtualboxtest.BuildDouble)
 // and never shipped.
 //
 // Environment:
@@ -19,6 +27,9 @@
 //	VBOXDOUBLE_MAX_MEMORY=MB    cap the memory QEMU gets
 //	VBOXDOUBLE_NO_VTX=1         startvm fails as on a host without VT-x
 //	VBOXDOUBLE_QEMU             QEMU binary (default qemu-system-x86_64)
+//	VBOXDOUBLE_QEMU_ARM         QEMU binary for arm VMs (default qemu-system-aarch64)
+//	VBOXDOUBLE_FIRMWARE         edk2 code for arm VMs (default: where the QEMU
+//	                            driver finds it, e.g. Debian's qemu-efi-aarch64)
 //
 // Every call is appended to VBOXDOUBLE_HOME/calls.log, one JSON array of
 // arguments per line.

@@ -58,6 +58,18 @@ func lockedError(name, file string) error {
 		`"LockMachine(a->session, LockType_Write)" at line 531 of file `+file)
 }
 
+// crashError is a VBoxManage invocation that VirtualBox's own VBoxManage
+// ends with a crash (SIGSEGV): no message, nothing saved. Main returns
+// ExitCrash for it and the vboxmanage command kills itself with SIGSEGV;
+// why goes to VBOXDOUBLE_HOME/crash.log for the test's author.
+type crashError struct{ why string }
+
+func (e *crashError) Error() string { return e.why }
+
+// ExitCrash is what Main returns when VBoxManage would have crashed: the
+// exit status a POSIX shell shows for a process killed by SIGSEGV.
+const ExitCrash = 128 + 11
+
 // notImplemented is the double's own refusal of valid VBoxManage syntax
 // that it does not model. It never pretends success.
 func notImplemented(what string) error {
@@ -149,7 +161,14 @@ func (e *env) report(cmd string, err error) int {
 	}
 	var ue *usageError
 	var re *runtimeError
+	var ce *crashError
 	switch {
+	case errors.As(err, &ce):
+		if f, ferr := os.OpenFile(filepath.Join(e.home, "crash.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); ferr == nil {
+			fmt.Fprintln(f, time.Now().UTC().Format(time.RFC3339)+" "+ce.why)
+			f.Close()
+		}
+		return ExitCrash
 	case errors.As(err, &ue):
 		for _, l := range logo(e) {
 			fmt.Fprintln(e.stderr, l)

@@ -2,6 +2,8 @@ package vboxdouble
 
 import (
 	"fmt"
+
+	"github.com/berthvm/berth/drivers/qemu"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,6 +90,11 @@ func (e *env) boot(v *vm, front string) error {
 	if qemu == "" {
 		qemu = "qemu-system-x86_64"
 	}
+	if v.arm() {
+		if qemu = e.getenv("VBOXDOUBLE_QEMU_ARM"); qemu == "" {
+			qemu = "qemu-system-aarch64"
+		}
+	}
 	vboxLog(v, e, append(append([]string{"Command line: " + qemu + " " + strings.Join(qargs, " ")}, v.missingShares()...), v.busyForwards()...)...)
 	errf, err := os.CreateTemp(e.home, "qemu-stderr-*")
 	if err != nil {
@@ -148,14 +155,33 @@ func (e *env) qemuArgs(v *vm, front string) ([]string, error) {
 	os.MkdirAll(filepath.Join(e.home, "run"), 0o700)
 	sock := e.qmpSocket(v)
 	os.Remove(sock)
-	a := []string{
-		"-name", v.Name + ",debug-threads=off", "-uuid", v.UUID,
-		"-machine", "pc", "-accel", "tcg", "-m", strconv.Itoa(mem), "-smp", strconv.Itoa(max(v.CPUs, 1)),
-		"-nodefaults", "-no-user-config", "-vga", "std",
-		"-daemonize", "-pidfile", e.pidFile(v),
-		"-qmp", "unix:" + sock + ",server=on,wait=off",
-		"-serial", "file:" + filepath.Join(v.logDir(), "console.log"),
+	a := []string{"-name", v.Name + ",debug-threads=off", "-uuid", v.UUID}
+	if v.arm() {
+		// VirtualBox's arm platform as QEMU's virt machine, booted by
+		// edk2 with the VM's own variable store.
+		fw, err := e.armFirmware(v)
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, "-machine", "virt", "-accel", "tcg", "-cpu", "max",
+			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+qemuPath(fw),
+			"-drive", "if=pflash,format=raw,unit=1,file="+qemuPath(v.nvramFile()))
+	} else {
+		a = append(a, "-machine", "pc", "-accel", "tcg")
 	}
+	a = append(a, "-m", strconv.Itoa(mem), "-smp", strconv.Itoa(max(v.CPUs, 1)),
+		"-nodefaults", "-no-user-config")
+	switch {
+	case !v.arm():
+		a = append(a, "-vga", "std")
+	case front != "headless":
+		a = append(a, "-device", "ramfb") // the arm platform's QEMU ramfb screen
+	}
+	a = append(a,
+		"-daemonize", "-pidfile", e.pidFile(v),
+		"-qmp", "unix:"+sock+",server=on,wait=off",
+		"-serial", "file:"+filepath.Join(v.logDir(), "console.log"),
+	)
 	if front == "headless" {
 		a = append(a, "-display", "none")
 	}
@@ -169,25 +195,38 @@ func (e *env) qemuArgs(v *vm, front string) ([]string, error) {
 	}
 	used := map[string]bool{}
 	for ci, c := range v.Controllers {
-		if c.Bus != "sata" {
-			return nil, notImplemented("storage controllers other than SATA (" + c.Name + ")")
+		var bus, cd, hd string // the QEMU bus of c and its CD and disk devices
+		switch c.Bus {
+		case "sata":
+			bus = fmt.Sprintf("ahci%d", ci)
+			a = append(a, "-device", "ahci,id="+bus)
+			cd, hd = "ide-cd", "ide-hd"
+		case "virtio-scsi", "virtio":
+			bus = fmt.Sprintf("scsi%d", ci)
+			a = append(a, "-device", "virtio-scsi-pci,id="+bus)
+			cd, hd = "scsi-cd", "scsi-hd"
+		default:
+			return nil, notImplemented("storage controllers other than SATA and virtio-scsi (" + c.Name + ")")
 		}
-		bus := fmt.Sprintf("ahci%d", ci)
-		a = append(a, "-device", "ahci,id="+bus)
 		for _, at := range v.Attachments {
 			if at.Controller != c.Name {
 				continue
 			}
-			if at.Port > 5 {
-				return nil, notImplemented("SATA ports above 5 (QEMU's AHCI has 6)")
-			}
 			id := fmt.Sprintf("%s-%d", bus, at.Port)
 			drive := "if=none,id=" + id
-			dev := fmt.Sprintf("bus=%s.%d,drive=%s", bus, at.Port, id)
+			var dev string
+			if c.Bus == "sata" {
+				if at.Port > 5 {
+					return nil, notImplemented("SATA ports above 5 (QEMU's AHCI has 6)")
+				}
+				dev = fmt.Sprintf("bus=%s.%d,drive=%s", bus, at.Port, id)
+			} else {
+				dev = fmt.Sprintf("bus=%s.0,channel=0,scsi-id=%d,lun=0,drive=%s", bus, at.Port, id)
+			}
 			kind := "disk"
 			switch {
 			case at.Type == "dvddrive" && at.Medium == "emptydrive":
-				a = append(a, "-drive", drive+",media=cdrom", "-device", "ide-cd,"+dev)
+				a = append(a, "-drive", drive+",media=cdrom", "-device", cd+","+dev)
 				continue
 			case at.Type == "dvddrive":
 				kind = "dvd"
@@ -195,13 +234,13 @@ func (e *env) qemuArgs(v *vm, front string) ([]string, error) {
 					return nil, mediumMissing(at.Medium)
 				}
 				a = append(a, "-drive", drive+",media=cdrom,readonly=on,format=raw,file="+qemuPath(at.Medium))
-				dev = "ide-cd," + dev
+				dev = cd + "," + dev
 			default:
 				if _, err := os.Stat(at.Medium); err != nil {
 					return nil, mediumMissing(at.Medium)
 				}
 				a = append(a, "-drive", drive+",cache=writeback,format="+strings.ToLower(formatOf(at.Medium))+",file="+qemuPath(at.Medium))
-				dev = "ide-hd," + dev
+				dev = hd + "," + dev
 			}
 			if i := bootIndex(kind); i >= 0 && !used[kind] {
 				dev += ",bootindex=" + strconv.Itoa(i)
@@ -238,6 +277,41 @@ func (e *env) qemuArgs(v *vm, front string) ([]string, error) {
 		a = append(a, "-netdev", netdev, "-device", fmt.Sprintf("%s,netdev=net%d,mac=%s", model, i, mac))
 	}
 	return append(a, v.virtfsArgs()...), nil
+}
+
+// armFirmware finds the edk2 firmware that boots an arm VM
+// (VBOXDOUBLE_FIRMWARE, else where the QEMU driver looks) and gives the VM
+// its variable store at the first start: a copy of the firmware's
+// template, or an empty store of the firmware's size.
+func (e *env) armFirmware(v *vm) (string, error) {
+	code, vars, err := qemu.FindARM64Firmware(e.getenv("VBOXDOUBLE_FIRMWARE"))
+	if err != nil {
+		return "", apiError("the VBoxManage double cannot boot arm VMs: "+err.Error(), "NS_ERROR_FAILURE (0x80004005)", "ConsoleWrap", "IConsole",
+			`"PowerUp(progress.asOutParam())" at line 881 of file VBoxManageMisc.cpp`)
+	}
+	if _, err := os.Stat(v.nvramFile()); err == nil {
+		return code, nil
+	}
+	if vars != "" {
+		b, err := os.ReadFile(vars)
+		if err != nil {
+			return "", err
+		}
+		return code, os.WriteFile(v.nvramFile(), b, 0o600)
+	}
+	fi, err := os.Stat(code)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(v.nvramFile(), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", err
+	}
+	err = f.Truncate(fi.Size())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return code, err
 }
 
 // qemuPath escapes commas, QEMU's option separator.

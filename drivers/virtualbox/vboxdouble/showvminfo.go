@@ -36,7 +36,7 @@ func showVMInfo(e *env, args []string) error {
 	}
 	w.str("groups", "/")
 	if !e.ver.less(version{7, 1, 0}) {
-		w.str("platformArchitecture", "x86")
+		w.str("platformArchitecture", v.platform())
 	}
 	desc := osTypes[v.OSType]
 	if desc == "" {
@@ -52,23 +52,27 @@ func showVMInfo(e *env, args []string) error {
 	w.str("pagefusion", "off")
 	w.num("vram", 8)
 	w.num("cpuexecutioncap", 100)
-	w.str("hpet", v.setting("--hpet", "off"))
+	if !v.arm() {
+		w.str("hpet", v.setting("--hpet", "off"))
+	}
 	w.str("cpu-profile", "host")
-	w.str("chipset", "piix3")
+	w.str("chipset", v.setting("--chipset", "piix3"))
 	w.str("firmware", v.Firmware)
 	w.num("cpus", v.CPUs)
-	w.str("pae", v.setting("--pae", "on"))
-	w.str("longmode", "on")
-	w.str("triplefaultreset", "off")
-	w.str("apic", "on")
-	w.str("x2apic", "on")
-	w.str("nested-hw-virt", "off")
-	w.str("hwvirtex", v.setting("--hwvirtex", "on"))
-	w.str("nestedpaging", v.setting("--nestedpaging", "on"))
-	w.str("largepages", v.setting("--largepages", "off"))
-	w.str("vtxvpid", v.setting("--vtxvpid", "on"))
-	w.str("vtxux", "on")
-	w.str("virtvmsavevmload", "on")
+	if !v.arm() { // the x86 platform's settings
+		w.str("pae", v.setting("--pae", "on"))
+		w.str("longmode", "on")
+		w.str("triplefaultreset", "off")
+		w.str("apic", "on")
+		w.str("x2apic", "on")
+		w.str("nested-hw-virt", "off")
+		w.str("hwvirtex", v.setting("--hwvirtex", "on"))
+		w.str("nestedpaging", v.setting("--nestedpaging", "on"))
+		w.str("largepages", v.setting("--largepages", "off"))
+		w.str("vtxvpid", v.setting("--vtxvpid", "on"))
+		w.str("vtxux", "on")
+		w.str("virtvmsavevmload", "on")
+	}
 	w.num("cpuid-portability-level", 0)
 	w.str("bootmenu", v.setting("--biosbootmenu", "messageandmenu"))
 	for i, b := range v.Boot {
@@ -83,7 +87,7 @@ func showVMInfo(e *env, args []string) error {
 	w.str("effparavirtprovider", "kvm")
 	w.str("VMState", v.State)
 	w.str("VMStateChangeTime", v.StateChange.Format("2006-01-02T15:04:05.000")+"000000")
-	w.str("graphicscontroller", "vboxvga")
+	w.str("graphicscontroller", strings.ToLower(v.setting("--graphicscontroller", map[bool]string{false: "vboxvga", true: "qemuramfb"}[v.arm()])))
 	w.num("monitorcount", 1)
 	w.str("accelerate3d", v.setting("--accelerate3d", "off"))
 	w.str("accelerate2dvideo", "off")

@@ -34,6 +34,17 @@ type optSpec struct {
 	IndexNote       string            `json:"index_note"`
 }
 
+// x86Only reports whether the option sets the x86 platform's settings
+// (VirtualBox 7.1 gave every such option an --x86- spelling).
+func (s *optSpec) x86Only() bool {
+	for _, n := range s.Names {
+		if strings.HasPrefix(n, "--x86-") {
+			return true
+		}
+	}
+	return false
+}
+
 // nicIndexed reports whether the option's index is a NIC slot.
 func (s *optSpec) nicIndexed() bool { return s.Indexed && strings.Contains(s.IndexNote, "NIC slot") }
 

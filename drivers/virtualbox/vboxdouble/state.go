@@ -22,10 +22,13 @@ type state struct {
 
 // vm is one registered machine.
 type vm struct {
-	Name        string            `json:"name"`
-	UUID        string            `json:"uuid"`
-	Folder      string            `json:"folder"` // basefolder/name
-	OSType      string            `json:"osType"`
+	Name   string `json:"name"`
+	UUID   string `json:"uuid"`
+	Folder string `json:"folder"` // basefolder/name
+	OSType string `json:"osType"`
+	// Platform is the VM's platform architecture, "x86" ("" too) or "ARM"
+	// (createvm --platform-architecture, VirtualBox 7.1+); it never changes.
+	Platform    string            `json:"platform,omitempty"`
 	CPUs        int               `json:"cpus"`
 	MemoryMB    int               `json:"memoryMB"`
 	Firmware    string            `json:"firmware"`
@@ -167,7 +170,29 @@ func (st *state) findVM(arg string) *vm {
 }
 
 func (v *vm) cfgFile() string { return filepath.Join(v.Folder, v.Name+".vbox") }
-func (v *vm) logDir() string  { return filepath.Join(v.Folder, "Logs") }
+
+// nvramFile is the VM's UEFI variable store, beside its settings as
+// VirtualBox keeps it (<name>.nvram).
+func (v *vm) nvramFile() string { return filepath.Join(v.Folder, v.Name+".nvram") }
+
+// platform is the VM's platform architecture as showvminfo prints it.
+func (v *vm) platform() string {
+	if v.arm() {
+		return platformARM
+	}
+	return platformX86
+}
+
+// arm reports whether the VM is on VirtualBox's arm platform.
+func (v *vm) arm() bool { return v.Platform == platformARM }
+
+// The platform architectures as showvminfo prints them.
+const (
+	platformX86 = "x86"
+	platformARM = "ARM"
+)
+
+func (v *vm) logDir() string { return filepath.Join(v.Folder, "Logs") }
 
 // live reports whether the VM has a session (modifyvm is locked out).
 func (v *vm) live() bool { return v.State == "running" || v.State == "paused" }

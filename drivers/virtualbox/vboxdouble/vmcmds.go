@@ -28,7 +28,15 @@ var osTypes = map[string]string{
 	"Ubuntu_64":  "Ubuntu (64-bit)",
 	"Other":      "Other/Unknown",
 	"Other_64":   "Other/Unknown (64-bit)",
+	// The arm platform's types (VirtualBox 7.1+).
+	"Linux_arm64":    "Other Linux (ARM 64-bit)",
+	"Debian12_arm64": "Debian 12 Bookworm (ARM 64-bit)",
+	"Ubuntu_arm64":   "Ubuntu (ARM 64-bit)",
+	"Other_arm64":    "Other/Unknown (ARM 64-bit)",
 }
+
+// osTypeARM reports whether a guest OS type is one of the arm platform.
+func osTypeARM(id string) bool { return strings.HasSuffix(id, "_arm64") }
 
 func createVM(e *env, args []string) error {
 	p, err := getopt(args, spec.Commands["createvm"].Options, e.ver, false, 2)
@@ -53,11 +61,28 @@ func createVM(e *env, args []string) error {
 	if _, known := osTypes[ostype]; !known && !e.ver.less(version{7, 1, 0}) {
 		return &runtimeError{lines: []string{"Unknown or invalid guest OS type given."}, exit: 1}
 	}
+	// The platform: as asked, else the guest OS type's, else the host's
+	// (the double claims an x86 host).
+	platform := platformX86
+	if a, ok := p.get("--platform-architecture"); ok {
+		if strings.EqualFold(a, "arm") {
+			platform = platformARM
+		}
+	} else if osTypeARM(ostype) {
+		platform = platformARM
+	}
 	v := &vm{
-		Name: name, UUID: newUUID(), Folder: filepath.Join(base, name), OSType: ostype,
+		Name: name, UUID: newUUID(), Folder: filepath.Join(base, name), OSType: ostype, Platform: platform,
 		CPUs: 1, MemoryMB: 128, Firmware: "BIOS", Boot: [4]string{"floppy", "dvd", "disk", "none"},
 		Settings: map[string]string{}, NICs: map[int]*nic{1: {Attachment: "nat", Type: "Am79C973", Cable: true, MAC: newMAC()}},
 		State: "poweroff",
+	}
+	if platform == platformARM {
+		// The arm platform's defaults: UEFI, its one chipset, and an
+		// Intel NIC (it has no PCnet).
+		v.Firmware = "EFI"
+		v.Settings["--chipset"] = "armv8virtual"
+		v.NICs[1].Type = "82540EM"
 	}
 	if u, ok := p.get("--uuid"); ok {
 		v.UUID = strings.Trim(u, "{}")
@@ -115,6 +140,13 @@ func modifyVM(e *env, args []string) error {
 	}
 	v := cloneVM(orig) // a transaction: nothing is saved when an option fails
 	for _, o := range p.opts {
+		if v.arm() && o.spec.x86Only() {
+			// VBoxManage gets the VM's x86 platform settings without
+			// checking the result; an arm VM has none (IPlatform::X86
+			// fails with VBOX_E_PLATFORM_ARCH_NOT_SUPPORTED), and
+			// handleModifyVM_x86 calls through the null pointer.
+			return &crashError{why: fmt.Sprintf("modifyvm %s on the arm VM %q: VirtualBox 7.1's VBoxManage applies it to the VM's x86 platform settings, which an arm VM has not, through a null pointer (handleModifyVM_x86 in VBoxManageModifyVM.cpp); nothing is saved", o.Typed, v.Name)}
+		}
 		if err := e.applyModify(v, o); err != nil {
 			return err
 		}
@@ -505,6 +537,7 @@ func unregisterVM(e *env, args []string) error {
 		fmt.Fprint(e.stderr, "0%...10%...20%...30%...40%...50%...60%...70%...80%...90%...100%\n")
 		os.Remove(v.cfgFile())
 		os.Remove(v.cfgFile() + "-prev")
+		os.Remove(v.nvramFile())
 		os.RemoveAll(v.logDir())
 		os.Remove(v.Folder) // only when empty, as VirtualBox does
 	}

@@ -40,6 +40,9 @@ type CommandError struct {
 }
 
 func (e *CommandError) Error() string {
+	if e.Signal != "" {
+		return fmt.Sprintf("VBoxManage %s: crashed (signal: %s): %s", strings.Join(e.Args, " "), e.Signal, e.Message())
+	}
 	return fmt.Sprintf("VBoxManage %s: exit %d: %s", strings.Join(e.Args, " "), e.ExitCode, e.Message())
 }
 

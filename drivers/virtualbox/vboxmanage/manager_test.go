@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/berthvm/berth/drivers/virtualbox/vboxmanage"
 	"github.com/berthvm/berth/drivers/virtualbox/virtualboxtest"
+	"github.com/berthvm/berth/internal/testenv"
 )
 
 const notReady = "VBoxManage: error: The object is not ready\n"
@@ -169,5 +171,21 @@ func TestParseVersion(t *testing.T) {
 	}
 	if _, err := vboxmanage.ParseVersion("Oracle VM VirtualBox Command Line Management Interface\n"); err == nil {
 		t.Error("ParseVersion(garbage) = nil error")
+	}
+}
+
+// TestCrashIsReportedAsSuch: a VBoxManage killed by a signal (VirtualBox
+// 7.1's crashes on x86-only options for an arm VM) is an error that names
+// the signal, not "exit -1".
+func TestCrashIsReportedAsSuch(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no signals on Windows")
+	}
+	testenv.NeedCommand(t, "sh")
+	m := &vboxmanage.Manager{Runner: &vboxmanage.ExecRunner{Path: "/bin/sh"}, LockPath: filepath.Join(t.TempDir(), "lock")}
+	_, err := m.Run(context.Background(), "-c", "kill -SEGV $$")
+	var ce *vboxmanage.CommandError
+	if !errors.As(err, &ce) || ce.Signal != "segmentation fault" || !strings.Contains(err.Error(), "crashed (signal: segmentation fault)") {
+		t.Errorf("Run of a crashing VBoxManage = %v; want a CommandError naming the signal", err)
 	}
 }

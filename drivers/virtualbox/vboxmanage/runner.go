@@ -16,6 +16,9 @@ type Output struct {
 	Stdout   string
 	Stderr   string
 	ExitCode int
+	// Signal names the signal that ended VBoxManage when it crashed
+	// ("segmentation fault"); ExitCode is then -1.
+	Signal string
 }
 
 // Runner runs VBoxManage once. It returns an error only when the program
@@ -116,6 +119,9 @@ func (r *ExecRunner) Run(ctx context.Context, args []string) (Output, error) {
 	case err == nil:
 	case errors.As(err, &exit) && ctx.Err() == nil:
 		out.ExitCode = exit.ExitCode()
+		if out.ExitCode == -1 {
+			out.Signal = signalOf(exit)
+		}
 	case errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist):
 		return out, &NotInstalledError{Looked: []string{path}}
 	default:
@@ -125,4 +131,13 @@ func (r *ExecRunner) Run(ctx context.Context, args []string) (Output, error) {
 		return out, fmt.Errorf("run VBoxManage %s: %w", strings.Join(args, " "), err)
 	}
 	return out, nil
+}
+
+// signalOf names the signal that ended a process ("segmentation fault"):
+// os/exec says it as "signal: NAME".
+func signalOf(exit *exec.ExitError) string {
+	if s, ok := strings.CutPrefix(exit.Error(), "signal: "); ok {
+		return s
+	}
+	return exit.Error()
 }

@@ -10,5 +10,9 @@ import (
 )
 
 func main() {
-	os.Exit(vboxdouble.Main(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+	code := vboxdouble.Main(os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	if code == vboxdouble.ExitCrash {
+		crash()
+	}
+	os.Exit(code)
 }

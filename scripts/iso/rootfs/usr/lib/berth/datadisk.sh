@@ -7,12 +7,14 @@ DATA_LABEL=berth-data
 DATA_DIR=/var/lib/berth
 
 # disks: whole disks that could be the data disk (no CD-ROMs, no
-# removable media), in name order.
+# removable media, nothing read only), in name order.
 disks() {
   local d
   for d in /sys/block/vd* /sys/block/sd* /sys/block/hd* /sys/block/nvme*n* /sys/block/xvd*; do
     [ -e "$d/device" ] || continue
     [ "$(cat "$d/removable" 2>/dev/null)" = 1 ] && continue
+    # Read only: the berth-os ISO or the seed as a virtio disk.
+    [ "$(cat "$d/ro" 2>/dev/null)" = 1 ] && continue
     [ "$(cat "$d/size")" -gt 0 ] || continue
     echo "${d##*/}"
   done

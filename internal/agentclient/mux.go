@@ -1,0 +1,104 @@
+package agentclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/berthvm/berth/internal/streammux"
+	"github.com/berthvm/berth/sshutil"
+)
+
+// errNoMux: the agent has no dial-mux (an agent older than it).
+var errNoMux = errors.New("the agent has no dial-mux")
+
+// muxSession is a running `berth-agent dial-mux`: its SSH session and the
+// stream session on its stdin and stdout.
+type muxSession struct {
+	sc *sshutil.StreamConn
+	s  *streammux.Session
+}
+
+// dialMux opens a stream on the dial-mux session, starting the session
+// when there is none or the last one ended. It fails with errNoMux when
+// the agent has no dial-mux.
+func (c *Client) dialMux(ctx context.Context) (net.Conn, error) {
+	ms, err := c.muxSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := ms.s.Open(ctx)
+	if err == nil {
+		return st, nil
+	}
+	var re *streammux.ResetError
+	if errors.As(err, &re) {
+		// The agent refused the stream: dial-mux says why in dial-stdio's
+		// words.
+		if ae := c.dialStdioError(err, re.Reason); ae != nil {
+			return nil, ae
+		}
+	}
+	if errors.Is(err, streammux.ErrSessionEnded) {
+		if ae := c.muxEnded(ms, err); ae != nil {
+			return nil, ae
+		}
+		return nil, &Error{Machine: c.opts.Machine, Stage: StageSSH, Err: err}
+	}
+	return nil, &Error{Machine: c.opts.Machine, Stage: StageRequest, Err: fmt.Errorf("open a stream to the agent: %w", err)}
+}
+
+// muxSession returns the running dial-mux session, or starts one.
+func (c *Client) muxSession(ctx context.Context) (*muxSession, error) {
+	c.muxMu.Lock()
+	defer c.muxMu.Unlock()
+	c.mu.Lock()
+	ms := c.mux
+	c.mu.Unlock()
+	if ms != nil && ms.s.Err() == nil {
+		return ms, nil
+	}
+	if ms != nil {
+		ms.s.Close()
+	}
+	sc, err := c.ssh.Stream(ctx, c.muxCmd)
+	if err != nil {
+		return nil, &Error{Machine: c.opts.Machine, Stage: StageSSH, Err: err}
+	}
+	s, err := streammux.Client(ctx, sc)
+	if err != nil {
+		stderr := exitStderr(sc)
+		sc.Close()
+		if strings.Contains(stderr, "unknown command") {
+			return nil, errNoMux
+		}
+		if ae := c.dialStdioError(err, stderr); ae != nil {
+			return nil, ae
+		}
+		return nil, &Error{Machine: c.opts.Machine, Stage: StageAgent, Err: fmt.Errorf("start dial-mux: %w", err)}
+	}
+	ms = &muxSession{sc: sc, s: s}
+	c.mu.Lock()
+	c.mux = ms
+	c.mu.Unlock()
+	return ms, nil
+}
+
+// muxEnded is the agent-stage *Error that the stderr of the ended mux
+// session ms tells of err; nil when it wrote nothing.
+func (c *Client) muxEnded(ms *muxSession, err error) *Error {
+	return c.dialStdioError(err, exitStderr(ms.sc))
+}
+
+// exitStderr waits a moment for the command of sc to end (one that failed
+// ends at once) and returns what it wrote to stderr.
+func exitStderr(sc *sshutil.StreamConn) string {
+	select {
+	case <-exited(sc):
+	case <-time.After(2 * time.Second):
+	}
+	return strings.TrimSpace(sc.Stderr())
+}
