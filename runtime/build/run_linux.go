@@ -94,11 +94,19 @@ func (r *run) runContainer(st *state, args, env []string) (image.Layer, func(), 
 			return
 		}
 		defer conn.Close()
+		stop := context.AfterFunc(r.ctx, func() { conn.Close() })
+		defer stop()
 		w := streamWriter{r.out}
 		stdcopy.StdCopy(w, w, conn)
 	}()
 	state, err := r.b.rt.Wait(r.ctx, id, container.WaitNotRunning)
 	if err != nil {
+		// Mostly the build is cancelled, which ends the copier's
+		// stream: it is not left sending once the build has returned.
+		select {
+		case <-copied:
+		case <-time.After(5 * time.Second):
+		}
 		return image.Layer{}, nil, err
 	}
 	select {

@@ -119,6 +119,9 @@ func (s *Server) buildImage(w http.ResponseWriter, r *http.Request) error {
 	// The stream starts while the context is still being read.
 	_ = http.NewResponseController(w).EnableFullDuplex()
 	out := newBuildStream(w, req.Quiet)
+	// A step's output copier may still be sending when the build ends
+	// (the client gone): nothing reaches w once the handler returns.
+	defer out.close()
 	id, err := s.builder.b.Build(r.Context(), req, out)
 	// Read what the client sent after the context, so that the
 	// connection is left clean.
@@ -237,6 +240,7 @@ type buildStream struct {
 	mu     sync.Mutex
 	stream *JSONStream
 	quiet  bool
+	closed bool // the handler has returned: w is no longer ours
 }
 
 func newBuildStream(w http.ResponseWriter, quiet bool) *buildStream {
@@ -246,7 +250,16 @@ func newBuildStream(w http.ResponseWriter, quiet bool) *buildStream {
 func (b *buildStream) send(m Progress) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	_ = b.stream.Send(m)
+	if !b.closed {
+		_ = b.stream.Send(m)
+	}
+}
+
+// close drops whatever is sent after it.
+func (b *buildStream) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
 }
 
 func (b *buildStream) Stream(text string) {
@@ -275,6 +288,9 @@ func (b *buildStream) Aux(id string) {
 func (b *buildStream) fail(err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closed {
+		return
+	}
 	msg := err.Error()
 	e := &jsonstream.Error{Message: msg}
 	if code := build.ExitCode(err); code != 0 {
