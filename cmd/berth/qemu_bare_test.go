@@ -20,16 +20,7 @@ import (
 // the VM runs and boots nothing. The lifecycle commands need no more.
 func bareISO(t *testing.T) string {
 	t.Helper()
-	b := make([]byte, 40000)
-	pvd := b[16*2048:]
-	pvd[0] = 1
-	copy(pvd[1:6], "CD001")
-	copy(pvd[40:72], "berth-os-v0.0.0"+strings.Repeat(" ", 17))
-	p := filepath.Join(t.TempDir(), "bare.iso")
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testenv.WriteFakeISO(t, filepath.Join(t.TempDir(), "bare.iso"), "berth-os-v0.0.0")
 }
 
 // withSteps replaces the create steps for one test.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,20 +8,8 @@ import (
 
 	"github.com/berthvm/berth/drivers/qemu"
 	"github.com/berthvm/berth/internal/machine"
+	"github.com/berthvm/berth/internal/testenv"
 )
-
-// isoFile writes a file with an ISO 9660 primary volume descriptor naming
-// id at path.
-func isoFile(t *testing.T, path, id string) string {
-	t.Helper()
-	b := make([]byte, 17*2048)
-	copy(b[16*2048:], "\x01CD001")
-	copy(b[16*2048+40:16*2048+72], id+strings.Repeat(" ", 32-len(id)))
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // stoppedQEMUMachine stores a QEMU machine that boots an ISO with volume
 // id, never started (no QEMU runs).
@@ -33,7 +20,7 @@ func stoppedQEMUMachine(t *testing.T, root, name, id string) {
 	if err := s.Save(&machine.Machine{Config: machine.Config{Name: name, Created: time.Now()}, Driver: d}); err != nil {
 		t.Fatal(err)
 	}
-	isoFile(t, filepath.Join(s.Dir(name), qemu.BootFile), id)
+	testenv.WriteFakeISO(t, filepath.Join(s.Dir(name), qemu.BootFile), id)
 }
 
 // TestLsAndInspectShowTheGuestOS: ls's OS column and inspect's GuestOS
@@ -41,7 +28,7 @@ func stoppedQEMUMachine(t *testing.T, root, name, id string) {
 // for stopped machines too.
 func TestLsAndInspectShowTheGuestOS(t *testing.T) {
 	root := t.TempDir()
-	t.Setenv("BERTH_ISO", isoFile(t, filepath.Join(t.TempDir(), "berth-os.iso"), "berth-os-v0.1.0"))
+	t.Setenv("BERTH_ISO", testenv.WriteFakeISO(t, filepath.Join(t.TempDir(), "berth-os.iso"), "berth-os-v0.1.0"))
 	stoppedQEMUMachine(t, root, "old", "berth-os-v0.0.9")
 	stoppedQEMUMachine(t, root, "cur", "berth-os-v0.1.0")
 	stoppedQEMUMachine(t, root, "odd", "cidata")

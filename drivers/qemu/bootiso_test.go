@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/berthvm/berth/internal/isocache"
+	"github.com/berthvm/berth/internal/testenv"
 )
 
 // TestBootISOSwap replaces, restores, replaces twice and commits the boot
@@ -18,15 +19,15 @@ import (
 func TestBootISOSwap(t *testing.T) {
 	d := newTestDriver(t, "vm")
 	ctx := context.Background()
-	oldISO := fakeISO(t, t.TempDir(), "berth-os-v0.0.9")
+	oldISO := testenv.WriteFakeISO(t, filepath.Join(t.TempDir(), "berth-os.iso"), "berth-os-v0.0.9")
 	if err := linkOrCopy(oldISO, d.path(BootFile)); err != nil {
 		t.Fatal(err)
 	}
 	oldSum, _ := isocache.SHA256File(oldISO)
 	d.ISOVersion, d.ISOSHA256 = "berth-os-v0.0.9", oldSum
-	newISO := fakeISO(t, t.TempDir(), "berth-os-v0.1.0")
+	newISO := testenv.WriteFakeISO(t, filepath.Join(t.TempDir(), "berth-os.iso"), "berth-os-v0.1.0")
 	newSum, _ := isocache.SHA256File(newISO)
-	newerISO := fakeISO(t, t.TempDir(), "berth-os-v0.1.1")
+	newerISO := testenv.WriteFakeISO(t, filepath.Join(t.TempDir(), "berth-os.iso"), "berth-os-v0.1.1")
 
 	bootID := func() string {
 		t.Helper()
@@ -90,14 +91,14 @@ func TestBootISOSwap(t *testing.T) {
 func TestBootISOReplaceRefuses(t *testing.T) {
 	d := newTestDriver(t, "vm")
 	ctx := context.Background()
-	if err := linkOrCopy(fakeISO(t, t.TempDir(), "berth-os-v0.0.9"), d.path(BootFile)); err != nil {
+	if err := linkOrCopy(testenv.WriteFakeISO(t, filepath.Join(t.TempDir(), "berth-os.iso"), "berth-os-v0.0.9"), d.path(BootFile)); err != nil {
 		t.Fatal(err)
 	}
 	d.ISOVersion = "berth-os-v0.0.9"
 	notISO := filepath.Join(t.TempDir(), "x.iso")
 	os.WriteFile(notISO, []byte("no"), 0o644)
 	for _, tt := range []struct{ iso, want string }{
-		{fakeISO(t, t.TempDir(), "berth-os-v0.1.0-arm64"), "is berth-os for arm64, and the machine is amd64"},
+		{testenv.WriteFakeISO(t, filepath.Join(t.TempDir(), "berth-os.iso"), "berth-os-v0.1.0-arm64"), "is berth-os for arm64, and the machine is amd64"},
 		{notISO, "too short"},
 	} {
 		err := d.ReplaceBootISO(ctx, tt.iso)

@@ -1,6 +1,7 @@
 package qemu
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func TestConformance(t *testing.T) {
 // OS, so it needs no ISO: Stop falls back to killing after its timeout.
 func TestConformanceBare(t *testing.T) {
 	testenv.NeedQEMU(t)
-	iso := fakeISO(t, t.TempDir(), "berth-os-v0.0.0")
+	iso := testenv.WriteFakeISO(t, filepath.Join(t.TempDir(), "berth-os.iso"), "berth-os-v0.0.0")
 	driverstest.Run(t, driverstest.Options{
 		New: func(t testing.TB, base drivers.Base) drivers.Driver {
 			d := New(base)

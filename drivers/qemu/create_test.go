@@ -13,11 +13,12 @@ import (
 
 	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/internal/isocache"
+	"github.com/berthvm/berth/internal/testenv"
 )
 
 func TestCreateMakesTheMachineFiles(t *testing.T) {
 	d := newTestDriver(t, "dev")
-	d.ISOSource = fakeISO(t, t.TempDir(), "berth-os-v0.9.0")
+	d.ISOSource = testenv.WriteFakeISO(t, filepath.Join(t.TempDir(), "berth-os.iso"), "berth-os-v0.9.0")
 	d.AccelRequested = "tcg"
 	img := &fakeRunner{fn: func(args []string) ([]byte, error) {
 		return nil, os.WriteFile(args[len(args)-2], []byte("QFI\xfb"), 0o600)
@@ -47,7 +48,7 @@ func TestCreateMakesTheMachineFiles(t *testing.T) {
 
 func TestCreateFailureLeavesNothing(t *testing.T) {
 	d := newTestDriver(t, "dev")
-	d.ISOSource = fakeISO(t, t.TempDir(), "berth-os-v0.9.0")
+	d.ISOSource = testenv.WriteFakeISO(t, filepath.Join(t.TempDir(), "berth-os.iso"), "berth-os-v0.9.0")
 	d.img = &fakeRunner{fn: func(args []string) ([]byte, error) {
 		return nil, &RunError{Program: "qemu-img", Err: errors.New("exit status 1"), Stderr: "qemu-img: disk.qcow2: No space left on device"}
 	}}

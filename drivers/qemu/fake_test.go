@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -26,21 +25,6 @@ func (f *fakeRunner) Run(ctx context.Context, args ...string) ([]byte, error) {
 		return nil, nil
 	}
 	return f.fn(args)
-}
-
-// fakeISO writes a file with an ISO 9660 volume descriptor naming id.
-func fakeISO(t *testing.T, dir, id string) string {
-	t.Helper()
-	b := make([]byte, 40000)
-	pvd := b[16*2048:]
-	pvd[0] = 1
-	copy(pvd[1:6], "CD001")
-	copy(pvd[40:72], id+strings.Repeat(" ", 32-len(id)))
-	p := filepath.Join(dir, "berth-os.iso")
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // testKey is an authorized_keys line for seeds made in tests.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,7 +26,7 @@ func bareMachine(t *testing.T, name string) *Driver {
 	t.Helper()
 	testenv.NeedQEMU(t)
 	d := newTestDriver(t, name)
-	d.ISOSource = fakeISO(t, t.TempDir(), "berth-os-v0.0.0")
+	d.ISOSource = testenv.WriteFakeISO(t, filepath.Join(t.TempDir(), "berth-os.iso"), "berth-os-v0.0.0")
 	d.AccelRequested, d.CPUs, d.MemoryMB, d.DiskSizeMB = "tcg", 1, 256, 200
 	ctx := context.Background()
 	if err := d.PreCreateCheck(ctx); err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing/fstest"
 
 	"github.com/berthvm/berth/internal/isoembed"
+	"github.com/berthvm/berth/internal/testenv"
 )
 
 // The tests of this package find no ISO embedded unless they put one.
@@ -38,7 +39,7 @@ func embedFake(t *testing.T, iso []byte, sum, id string) {
 
 func TestEmbeddedISO(t *testing.T) {
 	t.Setenv("BERTH_ISO", "")
-	iso := fakeISO("berth-os-v9.9.9", 40000)
+	iso := testenv.FakeISO("berth-os-v9.9.9", 40000)
 	s := sha256.Sum256(iso)
 	embedFake(t, iso, hex.EncodeToString(s[:]), "berth-os-v9.9.9")
 	c := &Cache{Dir: t.TempDir(), SearchFrom: []string{t.TempDir()}}
@@ -58,7 +59,7 @@ func TestEmbeddedISO(t *testing.T) {
 }
 
 func TestEmbeddedISODamaged(t *testing.T) {
-	iso := fakeISO("berth-os-v9.9.9", 40000)
+	iso := testenv.FakeISO("berth-os-v9.9.9", 40000)
 	embedFake(t, iso, strings.Repeat("0", 64), "berth-os-v9.9.9")
 	c := &Cache{Dir: t.TempDir(), SearchFrom: []string{t.TempDir()}}
 	_, err := c.Default(t.Context())

@@ -14,18 +14,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// fakeISO returns bytes that carry an ISO 9660 primary volume descriptor
-// with volume id id, padded to size.
-func fakeISO(id string, size int) []byte {
-	b := make([]byte, size)
-	pvd := b[pvdOffset:]
-	pvd[0] = 1
-	copy(pvd[1:6], "CD001")
-	copy(pvd[40:72], []byte(id+strings.Repeat(" ", 32-len(id))))
-	return b
-}
+	"github.com/berthvm/berth/internal/testenv"
+)
 
 func sum(b []byte) string {
 	s := sha256.Sum256(b)
@@ -35,7 +26,7 @@ func sum(b []byte) string {
 func TestVolumeID(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.iso")
-	os.WriteFile(good, fakeISO("berth-os-v0.1.0", 40000), 0o644)
+	os.WriteFile(good, testenv.FakeISO("berth-os-v0.1.0", 40000), 0o644)
 	short := filepath.Join(dir, "short.iso")
 	os.WriteFile(short, []byte("hello"), 0o644)
 	plain := filepath.Join(dir, "plain.iso")
@@ -100,7 +91,7 @@ func server(t *testing.T, iso []byte, sumFile string) (*httptest.Server, *atomic
 }
 
 func TestDownloadOnceWithProgress(t *testing.T) {
-	iso := fakeISO("berth-os-v0.3.0", 3<<20)
+	iso := testenv.FakeISO("berth-os-v0.3.0", 3<<20)
 	srv, hits := server(t, iso, sum(iso)+"  berth-os.iso\n")
 	var reports []Progress
 	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache"), Progress: func(p Progress) { reports = append(reports, p) }}
@@ -141,7 +132,7 @@ func TestDownloadOnceWithProgress(t *testing.T) {
 }
 
 func TestDownloadChecksumFromFragment(t *testing.T) {
-	iso := fakeISO("berth-os-v0.4.0", 40000)
+	iso := testenv.FakeISO("berth-os-v0.4.0", 40000)
 	srv, _ := server(t, iso, "")
 	c := &Cache{Dir: t.TempDir()}
 	got, err := c.Download(context.Background(), srv.URL+"/berth-os.iso#sha256="+sum(iso))
@@ -154,7 +145,7 @@ func TestDownloadChecksumFromFragment(t *testing.T) {
 }
 
 func TestDownloadRefused(t *testing.T) {
-	iso := fakeISO("berth-os-v0.5.0", 40000)
+	iso := testenv.FakeISO("berth-os-v0.5.0", 40000)
 	tests := []struct {
 		name    string
 		sumFile string
@@ -188,7 +179,7 @@ func TestDefaultFindsBuildAndImportsIt(t *testing.T) {
 	os.MkdirAll(filepath.Join(repo, "build"), 0o755)
 	os.MkdirAll(filepath.Join(repo, "bin"), 0o755)
 	built := filepath.Join(repo, BuildPath)
-	os.WriteFile(built, fakeISO("berth-os-v0.6.0", 40000), 0o644)
+	os.WriteFile(built, testenv.FakeISO("berth-os-v0.6.0", 40000), 0o644)
 	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache"), SearchFrom: []string{filepath.Join(repo, "bin")}}
 
 	got, err := c.Default(context.Background())
@@ -199,7 +190,7 @@ func TestDefaultFindsBuildAndImportsIt(t *testing.T) {
 		t.Errorf("Default = %s, want %s", got, want)
 	}
 	// A rebuilt ISO of the same version replaces the cached copy.
-	os.WriteFile(built, fakeISO("berth-os-v0.6.0", 50000), 0o644)
+	os.WriteFile(built, testenv.FakeISO("berth-os-v0.6.0", 50000), 0o644)
 	later := time.Now().Add(time.Minute)
 	os.Chtimes(built, later, later)
 	if _, err := c.Default(context.Background()); err != nil {
@@ -224,7 +215,7 @@ func TestDefaultNothingFound(t *testing.T) {
 func TestResolvePath(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "x.iso")
-	os.WriteFile(p, fakeISO("berth-os-v1", 40000), 0o644)
+	os.WriteFile(p, testenv.FakeISO("berth-os-v1", 40000), 0o644)
 	c := &Cache{Dir: t.TempDir()}
 	if got, err := c.Resolve(context.Background(), p); err != nil || got != p {
 		t.Errorf("Resolve(%s) = %s, %v", p, got, err)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/berthvm/berth/internal/testenv"
 )
 
 // TestDefaultVolumeID follows Default's order ($BERTH_ISO, a build, the
@@ -25,16 +27,16 @@ func TestDefaultVolumeID(t *testing.T) {
 	check("nothing anywhere", "")
 
 	os.MkdirAll(cacheDir, 0o700)
-	os.WriteFile(filepath.Join(cacheDir, "berth-os-v0.1.0.iso"), fakeISO("berth-os-v0.1.0", 40000), 0o644)
-	os.WriteFile(filepath.Join(cacheDir, "berth-os-v0.1.2.iso"), fakeISO("berth-os-v0.1.2", 40000), 0o644)
-	os.WriteFile(filepath.Join(cacheDir, "berth-os-v0.9.0-arm64.iso"), fakeISO("berth-os-v0.9.0-arm64", 40000), 0o644)
+	os.WriteFile(filepath.Join(cacheDir, "berth-os-v0.1.0.iso"), testenv.FakeISO("berth-os-v0.1.0", 40000), 0o644)
+	os.WriteFile(filepath.Join(cacheDir, "berth-os-v0.1.2.iso"), testenv.FakeISO("berth-os-v0.1.2", 40000), 0o644)
+	os.WriteFile(filepath.Join(cacheDir, "berth-os-v0.9.0-arm64.iso"), testenv.FakeISO("berth-os-v0.9.0-arm64", 40000), 0o644)
 	check("the newest cached", "berth-os-v0.1.2")
 	arm := &Cache{Dir: cacheDir, SearchFrom: c.SearchFrom, Arch: "arm64"}
 	if got, _ := arm.DefaultVolumeID(); got != "berth-os-v0.9.0-arm64" {
 		t.Errorf("arm64: DefaultVolumeID = %q", got)
 	}
 
-	iso := fakeISO("berth-os-v0.2.0", 40000)
+	iso := testenv.FakeISO("berth-os-v0.2.0", 40000)
 	s := sha256.Sum256(iso)
 	embedFake(t, iso, hex.EncodeToString(s[:]), "berth-os-v0.2.0")
 	check("embedded", "berth-os-v0.2.0")
@@ -44,12 +46,12 @@ func TestDefaultVolumeID(t *testing.T) {
 
 	repo := t.TempDir()
 	os.MkdirAll(filepath.Join(repo, "build"), 0o755)
-	os.WriteFile(filepath.Join(repo, BuildPathOf("amd64")), fakeISO("berth-os-v0.3.0", 40000), 0o644)
+	os.WriteFile(filepath.Join(repo, BuildPathOf("amd64")), testenv.FakeISO("berth-os-v0.3.0", 40000), 0o644)
 	c.SearchFrom = []string{repo}
 	check("a build", "berth-os-v0.3.0")
 
 	env := filepath.Join(t.TempDir(), "x.iso")
-	os.WriteFile(env, fakeISO("berth-os-v0.4.0", 40000), 0o644)
+	os.WriteFile(env, testenv.FakeISO("berth-os-v0.4.0", 40000), 0o644)
 	t.Setenv("BERTH_ISO", env)
 	check("$BERTH_ISO", "berth-os-v0.4.0")
 	t.Setenv("BERTH_ISO", "https://example.com/berth-os.iso")

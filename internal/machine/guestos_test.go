@@ -13,20 +13,8 @@ import (
 	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/internal/fakedriver"
 	"github.com/berthvm/berth/internal/isocache"
+	"github.com/berthvm/berth/internal/testenv"
 )
-
-// writeISO writes a file with an ISO 9660 primary volume descriptor
-// naming id.
-func writeISO(t *testing.T, path, id string) string {
-	t.Helper()
-	b := make([]byte, 17*2048)
-	copy(b[16*2048:], "\x01CD001")
-	copy(b[16*2048+40:16*2048+72], id+strings.Repeat(" ", 32-len(id)))
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // isoDriver is a VM driver that boots boot.iso in its folder and swaps
 // it as drivers.BootISO says, recording what it is asked. It fails to
@@ -121,9 +109,9 @@ func isoMachine(t *testing.T, running bool) (*Store, *Machine, *isoDriver, strin
 		t.Fatal(err)
 	}
 	d := &isoDriver{dir: dir, running: running, failBoot: map[string]bool{}}
-	writeISO(t, d.BootISOPath(), "berth-os-v0.0.9")
+	testenv.WriteFakeISO(t, d.BootISOPath(), "berth-os-v0.0.9")
 	m := &Machine{Config: Config{Name: "dev", DriverName: "iso"}, Dir: dir, Driver: d}
-	return s, m, d, writeISO(t, filepath.Join(t.TempDir(), "new.iso"), "berth-os-v0.1.0")
+	return s, m, d, testenv.WriteFakeISO(t, filepath.Join(t.TempDir(), "new.iso"), "berth-os-v0.1.0")
 }
 
 // swapSteps records the steps and fails WaitSSH on the ISOs in failSSH.
@@ -246,7 +234,7 @@ func TestSwapGuestOSRestoreFails(t *testing.T) {
 
 func TestSwapGuestOSRefuses(t *testing.T) {
 	s, m, d, _ := isoMachine(t, true)
-	arm := writeISO(t, filepath.Join(t.TempDir(), "arm.iso"), "berth-os-v0.1.0-arm64")
+	arm := testenv.WriteFakeISO(t, filepath.Join(t.TempDir(), "arm.iso"), "berth-os-v0.1.0-arm64")
 	if err := s.SwapGuestOS(t.Context(), m, arm, Steps{}); err == nil || !strings.Contains(err.Error(), "is berth-os for arm64 and the machine is amd64") || len(d.calls) != 0 {
 		t.Errorf("swap to an arm64 ISO = %v, calls %q", err, d.calls)
 	}
