@@ -198,18 +198,7 @@ func TestAgentKilledMidOperation(t *testing.T) {
 		t.Fatal(err)
 	}
 	// busybox and the big image's 100 MB: what a volume copies up.
-	bbLayers, err := bb.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bigLayers, err := big.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bigbox, err := testimages.Build(runtime.GOARCH, append(bbLayers, bigLayers...), []string{"sh"}, testimages.PathEnv, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bigbox := stack(t, bb, big)
 	for name, img := range map[string]v1.Image{"busybox": bb, "big": big, "bigbox": bigbox} {
 		if err := testimages.Push(ctx, reg.Host+"/"+name+":latest", img, "", ""); err != nil {
 			t.Fatal(err)
@@ -436,18 +425,7 @@ func TestRegistryCutMidPull(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	bbLayers, err := bb.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bigLayers, err := big.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bigbox, err := testimages.Build(runtime.GOARCH, append(bbLayers, bigLayers...), []string{"sh"}, testimages.PathEnv, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bigbox := stack(t, bb, big)
 	if err := testimages.Push(ctx, reg.Host+"/big:latest", bigbox, "", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -693,4 +671,22 @@ func archiveFile(t *testing.T, ref string, img v1.Image) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// stack is an image of lower's layers under upper's, running sh.
+func stack(t *testing.T, lower, upper v1.Image) v1.Image {
+	t.Helper()
+	var layers []v1.Layer
+	for _, img := range []v1.Image{lower, upper} {
+		ls, err := img.Layers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers = append(layers, ls...)
+	}
+	out, err := testimages.Build(runtime.GOARCH, layers, []string{"sh"}, testimages.PathEnv, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
