@@ -25,12 +25,22 @@ type WaitOptions struct {
 	ConsoleLines int
 }
 
-// firstAttemptLimit bounds WaitForSSH's first attempt; each attempt that
-// runs out doubles it for the next. A hypervisor's port forward accepts
-// the connection before the guest listens and, while the guest has no
-// address yet, holds it as long as its SYNs go unanswered: a fresh attempt
-// gets through sooner than one waiting out TCP's backoff.
+// firstAttemptLimit bounds WaitForSSH's first attempts; each attempt that
+// runs out doubles it for the next ones. A hypervisor's port forward
+// accepts the connection before the guest listens and, while the guest has
+// no address yet, holds it as long as its SYNs go unanswered (QEMU's user
+// network retries them after 1 s, 3 s, 7 s...): such an attempt hangs
+// until its limit even though the guest answers meanwhile.
 const firstAttemptLimit = 2 * time.Second
+
+// overlapEvery is how often WaitForSSH starts another attempt while
+// earlier ones hang, and maxInFlight how many may hang at once: the
+// attempt made after the guest listens gets through at once instead of
+// waiting for the hung ones to run out.
+const (
+	overlapEvery = 250 * time.Millisecond
+	maxInFlight  = 8
+)
 
 // quickPolling is how long WaitForSSH retries at its shortest pause.
 const quickPolling = 30 * time.Second
@@ -80,12 +90,14 @@ func (e *WaitTimeoutError) Unwrap() error { return e.Last }
 func (e *WaitTimeoutError) Is(target error) bool { return target == ErrWaitTimeout }
 
 // WaitForSSH dials t until it answers and returns the connected client.
-// It retries every 100 ms for the first 30 s (a booting machine is noticed
-// as soon as it answers; a refused attempt through a hypervisor's port
-// forward costs next to nothing), then with a pause growing up to 2 s,
-// until opts.Timeout,
-// then fails with *WaitTimeoutError. A changed host key fails at once,
-// and so does the end of ctx (with ctx's error).
+// A refused attempt is retried after 100 ms for the first 30 s (a booting
+// machine is noticed as soon as it answers; a refused attempt through a
+// hypervisor's port forward costs next to nothing), then after a pause
+// growing up to 2 s. An attempt that hangs does not hold up the next: a
+// new one starts every 250 ms beside it (at most 8 at once), and the
+// first to connect wins. It fails with *WaitTimeoutError at opts.Timeout;
+// a changed host key fails at once, and so does the end of ctx (with
+// ctx's error).
 func WaitForSSH(ctx context.Context, t Target, opts WaitOptions) (*Client, error) {
 	if err := t.validate(); err != nil {
 		return nil, err
@@ -96,48 +108,87 @@ func WaitForSSH(ctx context.Context, t Target, opts WaitOptions) (*Client, error
 	}
 	start := time.Now()
 	deadline := start.Add(timeout)
+	actx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	type result struct {
+		c   *Client
+		err error
+	}
+	results := make(chan result)
+	inFlight := 0
+	// Cancelling actx ends the attempts still running; what they bring
+	// is closed.
+	defer func() {
+		cancel()
+		for range inFlight {
+			if r := <-results; r.c != nil {
+				r.c.Close()
+			}
+		}
+	}()
 	pause := 100 * time.Millisecond
 	limit := firstAttemptLimit
 	attempts := 0
+	next := start // when the next attempt may start
 	var last error
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+wait:
 	for {
-		attempts++
-		actx, cancel := context.WithDeadline(ctx, deadline)
-		actx, cancel2 := context.WithTimeout(actx, limit)
-		c, err := Dial(actx, t)
-		cancel2()
-		cancel()
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			// Slow to answer rather than refusing: give the next attempt
-			// longer (a busy host under emulation hands shakes slowly).
-			limit = min(limit*2, 30*time.Second)
+		now := time.Now()
+		if inFlight < maxInFlight && !now.Before(next) && now.Before(deadline) {
+			attempts++
+			inFlight++
+			go func(limit time.Duration) {
+				dctx, dcancel := context.WithTimeout(actx, limit)
+				defer dcancel()
+				c, err := Dial(dctx, t)
+				if errors.Is(err, context.DeadlineExceeded) && actx.Err() == nil {
+					err = &attemptTimeout{err}
+				}
+				results <- result{c, err}
+			}(limit)
+			next = now.Add(overlapEvery)
 		}
-		if err == nil {
-			return c, nil
+		var launch <-chan time.Time // when another attempt may start
+		switch {
+		case inFlight >= maxInFlight:
+		case time.Now().Before(deadline):
+			timer.Reset(max(time.Until(next), time.Millisecond))
+			launch = timer.C
+		case inFlight == 0:
+			break wait
 		}
-		last = err
-		if errors.Is(err, ErrHostKeyChanged) {
-			return nil, err
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("wait for ssh to %s: %w", t, context.Cause(ctx))
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			break
-		}
-		timer := time.NewTimer(min(pause, left))
 		select {
 		case <-ctx.Done():
-			timer.Stop()
 			return nil, fmt.Errorf("wait for ssh to %s: %w", t, context.Cause(ctx))
-		case <-timer.C:
-		}
-		if time.Since(start) > quickPolling {
-			pause = min(pause*2, 2*time.Second)
-		}
-		if time.Now().After(deadline) {
-			break
+		case <-launch:
+			continue
+		case r := <-results:
+			inFlight--
+			if r.err == nil {
+				return r.c, nil
+			}
+			last = r.err
+			if errors.Is(r.err, ErrHostKeyChanged) {
+				return nil, r.err
+			}
+			var slow *attemptTimeout
+			if errors.As(r.err, &slow) {
+				// Slow to answer rather than refusing: give the next
+				// attempts longer (a busy host under emulation hands
+				// shakes slowly).
+				last = slow.err
+				limit = min(limit*2, 30*time.Second)
+				continue
+			}
+			// Refused: try again soon.
+			if soon := time.Now().Add(pause); soon.Before(next) {
+				next = soon
+			}
+			if time.Since(start) > quickPolling {
+				pause = min(pause*2, 2*time.Second)
+			}
 		}
 	}
 	e := &WaitTimeoutError{Target: t.String(), Waited: time.Since(start), Attempts: attempts, Last: last, ConsoleLog: opts.ConsoleLog}
@@ -150,6 +201,12 @@ func WaitForSSH(ctx context.Context, t Target, opts WaitOptions) (*Client, error
 	}
 	return nil, e
 }
+
+// attemptTimeout is an attempt that ran out of its time limit.
+type attemptTimeout struct{ err error }
+
+func (e *attemptTimeout) Error() string { return e.err.Error() }
+func (e *attemptTimeout) Unwrap() error { return e.err }
 
 // tailBytes is how much of the end of a log TailLines reads.
 const tailBytes = 64 << 10

@@ -4,10 +4,12 @@ package sshutil_test
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,4 +114,56 @@ func TestWaitForSSHServerComesUp(t *testing.T) {
 			t.Errorf("after WaitForSSH: %q, %v", out, err)
 		}
 	})
+}
+
+// A port forward that holds the connections made before the guest has an
+// address (QEMU's user network does, while its SYNs go unanswered) must
+// not hold up WaitForSSH once the guest answers: an attempt made then gets
+// through while the earlier ones still hang.
+func TestWaitForSSHPastHeldConnections(t *testing.T) {
+	srv, target := setup(t, "openssh")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const answersAfter = 2500 * time.Millisecond
+	start := time.Now()
+	released := make(chan struct{})
+	defer close(released)
+	var held atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if time.Since(start) < answersAfter {
+				held.Add(1)
+				go func() { <-released; c.Close() }()
+				continue
+			}
+			go func() {
+				defer c.Close()
+				s, err := net.Dial("tcp", srv.Addr())
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				go io.Copy(s, c)
+				io.Copy(c, s)
+			}()
+		}
+	}()
+	target.Addr = l.Addr().String()
+	c, err := sshutil.WaitForSSH(testContext(t), target, sshutil.WaitOptions{Timeout: time.Minute})
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("WaitForSSH: %v", err)
+	}
+	c.Close()
+	// One attempt at a time, the attempt made at 2.1 s hung until 4.1 s.
+	if took > answersAfter+1300*time.Millisecond {
+		t.Errorf("WaitForSSH took %s; the port answered from %s on (held connections: %d)", took.Round(time.Millisecond), answersAfter, held.Load())
+	}
 }

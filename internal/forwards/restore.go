@@ -44,7 +44,7 @@ type agentConn interface {
 // dialHealthy connects to the agent of m and checks that it answers.
 func dialHealthy(m *machine.Machine) func(ctx context.Context) (agentConn, error) {
 	return func(ctx context.Context) (agentConn, error) {
-		ac, err := agentclient.ForLoaded(ctx, m)
+		ac, err := agentclient.WaitLoaded(ctx, m, agentRetry)
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/berthvm/berth/runtime/container"
 	"github.com/berthvm/berth/runtime/image"
@@ -37,10 +38,22 @@ type backends struct {
 // of what happens to containers and volumes.
 func openBackends(ctx context.Context, opts Options, log *slog.Logger, containerEvent func(container.Event), volumeEvent func(action, name string)) *backends {
 	b := &backends{}
-	b.images, b.imagesErr = image.Open(filepath.Join(opts.StateDir, "images"), image.Options{})
-	b.volumes, b.volErr = volume.Open(filepath.Join(opts.StateDir, VolumesDir), volume.OnChange(volumeEvent))
+	took := []any{}
+	timed := func(name string, f func()) {
+		began := time.Now()
+		f()
+		took = append(took, name, time.Since(began).Round(time.Millisecond))
+	}
+	timed("images", func() {
+		b.images, b.imagesErr = image.Open(filepath.Join(opts.StateDir, "images"), image.Options{})
+	})
+	timed("volumes", func() {
+		b.volumes, b.volErr = volume.Open(filepath.Join(opts.StateDir, VolumesDir), volume.OnChange(volumeEvent))
+	})
 	if opts.Bridge {
-		b.bridge, b.netErr = openBridge(ctx, filepath.Join(opts.StateDir, "network"), opts.BridgeSubnet)
+		timed("bridge", func() {
+			b.bridge, b.netErr = openBridge(ctx, filepath.Join(opts.StateDir, "network"), opts.BridgeSubnet)
+		})
 		if b.netErr != nil {
 			log.Error("bridge network unavailable: containers get --network none or host only", "err", b.netErr)
 		} else {
@@ -48,7 +61,10 @@ func openBackends(ctx context.Context, opts Options, log *slog.Logger, container
 			log.Info("bridge network", "bridge", cfg.Bridge, "subnet", cfg.Subnet, "gateway", cfg.Gateway)
 		}
 	}
-	b.containers, b.ctrErr = openContainers(ctx, filepath.Join(opts.StateDir, "containers"), b.images, b.removedContainer, b.bridge, containerEvent)
+	timed("containers", func() {
+		b.containers, b.ctrErr = openContainers(ctx, filepath.Join(opts.StateDir, "containers"), b.images, b.removedContainer, b.bridge, containerEvent)
+	})
+	log.Info("stores opened", took...)
 	return b
 }
 
