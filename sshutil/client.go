@@ -92,6 +92,12 @@ func Dial(ctx context.Context, t Target) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ssh to %s: %w", t, err)
 	}
+	return handshake(ctx, t, nc)
+}
+
+// handshake makes an SSH client of nc, connected to t, within ctx; nc is
+// closed when it fails.
+func handshake(ctx context.Context, t Target, nc net.Conn) (*Client, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		nc.SetDeadline(dl)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -115,6 +116,9 @@ func WaitForSSH(ctx context.Context, t Target, opts WaitOptions) (*Client, error
 		err error
 	}
 	results := make(chan result)
+	// One handshake at a time: attempts that find the server answering
+	// together would each cost the machine a key exchange.
+	handshakes := make(chan struct{}, 1)
 	inFlight := 0
 	// Cancelling actx ends the attempts still running; what they bring
 	// is closed.
@@ -140,9 +144,7 @@ wait:
 			attempts++
 			inFlight++
 			go func(limit time.Duration) {
-				dctx, dcancel := context.WithTimeout(actx, limit)
-				defer dcancel()
-				c, err := Dial(dctx, t)
+				c, err := attempt(actx, t, limit, handshakes)
 				if errors.Is(err, context.DeadlineExceeded) && actx.Err() == nil {
 					err = &attemptTimeout{err}
 				}
@@ -200,6 +202,57 @@ wait:
 		e.Console, e.ConsoleErr = TailLines(opts.ConsoleLog, n)
 	}
 	return nil, e
+}
+
+// attempt is one of WaitForSSH's attempts: a TCP connection that must
+// bring the server's banner within limit, then, holding the handshakes
+// token, the SSH handshake, also within limit. An attempt that waits for
+// the token when WaitForSSH has its client ends there, before its server
+// spends a key exchange on it.
+func attempt(ctx context.Context, t Target, limit time.Duration, handshakes chan struct{}) (*Client, error) {
+	pctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(pctx, "tcp", t.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("ssh to %s: %w", t, err)
+	}
+	stop := context.AfterFunc(pctx, func() { nc.Close() })
+	banner := make([]byte, 4)
+	_, err = io.ReadFull(nc, banner)
+	if !stop() {
+		nc.Close()
+		return nil, fmt.Errorf("ssh to %s: waiting for the server's banner: %w", t, context.Cause(pctx))
+	}
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("ssh to %s: waiting for the server's banner: %w", t, err)
+	}
+	select {
+	case handshakes <- struct{}{}:
+		defer func() { <-handshakes }()
+	case <-ctx.Done():
+		nc.Close()
+		return nil, fmt.Errorf("ssh to %s: %w", t, context.Cause(ctx))
+	}
+	hctx, hcancel := context.WithTimeout(ctx, limit)
+	defer hcancel()
+	return handshake(hctx, t, &bannerConn{Conn: nc, banner: banner})
+}
+
+// bannerConn is a connection whose first bytes were read already.
+type bannerConn struct {
+	net.Conn
+	banner []byte
+}
+
+func (c *bannerConn) Read(p []byte) (int, error) {
+	if len(c.banner) > 0 {
+		n := copy(p, c.banner)
+		c.banner = c.banner[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
 }
 
 // attemptTimeout is an attempt that ran out of its time limit.

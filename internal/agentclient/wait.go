@@ -21,7 +21,9 @@ const socketWait = 60 * time.Second
 
 // WaitLoaded is ForLoaded for a machine whose agent may still be starting
 // (it just booted): one SSH connection, a wait on the machine itself for
-// the agent's socket, then an attempt every retry until the agent answers
+// the agent's socket (polled by the machine's shell every 200 ms: on a
+// one-CPU machine under emulation, faster polling slowed the agent's own
+// start), then an attempt every retry until the agent answers
 // or ctx ends. Polling from the host instead (an SSH connection and an
 // agent process each time) took much of a one-CPU machine's time while
 // its agent was starting. A machine without an agent fails at once with
@@ -32,7 +34,13 @@ func WaitLoaded(ctx context.Context, m *machine.Machine, retry time.Duration) (*
 		return nil, err
 	}
 	opts := Options{Machine: m.Name, Sudo: sc.Target().User != "root"}
-	for waited := false; ; {
+	if !opts.Sudo {
+		// Waited for by the machine's shell, which returns at once when
+		// the agent serves already or is not installed. (Other users
+		// cannot see root's socket.)
+		_ = sc.Run(ctx, "sh -c "+sshutil.Quote(waitScript(berthapi.AgentPath, agentSocket)), sshutil.IO{})
+	}
+	for {
 		c, err := New(ctx, sc, opts)
 		if err == nil {
 			c.ownsSSH = true
@@ -44,14 +52,6 @@ func WaitLoaded(ctx context.Context, m *machine.Machine, retry time.Duration) (*
 		if errors.Is(err, ErrNoAgent) || !errors.As(err, &ae) || ae.Stage == StageSSH || ctx.Err() != nil {
 			sc.Close()
 			return nil, err
-		}
-		if !waited && !opts.Sudo {
-			// Waited for by the machine's shell, every 50 ms, for as
-			// long as the agent is installed. (Other users cannot see
-			// root's socket.)
-			waited = true
-			_ = sc.Run(ctx, "sh -c "+sshutil.Quote(waitScript(berthapi.AgentPath, agentSocket)), sshutil.IO{})
-			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -65,8 +65,8 @@ func WaitLoaded(ctx context.Context, m *machine.Machine, retry time.Duration) (*
 // waitScript waits until the agent's socket exists or the agent binary
 // does not, for at most socketWait.
 func waitScript(agent, socket string) string {
-	ticks := int(socketWait / (50 * time.Millisecond))
+	ticks := int(socketWait / (200 * time.Millisecond))
 	return `n=0; while [ -x ` + sshutil.Quote(agent) + ` ] && [ ! -S ` + sshutil.Quote(socket) + ` ] && [ $n -lt ` + strconv.Itoa(ticks) + ` ]; do
-  usleep 50000 2>/dev/null || sleep 1; n=$((n + 1))
+  usleep 200000 2>/dev/null || sleep 1; n=$((n + 1))
 done`
 }
