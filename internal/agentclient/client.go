@@ -73,7 +73,7 @@ func New(ctx context.Context, ssh *sshutil.Client, opts Options) (*Client, error
 		IdleConnTimeout: 30 * time.Second,
 	}}
 	mc, err := client.New(
-		client.WithHost("unix:///run/berth/agent.sock"), // only names the API; dial goes over SSH
+		client.WithHost("unix://"+defaultSocket), // only names the API; dial goes over SSH
 		client.WithDialContext(c.dial),
 	)
 	if err != nil {

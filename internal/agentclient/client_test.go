@@ -306,3 +306,48 @@ func TestClientMuxReopens(t *testing.T) {
 		t.Errorf("agent started %d times, want twice (a second dial-mux)", n)
 	}
 }
+
+// TestWaitNewForStartingAgent: an agent that serves only after a while is
+// waited for on the machine (its shell watches for the socket), not by
+// starting an agent process from the host every retry.
+func TestWaitNewForStartingAgent(t *testing.T) {
+	for _, kind := range sshtest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			sc := dialSSH(t, kind)
+			pidFile := filepath.Join(t.TempDir(), "pids")
+			agent := wrapAgent(t, false, pidFile)
+			sock := filepath.Join(t.TempDir(), "agent.sock")
+			go func() {
+				time.Sleep(1500 * time.Millisecond)
+				cmd := exec.Command(agentBin, "serve", "--bridge=false", "--socket", sock, "--state-dir", filepath.Join(filepath.Dir(sock), "state"))
+				if err := cmd.Start(); err != nil {
+					t.Error(err)
+					return
+				}
+				t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			c, err := agentclient.WaitNew(ctx, sc, agentclient.Options{Machine: "dev", AgentPath: agent, Socket: sock}, 200*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.Health(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// Polling from the host every 200 ms for 1.5 s would have
+			// started about 8.
+			if n := len(pids(t, pidFile)); n > 2 {
+				t.Errorf("%d agent processes started while waiting, want at most 2", n)
+			}
+		})
+	}
+	// No agent installed: at once, with ErrNoAgent.
+	sc := dialSSH(t, sshtest.OpenSSH)
+	began := time.Now()
+	_, err := agentclient.WaitNew(context.Background(), sc, agentclient.Options{Machine: "dev", AgentPath: "/nonexistent/berth-agent"}, 200*time.Millisecond)
+	if !errors.Is(err, agentclient.ErrNoAgent) || time.Since(began) > 10*time.Second {
+		t.Errorf("without an agent: %v after %s, want ErrNoAgent at once", err, time.Since(began))
+	}
+}

@@ -11,51 +11,61 @@ import (
 	"github.com/berthvm/berth/sshutil"
 )
 
-// agentSocket is where the agent listens on the machine when Options
+// defaultSocket is where the agent listens on the machine when Options
 // name no other socket. The agent makes it once its stores are open,
 // right before it serves.
-const agentSocket = "/run/berth/agent.sock"
+const defaultSocket = "/run/berth/agent.sock"
 
 // socketWait bounds the wait on the machine for the agent's socket.
 const socketWait = 60 * time.Second
 
 // WaitLoaded is ForLoaded for a machine whose agent may still be starting
-// (it just booted): one SSH connection, a wait on the machine itself for
-// the agent's socket (polled by the machine's shell every 200 ms: on a
-// one-CPU machine under emulation, faster polling slowed the agent's own
-// start), then an attempt every retry until the agent answers
-// or ctx ends. Polling from the host instead (an SSH connection and an
-// agent process each time) took much of a one-CPU machine's time while
-// its agent was starting. A machine without an agent fails at once with
-// ErrNoAgent, as ForLoaded does.
+// (it just booted): one SSH connection, then WaitNew.
 func WaitLoaded(ctx context.Context, m *machine.Machine, retry time.Duration) (*Client, error) {
 	sc, err := DialMachine(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	opts := Options{Machine: m.Name, Sudo: sc.Target().User != "root"}
+	c, err := WaitNew(ctx, sc, Options{Machine: m.Name, Sudo: sc.Target().User != "root"}, retry)
+	if err != nil {
+		sc.Close()
+		return nil, err
+	}
+	c.ownsSSH = true
+	return c, nil
+}
+
+// WaitNew is New for an agent that may still be starting: the machine's
+// shell waits for the agent's socket (every 200 ms, returning at once when
+// the agent serves already or is not installed), then New is tried every
+// retry until the agent answers or ctx ends. Polling from the host
+// instead (an SSH connection and an agent process each time) took much of
+// a one-CPU machine's time while its agent was starting, and polling
+// faster than 200 ms slowed that start too. With Sudo the socket is not
+// visible to the SSH user and only New is retried. No agent installed, or
+// the SSH connection gone, fails at once.
+func WaitNew(ctx context.Context, ssh *sshutil.Client, opts Options, retry time.Duration) (*Client, error) {
 	if !opts.Sudo {
-		// Waited for by the machine's shell, which returns at once when
-		// the agent serves already or is not installed. (Other users
-		// cannot see root's socket.)
-		_ = sc.Run(ctx, "sh -c "+sshutil.Quote(waitScript(berthapi.AgentPath, agentSocket)), sshutil.IO{})
+		agent, socket := opts.AgentPath, opts.Socket
+		if agent == "" {
+			agent = berthapi.AgentPath
+		}
+		if socket == "" {
+			socket = defaultSocket
+		}
+		_ = ssh.Run(ctx, "sh -c "+sshutil.Quote(waitScript(agent, socket)), sshutil.IO{})
 	}
 	for {
-		c, err := New(ctx, sc, opts)
+		c, err := New(ctx, ssh, opts)
 		if err == nil {
-			c.ownsSSH = true
 			return c, nil
 		}
-		// The agent is starting: try again. No agent, or the SSH
-		// connection gone: the caller decides.
 		var ae *Error
 		if errors.Is(err, ErrNoAgent) || !errors.As(err, &ae) || ae.Stage == StageSSH || ctx.Err() != nil {
-			sc.Close()
 			return nil, err
 		}
 		select {
 		case <-ctx.Done():
-			sc.Close()
 			return nil, err
 		case <-time.After(retry):
 		}
