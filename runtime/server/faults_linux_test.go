@@ -189,14 +189,7 @@ func TestAgentKilledMidOperation(t *testing.T) {
 	started := time.Now()
 	reg := testregistry.Start(t, testregistry.Options{})
 	ctx := context.Background()
-	bb, err := testimages.Busybox()
-	if err != nil {
-		t.Fatal(err)
-	}
-	big, err := testimages.Big()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bb, big := busyboxAndBig(t)
 	// busybox and the big image's 100 MB: what a volume copies up.
 	bigbox := stack(t, bb, big)
 	for name, img := range map[string]v1.Image{"busybox": bb, "big": big, "bigbox": bigbox} {
@@ -497,14 +490,7 @@ func TestDiskFull(t *testing.T) {
 	testenv.NeedRoot(t)
 	reg := testregistry.Start(t, testregistry.Options{})
 	ctx := context.Background()
-	bb, err := testimages.Busybox()
-	if err != nil {
-		t.Fatal(err)
-	}
-	big, err := testimages.Big()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bb, big := busyboxAndBig(t)
 	for name, img := range map[string]v1.Image{"busybox": bb, "big": big} {
 		if err := testimages.Push(ctx, reg.Host+"/"+name+":latest", img, "", ""); err != nil {
 			t.Fatal(err)
@@ -689,4 +675,17 @@ func stack(t *testing.T, lower, upper v1.Image) v1.Image {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// busyboxAndBig are the test images busybox and big (100 MB of files).
+func busyboxAndBig(t *testing.T) (bb, big v1.Image) {
+	t.Helper()
+	bb, err := testimages.Busybox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if big, err = testimages.Big(); err != nil {
+		t.Fatal(err)
+	}
+	return bb, big
 }
