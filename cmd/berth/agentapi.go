@@ -9,6 +9,9 @@ import (
 
 	"github.com/berthvm/berth/internal/agentclient"
 	"github.com/berthvm/berth/internal/hostagent"
+	"github.com/berthvm/berth/internal/machine"
+	"github.com/berthvm/berth/internal/version"
+	"github.com/berthvm/berth/runtime/berthapi"
 )
 
 // agentAPI is a Docker API client of the named machine's agent: through
@@ -24,7 +27,11 @@ func (d *deps) agentAPI(ctx context.Context, name string) (api *client.Client, d
 		ep, err := d.ensureHostAgent(ctx, m)
 		switch {
 		case err == nil:
-			api, err := client.New(client.WithHost(ep))
+			opts := []client.Opt{client.WithHost(ep)}
+			if sameBuildAgent(m) {
+				opts = append(opts, client.WithAPIVersion(berthapi.DockerAPIVersion))
+			}
+			api, err := client.New(opts...)
 			if err != nil {
 				return nil, nil, fmt.Errorf("machine %q: docker client for %s: %w", name, ep, err)
 			}
@@ -39,4 +46,12 @@ func (d *deps) agentAPI(ctx context.Context, name string) (api *client.Client, d
 		return nil, nil, err
 	}
 	return ac.Client, func() { ac.Close() }, nil
+}
+
+// sameBuildAgent reports whether the host agent of m reports an agent of
+// this build, whose Docker API version the client then uses without asking
+// (a _ping first is a round trip to the machine on every command).
+func sameBuildAgent(m *machine.Machine) bool {
+	st, err := hostagent.ReadStatus(m.Dir)
+	return err == nil && st.State == hostagent.StateReady && st.Agent == version.Version
 }

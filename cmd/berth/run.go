@@ -232,19 +232,20 @@ func (r *containerRun) start(ctx context.Context) error {
 // runAttached starts the container attached to this terminal, streams
 // until the container's output ends and returns its exit code.
 func (r *containerRun) runAttached(ctx context.Context) error {
+	var removed <-chan waited
+	if r.opts.Remove {
+		// The agent removes the container: only a wait sent before start
+		// is sure to see its exit code (docker run does the same). It is
+		// sent first, so that it travels while the attach does.
+		w := r.api.ContainerWait(context.WithoutCancel(ctx), r.id, client.ContainerWaitOptions{Condition: ctypes.WaitConditionRemoved})
+		removed = waitResult(w)
+	}
 	res, err := r.api.ContainerAttach(ctx, r.id, client.ContainerAttachOptions{Stream: true, Stdin: r.opts.Interact, Stdout: true, Stderr: true})
 	if err != nil {
 		return r.fail(ctx, 125, err, false)
 	}
 	attached := &res.HijackedResponse
 	defer attached.Close()
-	var removed <-chan waited
-	if r.opts.Remove {
-		// The agent removes the container: only a wait sent before start
-		// is sure to see its exit code (docker run does the same).
-		w := r.api.ContainerWait(context.WithoutCancel(ctx), r.id, client.ContainerWaitOptions{Condition: ctypes.WaitConditionRemoved})
-		removed = waitResult(w)
-	}
 	if err := r.start(ctx); err != nil {
 		return err
 	}

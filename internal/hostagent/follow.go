@@ -26,12 +26,13 @@ var forwardActions = map[events.Action]bool{
 const pollEvery = time.Second
 
 // followContainers keeps pf's forwards in line with the containers of the
-// agent c reaches, until ctx ends: once at once, then after every
-// container event. Nothing runs between events.
-func followContainers(ctx context.Context, c *agentclient.Client, pf drivers.PortForwarder, log *slog.Logger) {
-	if pf == nil {
-		return // the machine publishes on its own addresses
-	}
+// agent c reaches, until ctx ends: once at once, then after every event
+// of a container that publishes ports (see published). Nothing runs
+// between events. A nil pf (a machine that publishes on its own
+// addresses) needs no forwards; the events are followed all the same, for
+// reconnected: it is called whenever the stream comes back after it broke
+// (the agent restarted, maybe replaced).
+func followContainers(ctx context.Context, c *agentclient.Client, pf drivers.PortForwarder, log *slog.Logger, reconnected func()) {
 	kick := make(chan struct{}, 1)
 	poke := func() {
 		select {
@@ -45,6 +46,9 @@ func followContainers(ctx context.Context, c *agentclient.Client, pf drivers.Por
 			case <-ctx.Done():
 				return
 			case <-kick:
+				if pf == nil {
+					continue
+				}
 				if err := syncForwards(ctx, c, pf); err != nil && ctx.Err() == nil {
 					log.Warn("sync the host forwards", "err", err)
 				}
@@ -52,9 +56,14 @@ func followContainers(ctx context.Context, c *agentclient.Client, pf drivers.Por
 		}
 	}()
 	poke()
-	for ctx.Err() == nil {
+	pub := newPublished()
+	matters := func(m events.Message) bool { return pf != nil && pub.matters(ctx, c, m) }
+	for broke := false; ctx.Err() == nil; broke = true {
+		if broke {
+			reconnected()
+		}
 		res := c.Events(ctx, client.EventsListOptions{Filters: client.Filters{}.Add("type", string(events.ContainerEventType))})
-		err := followEvents(ctx, res, poke)
+		err := followEvents(ctx, res, matters, poke)
 		if ctx.Err() != nil {
 			return
 		}
@@ -73,9 +82,9 @@ func followContainers(ctx context.Context, c *agentclient.Client, pf drivers.Por
 	}
 }
 
-// followEvents pokes for every event that may change the forwards, until
-// the stream ends.
-func followEvents(ctx context.Context, res client.EventsResult, poke func()) error {
+// followEvents pokes for every event that matters (may change the
+// forwards), until the stream ends.
+func followEvents(ctx context.Context, res client.EventsResult, matters func(events.Message) bool, poke func()) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -83,7 +92,7 @@ func followEvents(ctx context.Context, res client.EventsResult, poke func()) err
 		case err := <-res.Err:
 			return err
 		case m := <-res.Messages:
-			if forwardActions[m.Action] {
+			if matters(m) {
 				poke()
 			}
 		}

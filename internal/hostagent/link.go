@@ -86,13 +86,7 @@ func (l *link) run(ctx context.Context, onUp func(ctx context.Context, c *agentc
 		if !c.Muxed() {
 			c.SSH().KeepWarm(warmConns)
 		}
-		v, err := c.AgentVersion(ctx)
-		agent := v.Version
-		if err != nil {
-			agent = agentclient.Problem(err)
-		}
-		l.status(StateReady, agent, "")
-		l.log.Info("connected", "agent", agent)
+		l.log.Info("connected", "agent", l.checkAgent(ctx, c))
 		cctx, cancel := context.WithCancel(ctx)
 		go onUp(cctx, c, l.m)
 		select {
@@ -106,6 +100,40 @@ func (l *link) run(ctx context.Context, onUp func(ctx context.Context, c *agentc
 		c.Close()
 	}
 	return nil
+}
+
+// checkAgent reads the version of the agent c reaches into the status
+// (ready, with the version or what is wrong) and returns it. Clients
+// trust it: berth's own commands skip the API version check with an
+// agent of their build, so it is read again whenever the agent may have
+// been replaced (its event stream broke).
+func (l *link) checkAgent(ctx context.Context, c *agentclient.Client) string {
+	v, err := c.AgentVersion(ctx)
+	agent := v.Version
+	if err != nil {
+		agent = agentclient.Problem(err)
+	}
+	l.status(StateReady, agent, "")
+	return agent
+}
+
+// recheckAgent is checkAgent after the agent's event stream broke: the
+// status names no version until the agent answers again (tried every
+// 250 ms, for at most a minute).
+func (l *link) recheckAgent(ctx context.Context, c *agentclient.Client) {
+	l.status(StateReady, "agent restarting", "")
+	for try := 0; try < 240 && ctx.Err() == nil; try++ {
+		if _, err := c.AgentVersion(ctx); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	if ctx.Err() == nil {
+		l.log.Info("agent back", "agent", l.checkAgent(ctx, c))
+	}
 }
 
 // connect dials the machine's SSH server and its agent once, with the

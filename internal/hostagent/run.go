@@ -76,7 +76,7 @@ func Run(ctx context.Context, store *machine.Store, name string, log *slog.Logge
 			// The driver of the machine as it is now: one loaded before a
 			// start would take the new SSH forward for a container's.
 			pf, _ := m.Driver.(drivers.PortForwarder)
-			followContainers(ctx, c, pf, log)
+			followContainers(ctx, c, pf, log, func() { l.recheckAgent(ctx, c) })
 		})
 		cancel()
 	}()

@@ -4,6 +4,11 @@ package berthapi
 
 import "time"
 
+// DockerAPIVersion is the Docker Engine API version the agent of this
+// build serves at most (Docker 27.3 = 1.47): a client that knows the agent
+// is of its own build uses it without asking (no _ping first).
+const DockerAPIVersion = "1.47"
+
 // Paths of the agent's own endpoints.
 const (
 	HealthPath  = "/berth/v1/health"

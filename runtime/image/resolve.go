@@ -142,7 +142,16 @@ func (s *Store) Resolve(ref string) (Image, error) {
 
 // Use resolves ref and records holder (a container ID) as a user of the
 // image, so that Remove refuses it unless forced. It is idempotent.
-func (s *Store) Use(ref, holder string) (Image, error) {
+func (s *Store) Use(ref, holder string) (Image, error) { return s.use(ref, holder, s.saveLocked) }
+
+// UseEphemeral is Use for a holder that a crash ends anyway (an
+// AutoRemove container, which the agent removes at its next start when
+// it does not run): the record is saved without the fsyncs.
+func (s *Store) UseEphemeral(ref, holder string) (Image, error) {
+	return s.use(ref, holder, s.saveUnsyncedLocked)
+}
+
+func (s *Store) use(ref, holder string, save func() error) (Image, error) {
 	s.mu.Lock()
 	im, err := s.findLocked(ref)
 	if err != nil {
@@ -151,7 +160,7 @@ func (s *Store) Use(ref, holder string) (Image, error) {
 	}
 	if !slices.Contains(im.Users, holder) {
 		im.Users = append(im.Users, holder)
-		if err := s.saveLocked(); err != nil {
+		if err := save(); err != nil {
 			im.Users = im.Users[:len(im.Users)-1]
 			s.mu.Unlock()
 			return Image{}, err

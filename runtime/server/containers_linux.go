@@ -121,7 +121,11 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := container.NewID()
-	img, err := images.Use(req.Config.Image, id)
+	use := images.Use
+	if hc.AutoRemove {
+		use = images.UseEphemeral
+	}
+	img, err := use(req.Config.Image, id)
 	if errors.Is(err, image.ErrNotFound) {
 		return Errorf(http.StatusNotFound, "No such image: %s", req.Config.Image)
 	}

@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/berthvm/berth/runtime/berthapi"
 	"github.com/berthvm/berth/runtime/events"
 	"github.com/berthvm/berth/runtime/network"
 )
@@ -33,7 +34,7 @@ import (
 // API versions the agent speaks (Docker 27.3 = 1.47). The docker CLI
 // negotiates down to APIVersion; the first v29 clients need >= 1.44.
 const (
-	APIVersion    = "1.47"
+	APIVersion    = berthapi.DockerAPIVersion
 	MinAPIVersion = "1.24"
 )
 

@@ -1,0 +1,81 @@
+package hostagent
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+)
+
+// fakeInspector answers ContainerInspect from a table and counts calls.
+type fakeInspector struct {
+	hcs   map[string]*container.HostConfig
+	err   error
+	calls int
+}
+
+func (f *fakeInspector) ContainerInspect(_ context.Context, id string, _ client.ContainerInspectOptions) (client.ContainerInspectResult, error) {
+	f.calls++
+	if f.err != nil {
+		return client.ContainerInspectResult{}, f.err
+	}
+	hc, ok := f.hcs[id]
+	if !ok {
+		return client.ContainerInspectResult{}, errdefs.ErrNotFound
+	}
+	var res client.ContainerInspectResult
+	res.Container.HostConfig = hc
+	return res, nil
+}
+
+func ev(action events.Action, id string) events.Message {
+	return events.Message{Type: events.ContainerEventType, Action: action, Actor: events.Actor{ID: id}}
+}
+
+func TestPublishedMatters(t *testing.T) {
+	ctx := context.Background()
+	web := &container.HostConfig{PortBindings: network.PortMap{network.MustParsePort("80/tcp"): {{HostPort: "8080"}}}}
+	f := &fakeInspector{hcs: map[string]*container.HostConfig{
+		"plain": {}, "web": web, "all": {PublishAllPorts: true},
+	}}
+	p := newPublished()
+	steps := []struct {
+		m    events.Message
+		want bool
+	}{
+		{ev(events.ActionCreate, "plain"), false},
+		{ev(events.ActionStart, "plain"), false},
+		{ev(events.ActionDie, "plain"), false},
+		{ev(events.ActionDestroy, "plain"), false},
+		{ev(events.ActionCreate, "web"), true},
+		{ev(events.ActionStart, "web"), true},
+		{ev(events.ActionExecStart, "web"), false}, // not an action that moves forwards
+		{ev(events.ActionStart, "all"), true},
+		{ev(events.ActionDestroy, "web"), true},
+		{ev(events.ActionStart, "gone"), false}, // removed before it was looked at: its destroy follows
+		{ev(events.ActionDestroy, "never-seen"), true},
+	}
+	for i, s := range steps {
+		if got := p.matters(ctx, f, s.m); got != s.want {
+			t.Errorf("step %d (%s %s): matters = %v, want %v", i, s.m.Action, s.m.Actor.ID, got, s.want)
+		}
+	}
+	if f.calls != 4 { // plain, web, all, gone: once each
+		t.Errorf("%d inspects, want 4 (one per container)", f.calls)
+	}
+	// After its destroy, a container is forgotten.
+	if _, ok := p.ports["plain"]; ok {
+		t.Error("plain is still remembered after its destroy")
+	}
+
+	// An agent that fails: the event matters (a listing settles it).
+	bad := &fakeInspector{err: errors.New("connection reset")}
+	if !newPublished().matters(ctx, bad, ev(events.ActionStart, "x")) {
+		t.Error("an event whose container could not be looked at does not matter")
+	}
+}
