@@ -89,6 +89,7 @@ func runInit() {
 	}
 	var cfg initConfig
 	cf := os.NewFile(initConfigFd, "init-config")
+	go warmJSON(&initConfig{}) // while a warm init waits for its container
 	if ok, err := receiveStdio(cf); err != nil {
 		fail(exitSetupFailed, err)
 	} else if !ok {

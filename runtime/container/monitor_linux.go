@@ -90,6 +90,7 @@ func runMonitor(args []string) int {
 	if dir == spareArg {
 		warm = startWarmInit(initFlags)
 		go seccomp.DefaultFilter() // compiled while the spare waits
+		go warmJSON(&Spec{}, &State{}, &initConfig{}, &ctlRequest{}, &ctlReply{})
 		idle := time.AfterFunc(warmIdle, warm.expire)
 		var ok bool
 		dir, ok = awaitAssignment()

@@ -29,23 +29,29 @@ func cut(s string, n int) string {
 	return s
 }
 
-// peerName is the first of eth0, eth1, ... that the namespace of pid
-// has not got: a container's first network is its eth0.
-func peerName(pid int) (string, error) {
+// nsHandle is a route netlink handle in the network namespace of pid.
+// Route netlink only: by default a handle opens xfrm and netfilter
+// sockets too, which a kernel without xfrm_user (berth-os) refuses.
+func nsHandle(pid int) (*netlink.Handle, error) {
 	ns, err := netns.GetFromPid(pid)
 	if err != nil {
-		return "", fmt.Errorf("open network namespace of process %d: %w", pid, err)
+		return nil, fmt.Errorf("open network namespace of process %d: %w", pid, err)
 	}
 	defer ns.Close()
 	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
-		return "", fmt.Errorf("enter network namespace of process %d: %w", pid, err)
+		return nil, fmt.Errorf("enter network namespace of process %d: %w", pid, err)
 	}
-	defer h.Close()
+	return h, nil
+}
+
+// peerName is the first of eth0, eth1, ... that the namespace h is in has
+// not got: a container's first network is its eth0.
+func peerName(h *netlink.Handle) string {
 	for i := 0; ; i++ {
 		name := fmt.Sprintf("eth%d", i)
 		if _, err := h.LinkByName(name); err != nil {
-			return name, nil
+			return name
 		}
 	}
 }
@@ -60,10 +66,14 @@ func (n *Network) plug(ep Endpoint, pid int) (int, error) {
 		return 0, err
 	}
 	n.unplug(ep.ContainerID, 0) // a pair left by an earlier run
-	peer, err := peerName(pid)
+	// One handle in the container's namespace for finding the peer's
+	// name and configuring it (each costs milliseconds in a TCG machine).
+	h, err := nsHandle(pid)
 	if err != nil {
 		return 0, err
 	}
+	defer h.Close()
+	peer := peerName(h)
 	mac, err := net.ParseMAC(ep.MAC)
 	if err != nil {
 		return 0, err
@@ -80,7 +90,7 @@ func (n *Network) plug(ep Endpoint, pid int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("create veth pair %s: %w", la.Name, err)
 	}
-	if err := n.configurePeer(ep, peer, pid); err != nil {
+	if err := n.configurePeer(h, ep, peer); err != nil {
 		n.unplug(ep.ContainerID, 0)
 		return 0, err
 	}
@@ -91,21 +101,10 @@ func (n *Network) plug(ep Endpoint, pid int) (int, error) {
 	return veth.Attrs().Index, nil
 }
 
-// configurePeer gives the container's end its address and, on its first
-// network when not internal, the default route through the gateway.
-func (n *Network) configurePeer(ep Endpoint, peer string, pid int) error {
-	ns, err := netns.GetFromPid(pid)
-	if err != nil {
-		return fmt.Errorf("open network namespace of process %d: %w", pid, err)
-	}
-	defer ns.Close()
-	// Route netlink only: by default the handle opens xfrm and netfilter
-	// sockets too, which a kernel without xfrm_user (berth-os) refuses.
-	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
-	if err != nil {
-		return fmt.Errorf("enter network namespace of process %d: %w", pid, err)
-	}
-	defer h.Close()
+// configurePeer gives the container's end, peer in the namespace of h,
+// its address and, on its first network when not internal, the default
+// route through the gateway.
+func (n *Network) configurePeer(h *netlink.Handle, ep Endpoint, peer string) error {
 	eth, err := h.LinkByName(peer)
 	if err != nil {
 		return fmt.Errorf("find the container's %s: %w", peer, err)
