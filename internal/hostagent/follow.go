@@ -68,6 +68,9 @@ func followContainers(ctx context.Context, c *agentclient.Client, pf drivers.Por
 			return
 		}
 		if errdefs.IsNotFound(err) || errdefs.IsNotImplemented(err) {
+			if pf == nil {
+				return // nothing to check
+			}
 			log.Info("the agent streams no events; checking the forwards every second", "err", err)
 			pollForwards(ctx, poke)
 			return

@@ -121,6 +121,9 @@ func (l *link) checkAgent(ctx context.Context, c *agentclient.Client) string {
 // status names no version until the agent answers again (tried every
 // 250 ms, for at most a minute).
 func (l *link) recheckAgent(ctx context.Context, c *agentclient.Client) {
+	if ctx.Err() != nil {
+		return // the link is down: its status says so
+	}
 	l.status(StateReady, "agent restarting", "")
 	for try := 0; try < 240 && ctx.Err() == nil; try++ {
 		if _, err := c.AgentVersion(ctx); err == nil {
