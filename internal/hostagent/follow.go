@@ -56,7 +56,7 @@ func followContainers(ctx context.Context, c *agentclient.Client, pf drivers.Por
 		}
 	}()
 	poke()
-	pub := newPublished()
+	pub := published{}
 	matters := func(m events.Message) bool { return pf != nil && pub.matters(ctx, c, m) }
 	for broke := false; ctx.Err() == nil; broke = true {
 		if broke {

@@ -14,6 +14,7 @@ import (
 	"github.com/berthvm/berth/drivers"
 	"github.com/berthvm/berth/internal/agentclient"
 	"github.com/berthvm/berth/internal/machine"
+	"github.com/berthvm/berth/runtime/berthapi"
 )
 
 // ErrMachineStopped ends a host agent whose machine stopped under it.
@@ -109,6 +110,11 @@ func (l *link) run(ctx context.Context, onUp func(ctx context.Context, c *agentc
 // been replaced (its event stream broke).
 func (l *link) checkAgent(ctx context.Context, c *agentclient.Client) string {
 	v, err := c.AgentVersion(ctx)
+	return l.agentStatus(v, err)
+}
+
+// agentStatus puts the agent's version, or what is wrong, in the status.
+func (l *link) agentStatus(v berthapi.Version, err error) string {
 	agent := v.Version
 	if err != nil {
 		agent = agentclient.Problem(err)
@@ -125,17 +131,17 @@ func (l *link) recheckAgent(ctx context.Context, c *agentclient.Client) {
 		return // the link is down: its status says so
 	}
 	l.status(StateReady, "agent restarting", "")
-	for try := 0; try < 240 && ctx.Err() == nil; try++ {
-		if _, err := c.AgentVersion(ctx); err == nil {
-			break
-		}
+	v, err := c.AgentVersion(ctx)
+	for try := 1; err != nil && try < 240; try++ {
 		select {
 		case <-ctx.Done():
+			return
 		case <-time.After(250 * time.Millisecond):
 		}
+		v, err = c.AgentVersion(ctx)
 	}
 	if ctx.Err() == nil {
-		l.log.Info("agent back", "agent", l.checkAgent(ctx, c))
+		l.log.Info("agent back", "agent", l.agentStatus(v, err))
 	}
 }
 

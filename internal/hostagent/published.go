@@ -2,7 +2,6 @@ package hostagent
 
 import (
 	"context"
-	"sync"
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/events"
@@ -17,33 +16,29 @@ type inspector interface {
 // published remembers which containers publish ports, so that the events
 // of the others (most: every `run --rm` sends four) cost no listing of
 // the containers. A container's port bindings are fixed at create, so one
-// look per container does.
-type published struct {
-	mu    sync.Mutex
-	ports map[string]bool // container ID -> it has port bindings
-}
-
-func newPublished() *published { return &published{ports: map[string]bool{}} }
+// look per container does. It is used by one goroutine, the event loop.
+type published map[string]bool // container ID -> it has port bindings
 
 // matters reports whether event m may change the forwards: an event of a
 // container that publishes ports, or of one that cannot be looked at (it
-// may have). The container is looked at on its first event.
-func (p *published) matters(ctx context.Context, a inspector, m events.Message) bool {
+// may have). The container is looked at on its first event. Its bindings
+// are read as they are, not through forwards.OfContainer, which skips a
+// binding whose host port is not a number yet ("": the agent picks one).
+func (p published) matters(ctx context.Context, a inspector, m events.Message) bool {
+	id := m.Actor.ID
 	if !forwardActions[m.Action] {
 		return false
 	}
-	id := m.Actor.ID
-	p.mu.Lock()
-	has, known := p.ports[id]
-	if m.Action == events.ActionDestroy {
-		delete(p.ports, id)
+	if id == "" {
+		return true
 	}
-	p.mu.Unlock()
-	if known || id == "" {
-		return has || id == ""
-	}
+	has, known := p[id]
 	if m.Action == events.ActionDestroy {
-		return true // gone before it was looked at
+		delete(p, id)
+		return has || !known // a container gone before it was looked at may have had some
+	}
+	if known {
+		return has
 	}
 	res, err := a.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
@@ -53,8 +48,6 @@ func (p *published) matters(ctx context.Context, a inspector, m events.Message) 
 	}
 	hc := res.Container.HostConfig
 	has = hc != nil && (len(hc.PortBindings) > 0 || hc.PublishAllPorts)
-	p.mu.Lock()
-	p.ports[id] = has
-	p.mu.Unlock()
+	p[id] = has
 	return has
 }

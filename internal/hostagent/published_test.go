@@ -43,7 +43,7 @@ func TestPublishedMatters(t *testing.T) {
 	f := &fakeInspector{hcs: map[string]*container.HostConfig{
 		"plain": {}, "web": web, "all": {PublishAllPorts: true},
 	}}
-	p := newPublished()
+	p := published{}
 	steps := []struct {
 		m    events.Message
 		want bool
@@ -69,13 +69,13 @@ func TestPublishedMatters(t *testing.T) {
 		t.Errorf("%d inspects, want 4 (one per container)", f.calls)
 	}
 	// After its destroy, a container is forgotten.
-	if _, ok := p.ports["plain"]; ok {
+	if _, ok := p["plain"]; ok {
 		t.Error("plain is still remembered after its destroy")
 	}
 
 	// An agent that fails: the event matters (a listing settles it).
 	bad := &fakeInspector{err: errors.New("connection reset")}
-	if !newPublished().matters(ctx, bad, ev(events.ActionStart, "x")) {
+	if !(published{}).matters(ctx, bad, ev(events.ActionStart, "x")) {
 		t.Error("an event whose container could not be looked at does not matter")
 	}
 }
