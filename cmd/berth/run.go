@@ -233,14 +233,24 @@ func (r *containerRun) start(ctx context.Context) error {
 // until the container's output ends and returns its exit code.
 func (r *containerRun) runAttached(ctx context.Context) error {
 	var removed <-chan waited
+	var waitSent chan struct{}
 	if r.opts.Remove {
 		// The agent removes the container: only a wait sent before start
-		// is sure to see its exit code (docker run does the same). It is
-		// sent first, so that it travels while the attach does.
-		w := r.api.ContainerWait(context.WithoutCancel(ctx), r.id, client.ContainerWaitOptions{Condition: ctypes.WaitConditionRemoved})
-		removed = waitResult(w)
+		// is sure to see its exit code (docker run does the same). It
+		// travels while the attach does; start waits for both.
+		waitSent = make(chan struct{})
+		wch := make(chan waited, 1)
+		removed = wch
+		go func() {
+			w := r.api.ContainerWait(context.WithoutCancel(ctx), r.id, client.ContainerWaitOptions{Condition: ctypes.WaitConditionRemoved})
+			close(waitSent) // the agent has answered the request: it waits
+			wch <- <-waitResult(w)
+		}()
 	}
 	res, err := r.api.ContainerAttach(ctx, r.id, client.ContainerAttachOptions{Stream: true, Stdin: r.opts.Interact, Stdout: true, Stderr: true})
+	if waitSent != nil {
+		<-waitSent
+	}
 	if err != nil {
 		return r.fail(ctx, 125, err, false)
 	}

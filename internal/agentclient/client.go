@@ -106,11 +106,16 @@ func agentCommand(opts Options, sub string) string {
 // dial-stdio (sshutil gives servers that allow one session per
 // connection a connection per session).
 func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	return c.dialStream(ctx, false)
+}
+
+// dialStream is dial; early is dialMux's.
+func (c *Client) dialStream(ctx context.Context, early bool) (net.Conn, error) {
 	c.mu.Lock()
 	noMux := c.noMux
 	c.mu.Unlock()
 	if !noMux {
-		conn, err := c.dialMux(ctx)
+		conn, err := c.dialMux(ctx, early)
 		if !errors.Is(err, errNoMux) {
 			return conn, c.dialed(err)
 		}

@@ -23,32 +23,81 @@ type muxSession struct {
 }
 
 // dialMux opens a stream on the dial-mux session, starting the session
-// when there is none or the last one ended. It fails with errNoMux when
-// the agent has no dial-mux.
-func (c *Client) dialMux(ctx context.Context) (net.Conn, error) {
+// when there is none or the last one ended; with early, without waiting
+// for the agent's end to connect it (see earlyStream). It fails with
+// errNoMux when the agent has no dial-mux.
+func (c *Client) dialMux(ctx context.Context, early bool) (net.Conn, error) {
 	ms, err := c.muxSession(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st, err := ms.s.Open(ctx)
-	if err == nil {
-		return st, nil
+	if early {
+		st, err := ms.s.OpenEarly()
+		if err != nil {
+			return nil, c.openError(ms, err)
+		}
+		return &earlyStream{Stream: st, c: c, ms: ms}, nil
 	}
+	st, err := ms.s.Open(ctx)
+	if err != nil {
+		return nil, c.openError(ms, err)
+	}
+	return st, nil
+}
+
+// openError is the *Error of a stream of ms that could not be opened.
+func (c *Client) openError(ms *muxSession, err error) error {
 	var re *streammux.ResetError
 	if errors.As(err, &re) {
 		// The agent refused the stream: dial-mux says why in dial-stdio's
 		// words.
 		if ae := c.dialStdioError(err, re.Reason); ae != nil {
-			return nil, ae
+			return ae
 		}
 	}
 	if errors.Is(err, streammux.ErrSessionEnded) {
 		if ae := c.muxEnded(ms, err); ae != nil {
-			return nil, ae
+			return ae
 		}
-		return nil, &Error{Machine: c.opts.Machine, Stage: StageSSH, Err: err}
+		return &Error{Machine: c.opts.Machine, Stage: StageSSH, Err: err}
 	}
-	return nil, &Error{Machine: c.opts.Machine, Stage: StageRequest, Err: fmt.Errorf("open a stream to the agent: %w", err)}
+	return &Error{Machine: c.opts.Machine, Stage: StageRequest, Err: fmt.Errorf("open a stream to the agent: %w", err)}
+}
+
+// earlyStream is a stream used before the agent's end answered its open.
+// When the open is refused, or the session ends before the stream got
+// anything, Read and Write fail with the *Error that DialStream would
+// have returned.
+type earlyStream struct {
+	*streammux.Stream
+	c    *Client
+	ms   *muxSession
+	read bool // something was read
+}
+
+func (e *earlyStream) Read(p []byte) (int, error) {
+	n, err := e.Stream.Read(p)
+	if n > 0 {
+		e.read = true
+	}
+	return n, e.explain(err)
+}
+
+func (e *earlyStream) Write(p []byte) (int, error) {
+	n, err := e.Stream.Write(p)
+	return n, e.explain(err)
+}
+
+func (e *earlyStream) explain(err error) error {
+	var re *streammux.ResetError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &re) && re.Refused,
+		!e.read && errors.Is(err, streammux.ErrSessionEnded):
+		return e.c.openError(e.ms, err)
+	}
+	return err
 }
 
 // muxSession returns the running dial-mux session, or starts one.

@@ -2,11 +2,14 @@ package hostagent
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"runtime/debug"
 	"sync"
+
+	"github.com/berthvm/berth/internal/agentclient"
 )
 
 // dialFunc opens one stream to the machine's agent.
@@ -69,7 +72,20 @@ func relayConn(ctx context.Context, c net.Conn, dial dialFunc, log *slog.Logger)
 		done <- struct{}{}
 	}
 	go pipe(up, c)
-	go pipe(c, up)
+	go func() {
+		// The agent's end may refuse a stream opened early: the client
+		// gets the answer DialStream's error would have given it.
+		if err := copyOut(c, up); err != nil {
+			log.Warn("reach the agent", "err", err)
+			writeUnavailableAnswer(c, err)
+			c.Close()
+		} else if hc, ok := c.(halfCloser); ok {
+			hc.CloseWrite()
+		} else {
+			c.Close()
+		}
+		done <- struct{}{}
+	}()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -79,4 +95,24 @@ func relayConn(ctx context.Context, c net.Conn, dial dialFunc, log *slog.Logger)
 	case <-done:
 	case <-ctx.Done():
 	}
+}
+
+// copyOut copies the agent's stream up to the client c. It returns the
+// error of a stream that failed before it carried anything when that is
+// why the agent cannot be reached (an *agentclient.Error), nil otherwise.
+func copyOut(c, up net.Conn) error {
+	buf := make([]byte, 32<<10)
+	n, err := up.Read(buf)
+	if n == 0 && err != nil {
+		var ae *agentclient.Error
+		if errors.As(err, &ae) {
+			return err
+		}
+		return nil
+	}
+	if _, werr := c.Write(buf[:n]); werr != nil || err != nil {
+		return nil
+	}
+	io.CopyBuffer(c, up, buf)
+	return nil
 }

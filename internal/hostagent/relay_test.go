@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/berthvm/berth/internal/agentclient"
 	"github.com/berthvm/berth/internal/streammux"
 )
 
@@ -131,6 +132,37 @@ func TestRelayUnavailable(t *testing.T) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "connection refused") {
+		t.Errorf("got %d %s, want 503 naming the cause", resp.StatusCode, body)
+	}
+}
+
+// refusedStream is an agent stream opened early whose open the agent's
+// end refused: it fails as agentclient's early streams do.
+type refusedStream struct{ net.Conn }
+
+func (refusedStream) Read([]byte) (int, error)  { return 0, errRefused }
+func (refusedStream) Write([]byte) (int, error) { return 0, errRefused }
+
+var errRefused = &agentclient.Error{Machine: "dev", Stage: agentclient.StageAgent, Err: errors.New("the agent is not running"), Hint: "berth provision dev"}
+
+// TestRelayUnavailableEarly: a stream that fails once the request is on
+// its way (opened early) gets the same 503 as one whose dial failed.
+func TestRelayUnavailableEarly(t *testing.T) {
+	p := serveTest(t, func(context.Context) (net.Conn, error) {
+		a, b := net.Pipe()
+		b.Close()
+		return refusedStream{a}, nil
+	})
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return net.Dial("unix", p)
+	}}}
+	resp, err := hc.Get("http://berth/_ping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "the agent is not running") {
 		t.Errorf("got %d %s, want 503 naming the cause", resp.StatusCode, body)
 	}
 }

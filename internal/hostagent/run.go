@@ -68,7 +68,7 @@ func Run(ctx context.Context, store *machine.Store, name string, log *slog.Logge
 		if err != nil {
 			return nil, err
 		}
-		return c.DialStream(ctx)
+		return c.DialStreamEarly(ctx)
 	}
 	linkErr := make(chan error, 1)
 	go func() {

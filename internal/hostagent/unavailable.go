@@ -18,6 +18,13 @@ func writeUnavailable(c net.Conn, cause error) {
 	// Read the request head, so that the client sees the answer.
 	buf := make([]byte, 4096)
 	c.Read(buf)
+	writeUnavailableAnswer(c, cause)
+}
+
+// writeUnavailableAnswer is writeUnavailable's answer alone, for a client
+// whose request was read.
+func writeUnavailableAnswer(c net.Conn, cause error) {
+	c.SetWriteDeadline(time.Now().Add(2 * time.Second))
 	msg, _ := json.Marshal(map[string]string{"message": "berth: the machine's agent cannot be reached: " + cause.Error()})
 	var b strings.Builder
 	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", http.StatusServiceUnavailable, http.StatusText(http.StatusServiceUnavailable))

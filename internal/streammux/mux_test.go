@@ -346,3 +346,47 @@ func TestNotAServer(t *testing.T) {
 		t.Errorf("Client = %v, want a greeting error", err)
 	}
 }
+
+// TestOpenEarly: what is written on a stream opened early reaches the
+// backend whole, though it went out before the server connected the
+// stream (the backend accepts only after a delay).
+func TestOpenEarly(t *testing.T) {
+	sock := backend(t, echo)
+	s, _ := session(t, func() (net.Conn, error) {
+		time.Sleep(100 * time.Millisecond)
+		return net.Dial("unix", sock)
+	})
+	for range 3 {
+		st, err := s.OpenEarly()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(st, "sent before the open was answered\n"); err != nil {
+			t.Fatal(err)
+		}
+		st.CloseWrite()
+		got, err := io.ReadAll(st)
+		st.Close()
+		if err != nil || string(got) != "sent before the open was answered\n" {
+			t.Errorf("got %q, %v", got, err)
+		}
+	}
+}
+
+// TestOpenEarlyRefused: a stream opened early that the server refuses
+// fails its Read with a *ResetError that says so and carries the dial's
+// error.
+func TestOpenEarlyRefused(t *testing.T) {
+	s, _ := session(t, func() (net.Conn, error) { return nil, errors.New("connect to the agent: no such file") })
+	st, err := s.OpenEarly()
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(st, "GET /_ping HTTP/1.1\r\n\r\n")
+	_, err = st.Read(make([]byte, 10))
+	var re *ResetError
+	if !errors.As(err, &re) || !re.Refused || !strings.Contains(re.Reason, "no such file") {
+		t.Errorf("Read = %v, want a refused *ResetError naming the dial error", err)
+	}
+
+}

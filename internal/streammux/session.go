@@ -32,7 +32,12 @@ var ErrSessionEnded = errors.New("stream session ended")
 // ResetError is the error of a stream that the other end aborted, or
 // refused to open; Reason is what it said (for a refused open, the error
 // of its dial).
-type ResetError struct{ Reason string }
+type ResetError struct {
+	Reason string
+	// Refused is set when the stream was reset before the server
+	// connected it: its open was refused, and nothing sent on it arrived.
+	Refused bool
+}
 
 func (e *ResetError) Error() string {
 	if e.Reason == "" {
@@ -114,6 +119,28 @@ func Serve(r io.Reader, w io.Writer, dial func() (net.Conn, error)) error {
 // Open opens a new stream, waiting within ctx for the server to connect
 // it. A stream the server refused fails with *ResetError.
 func (s *Session) Open(ctx context.Context) (*Stream, error) {
+	st, err := s.OpenEarly()
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case err := <-st.opened:
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		return st, nil
+	case <-ctx.Done():
+		st.Close()
+		return nil, context.Cause(ctx)
+	}
+}
+
+// OpenEarly opens a new stream without waiting for the server to connect
+// it, saving the round trip: what is written meanwhile waits in the
+// server until its dial is done. When the server refuses the stream, its
+// Read and Write fail with a *ResetError whose Refused is set.
+func (s *Session) OpenEarly() (*Stream, error) {
 	// The ids go out in order: the server takes only new ones.
 	s.wmu.Lock()
 	s.mu.Lock()
@@ -133,17 +160,7 @@ func (s *Session) Open(ctx context.Context) (*Stream, error) {
 		st.Close()
 		return nil, err
 	}
-	select {
-	case err := <-st.opened:
-		if err != nil {
-			st.Close()
-			return nil, err
-		}
-		return st, nil
-	case <-ctx.Done():
-		st.Close()
-		return nil, context.Cause(ctx)
-	}
+	return st, nil
 }
 
 // Close ends the session and every stream on it.
@@ -251,7 +268,11 @@ func (s *Session) handle(h header, p []byte) error {
 	}
 	switch h.typ {
 	case frameOpened:
-		if st.opened == nil {
+		st.mu.Lock()
+		twice := st.opened == nil || st.connected
+		st.connected = true
+		st.mu.Unlock()
+		if twice {
 			return fmt.Errorf("stream %d opened twice", h.id)
 		}
 		select {
@@ -263,7 +284,10 @@ func (s *Session) handle(h header, p []byte) error {
 	case frameFin:
 		st.receiveFin()
 	case frameReset:
-		st.abort(&ResetError{Reason: string(p)})
+		st.mu.Lock()
+		refused := st.opened != nil && !st.connected
+		st.mu.Unlock()
+		st.abort(&ResetError{Reason: string(p), Refused: refused})
 	case frameCredit:
 		if len(p) != 4 {
 			return fmt.Errorf("credit frame of %d bytes", len(p))

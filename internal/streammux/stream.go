@@ -31,9 +31,11 @@ type Stream struct {
 	credit  int           // bytes this end may still send
 	wfin    bool          // CloseWrite was called
 	closed  bool          // Close was called
-	err     error         // reset by the other end, or the session ended
-	rdl     time.Time     // read deadline
-	wdl     time.Time     // write deadline
+	// connected: the server answered the client's open (clients only)
+	connected bool
+	err       error     // reset by the other end, or the session ended
+	rdl       time.Time // read deadline
+	wdl       time.Time // write deadline
 }
 
 func newStream(s *Session, id uint32) *Stream {

@@ -116,3 +116,66 @@ func TestAutoRemoveFolderGoesAtOnce(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestAutoRemoveAtExit: an AutoRemove container is removed as soon as its
+// exit is known: a wait for "removed" gets its exit code, the remove hook
+// has run, its name is free at once, and its folder goes once its monitor
+// has ended.
+func TestAutoRemoveAtExit(t *testing.T) {
+	rt := newTestRuntime(t)
+	var hooked []string
+	rt.OnRemove(func(s Spec) { hooked = append(hooked, s.ID) })
+	ctx := context.Background()
+	spec := Spec{ID: NewID(), Name: "once", Image: "busybox", LowerDirs: []string{busyboxRootfs(t)}, AutoRemove: true}
+	if err := spec.ApplyConfig(ImageConfig{}, sh("exit 3")); err != nil {
+		t.Fatal(err)
+	}
+	info, err := rt.Create(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := info.Spec.ID
+	waited := make(chan State, 1)
+	go func() {
+		st, err := rt.Wait(ctx, id, WaitRemoved)
+		if err != nil {
+			t.Error(err)
+		}
+		waited <- st
+	}()
+	time.Sleep(50 * time.Millisecond) // the wait is registered
+	if err := rt.Start(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	var st State
+	select {
+	case st = <-waited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no answer to the wait for removed in 30 s")
+	}
+	if st.ExitCode != 3 {
+		t.Errorf("wait for removed: exit code %d, want 3", st.ExitCode)
+	}
+	if len(hooked) != 1 || hooked[0] != id {
+		t.Errorf("remove hook calls %v, want one for %s", hooked, id)
+	}
+	if _, err := rt.Get(id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get after the removal: %v, want ErrNotFound", err)
+	}
+	again := Spec{ID: NewID(), Name: "once", Image: "busybox", LowerDirs: []string{busyboxRootfs(t)}, Args: []string{"true"}}
+	if _, err := rt.Create(ctx, again); err != nil {
+		t.Errorf("create with the removed container's name: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err1 := os.Stat(rt.cdir(id))
+		_, err2 := os.Stat(filepath.Join(rt.dir, removingPrefix+id))
+		if errors.Is(err1, os.ErrNotExist) && errors.Is(err2, os.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the folder of %s is still there 10 s after the removal", id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

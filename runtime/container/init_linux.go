@@ -95,10 +95,10 @@ func runInit() {
 	} else if !ok {
 		os.Exit(0) // a spare init that was not needed
 	}
-	if err := json.NewDecoder(cf).Decode(&cfg); err != nil {
+	dec := json.NewDecoder(cf)
+	if err := dec.Decode(&cfg); err != nil {
 		fail(exitSetupFailed, fmt.Errorf("read init config: %w", err))
 	}
-	cf.Close()
 	if err := setupContainer(&cfg); err != nil {
 		fail(exitSetupFailed, err)
 	}
@@ -131,6 +131,12 @@ func runInit() {
 	if err != nil {
 		fail(code, err)
 	}
+	// The monitor plugs the network meanwhile: the command runs once it
+	// has.
+	if !awaitProceed(dec, cf) {
+		os.Exit(exitSetupFailed)
+	}
+	cf.Close()
 	if err := confine(u, cfg.Caps, cfg.NoNewPrivileges, cfg.Seccomp); err != nil {
 		fail(exitSetupFailed, err)
 	}

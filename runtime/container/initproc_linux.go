@@ -103,7 +103,9 @@ func (p *initProc) joinCgroup(dir string) error {
 	return nil
 }
 
-// configure gives the init its stdio and its configuration.
+// configure gives the init its stdio and its configuration. The init
+// sets up the container, then waits for proceed (or, when its config
+// socket closes first, exits) before it runs the command.
 func (p *initProc) configure(stdio []*os.File, cfg initConfig) error {
 	fds := make([]int, len(stdio))
 	for i, f := range stdio {
@@ -112,12 +114,38 @@ func (p *initProc) configure(stdio []*os.File, cfg initConfig) error {
 	if err := unix.Sendmsg(int(p.cfg.Fd()), []byte{'S'}, unix.UnixRights(fds...), nil, 0); err != nil {
 		return fmt.Errorf("hand the container its stdio: %w", err)
 	}
-	err := json.NewEncoder(p.cfg).Encode(cfg)
-	p.cfg.Close()
-	if err != nil {
+	if err := json.NewEncoder(p.cfg).Encode(cfg); err != nil {
 		return fmt.Errorf("hand the container init its configuration: %w", err)
 	}
 	return nil
+}
+
+// proceed lets a configured init run the command. An error means the
+// init is gone (it failed, and says why on its error pipe).
+func (p *initProc) proceed() error {
+	_, err := p.cfg.Write([]byte{initProceed})
+	p.cfg.Close()
+	return err
+}
+
+// initProceed is the byte by which the monitor lets the init run the
+// command.
+const initProceed = 'G'
+
+// awaitProceed is the init's side of proceed: it reads the config socket
+// (after what dec read of it) up to the go-ahead byte. false when the
+// socket closed first: the monitor gave up on the container.
+func awaitProceed(dec *json.Decoder, sock *os.File) bool {
+	r := io.MultiReader(dec.Buffered(), sock)
+	b := make([]byte, 1)
+	for {
+		if _, err := io.ReadFull(r, b); err != nil {
+			return false
+		}
+		if b[0] == initProceed {
+			return true
+		}
+	}
 }
 
 // receiveStdio is the init's side of configure's first step: it makes the

@@ -191,11 +191,8 @@ func (m *monitor) run() error {
 		// A last try to leave the agent the container's final state.
 		m.setState(func(*State) {})
 	}
+	m.endAttaches()
 	m.mu.Lock()
-	for _, a := range m.attachers {
-		a.conn.Close()
-	}
-	m.attachers = nil
 	m.finished = true
 	for _, w := range m.waiters {
 		close(w)
@@ -410,16 +407,6 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 	if err != nil {
 		return fail(fmt.Errorf("make stdio: %w", err))
 	}
-	att, err := m.attachNetwork(cmd.Process.Pid)
-	if err != nil {
-		for _, f := range append(stdio.closeAfter, stdio.outputs...) {
-			f.Close()
-		}
-		if stdio.stdinW != nil {
-			stdio.stdinW.Close()
-		}
-		return fail(err)
-	}
 	cfg := initConfig{
 		Seccomp:   filter,
 		Rootfs:    filepath.Join(m.dir, "rootfs"),
@@ -445,15 +432,28 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 	for _, f := range stdio.closeAfter {
 		f.Close()
 	}
-	if err != nil {
+	closeStdio := func() {
 		for _, f := range stdio.outputs {
 			f.Close()
 		}
 		if stdio.stdinW != nil {
 			stdio.stdinW.Close()
 		}
+	}
+	if err != nil {
+		closeStdio()
 		return fail(err)
 	}
+	// The network is plugged while the init sets up its file system; it
+	// runs the command once told to go.
+	att, err := m.attachNetwork(cmd.Process.Pid)
+	if err != nil {
+		closeStdio()
+		return fail(err)
+	}
+	// An init that failed its set-up has closed its end: its error is
+	// read below.
+	p.proceed()
 	if m.spec.Tty {
 		if master, err := receiveConsole(p.console); err == nil {
 			stdio.outputs = []*os.File{master}
@@ -689,12 +689,27 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 		m.unsaved = true
 		m.mu.Unlock()
 	}
+	if !m.shouldRestart(st) {
+		// The output is all sent: attached clients see the end now, not
+		// after the network is released.
+		m.endAttaches()
+	}
 	// The network is released after the exit is known (clients that
 	// wait for it, such as a kill followed by a check of the published
 	// ports, are not kept waiting), before a restart runs again.
 	m.detachNetwork()
 	m.unplugNetwork(att)
 	return st
+}
+
+// endAttaches ends every attach stream.
+func (m *monitor) endAttaches() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, a := range m.attachers {
+		a.conn.Close()
+	}
+	m.attachers = nil
 }
 
 func mustCgroupRoot() string {

@@ -418,6 +418,7 @@ func (r *Runtime) watch(e *entry, started chan struct{}) error {
 	}
 	go func() {
 		defer c.Close()
+		forgotten := false
 		for {
 			rep, err := readReply(br)
 			if err != nil {
@@ -431,6 +432,12 @@ func (r *Runtime) watch(e *entry, started chan struct{}) error {
 				r.exitSeen(id, *rep.State)
 				r.emitExit(e.spec, *rep.State)
 				r.broadcastExit(e)
+				if e.spec.AutoRemove {
+					// Its run is over for good (AutoRemove has no restart
+					// policy): it is removed now, its folder once the
+					// monitor is gone.
+					forgotten = r.forget(context.Background(), e)
+				}
 			}
 		}
 		seen()
@@ -441,7 +448,10 @@ func (r *Runtime) watch(e *entry, started chan struct{}) error {
 		close(done)
 		e.watchDone = nil
 		r.mu.Unlock()
-		if e.spec.AutoRemove {
+		switch {
+		case forgotten:
+			r.dispose(e)
+		case e.spec.AutoRemove:
 			r.Remove(context.Background(), id, true)
 		}
 	}()
@@ -498,20 +508,28 @@ func (r *Runtime) Start(ctx context.Context, ref string) error {
 	pending := e.pending
 	e.pending = nil
 	r.mu.Unlock()
+	// The pending attaches and the watcher connect side by side.
+	var wg sync.WaitGroup
 	for _, p := range pending {
-		c, _, rep, err := r.dialMonitor(ctx, id, p.req)
-		if err == nil && rep.Error != "" {
-			c.Close()
-			err = errors.New(rep.Error)
-		}
-		if err != nil {
-			close(p.conn)
-			continue
-		}
-		p.conn <- c
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, _, rep, err := r.dialMonitor(ctx, id, p.req)
+			if err == nil && rep.Error != "" {
+				c.Close()
+				err = errors.New(rep.Error)
+			}
+			if err != nil {
+				close(p.conn)
+				return
+			}
+			p.conn <- c
+		}()
 	}
 	started := make(chan struct{})
-	if err := r.watch(e, started); err != nil {
+	err = r.watch(e, started)
+	wg.Wait()
+	if err != nil {
 		return fmt.Errorf("start container %s: follow its monitor: %w", e.spec.Name, err)
 	}
 	c, _, rep, err := r.dialMonitor(ctx, id, ctlRequest{Op: "start"})
@@ -843,18 +861,53 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 		// A monitor whose container just exited may still be finishing.
 		r.waitMonitorGone(e, 5*time.Second)
 	}
+	if !r.forget(ctx, e) {
+		return nil // removed meanwhile (auto-remove)
+	}
+	if err := r.dispose(e); err != nil {
+		return fmt.Errorf("remove container %s: %w", e.spec.Name, err)
+	}
+	return nil
+}
+
+// forget is the first half of removing container e: its name and ID are
+// free, its addresses released, the remove hook has run (the image's
+// release, anonymous volumes), "destroy" is told and waits for "removed"
+// answer. It reports false when e was removed already. Its monitor may
+// still be ending: dispose deletes the rest once it has.
+func (r *Runtime) forget(ctx context.Context, e *entry) bool {
+	id := e.spec.ID
 	r.mu.Lock()
 	if _, ok := r.entries[id]; !ok {
 		r.mu.Unlock()
-		return nil // removed meanwhile (auto-remove)
+		return false
 	}
 	delete(r.entries, id)
 	final, _ := r.state(id)
 	e.lastState = &final
 	hook := r.onRemove
 	r.mu.Unlock()
+	// The two touch different files: they run side by side.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.releaseNetwork(ctx, e.spec)
+	}()
+	if hook != nil {
+		hook(e.spec)
+	}
+	wg.Wait()
+	r.emit(ActionDestroy, e.spec, nil)
+	close(e.removed)
+	return true
+}
+
+// dispose deletes what is left of forgotten container e, whose monitor
+// MUST be gone: its cgroup and its folder.
+func (r *Runtime) dispose(e *entry) error {
+	id := e.spec.ID
 	r.forgetUnsaved(id)
-	r.releaseNetwork(ctx, e.spec)
 	var errs []error
 	if root, err := CgroupRoot(); err == nil {
 		if err := removeCgroup(filepath.Join(root, cgroupParent, id)); err != nil {
@@ -864,17 +917,7 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 	if err := r.removeDir(id, e.spec.AutoRemove); err != nil {
 		errs = append(errs, err)
 	}
-	// The hook's work (image release, anonymous volumes) is done before a
-	// wait for "removed" answers.
-	if hook != nil {
-		hook(e.spec)
-	}
-	r.emit(ActionDestroy, e.spec, nil)
-	close(e.removed)
-	if len(errs) > 0 {
-		return fmt.Errorf("remove container %s: %w", e.spec.Name, errors.Join(errs...))
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Logs calls fn for each log entry opts selects, oldest first. With
