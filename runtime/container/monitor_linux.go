@@ -77,6 +77,7 @@ type monitor struct {
 	ports     *portProxy // the published ports of the current run
 	exitedRun chan struct{}
 	warm      *warmInit // an init cloned while this monitor was a spare
+	next      *plugged  // the first run's init, taken at the assignment
 }
 
 // runMonitor is the monitor's main: args are the container folder.
@@ -144,10 +145,16 @@ func (m *monitor) run() error {
 	ready.Write([]byte{'R'})
 	ready.Close()
 
+	// The network is plugged into the next run's init while the agent
+	// connects and asks for the start (a failure is met again there).
+	m.next, _ = m.plugInit()
 	var reply chan ctlReply
 	select {
 	case reply = <-m.startReq:
 	case <-time.After(2 * time.Minute):
+		if m.next != nil {
+			m.unplugInit(m.next)
+		}
 		return errors.New("no start request within 2 minutes")
 	}
 	for {
@@ -181,6 +188,11 @@ func (m *monitor) run() error {
 			m.setState(func(s *State) { s.Status = StatusExited })
 			break
 		}
+	}
+	if m.next != nil {
+		// The first run failed before it took its init (its ports).
+		m.unplugInit(m.next)
+		m.next = nil
 	}
 	ln.Close()
 	os.Remove(sock)
@@ -381,18 +393,25 @@ func (m *monitor) makeStdio() (*stdioEnds, error) {
 // the container's command (or failed to). done is closed when the output
 // has been drained.
 func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
+	// The init of this run, its network plugged meanwhile: since the
+	// container's assignment for its first run.
+	pl := m.next
+	m.next = nil
+	if pl == nil {
+		var err error
+		if pl, err = m.plugInit(); err != nil {
+			return nil, nil, err
+		}
+	}
+	p := pl.p
 	cgroup, err := createCgroup(m.spec.ID, m.spec.Resources)
 	if err != nil {
-		return nil, nil, err
-	}
-	p, err := m.takeInit(initFlagsFor(m.spec.NetworkMode))
-	if err != nil {
-		removeCgroup(cgroup)
+		m.unplugInit(pl)
 		return nil, nil, err
 	}
 	cmd := p.cmd
 	fail := func(err error) (*exec.Cmd, chan struct{}, error) {
-		p.discard()
+		m.unplugInit(pl)
 		removeCgroup(cgroup)
 		return nil, nil, err
 	}
@@ -444,9 +463,9 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 		closeStdio()
 		return fail(err)
 	}
-	// The network is plugged while the init sets up its file system; it
+	// The init sets up its file system while the network is plugged; it
 	// runs the command once told to go.
-	att, err := m.attachNetwork(cmd.Process.Pid)
+	att, err := pl.wait()
 	if err != nil {
 		closeStdio()
 		return fail(err)

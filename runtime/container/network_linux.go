@@ -42,6 +42,46 @@ func (m *monitor) attachNetwork(pid int) ([]network.Attachment, error) {
 	return out, nil
 }
 
+// plugged is an init taken for the container's next run and the plugging
+// of its namespace into the container's networks, which runs meanwhile.
+type plugged struct {
+	p    *initProc
+	done chan struct{}
+	att  []network.Attachment
+	err  error
+}
+
+// plugInit takes an init for the container's next run and starts
+// plugging its namespace into the container's networks.
+func (m *monitor) plugInit() (*plugged, error) {
+	p, err := m.takeInit(initFlagsFor(m.spec.NetworkMode))
+	if err != nil {
+		return nil, err
+	}
+	pl := &plugged{p: p, done: make(chan struct{})}
+	go func() {
+		defer close(pl.done)
+		pl.att, pl.err = m.attachNetwork(p.cmd.Process.Pid)
+	}()
+	return pl, nil
+}
+
+// wait returns the init's attachments once plugged, or why it could not
+// be (attachNetwork undid what it had done).
+func (pl *plugged) wait() ([]network.Attachment, error) {
+	<-pl.done
+	return pl.att, pl.err
+}
+
+// unplugInit ends an init that will not run, releasing its network.
+func (m *monitor) unplugInit(pl *plugged) {
+	if att, err := pl.wait(); err == nil {
+		m.detachNetwork()
+		m.unplugNetwork(att)
+	}
+	pl.p.discard()
+}
+
 // joined are the networks of the container's spec as stored now.
 func (m *monitor) joined() []NetworkRef {
 	var spec Spec
