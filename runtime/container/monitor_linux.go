@@ -76,8 +76,8 @@ type monitor struct {
 	handlers  sync.WaitGroup
 	ports     *portProxy // the published ports of the current run
 	exitedRun chan struct{}
-	warm      *warmInit // an init cloned while this monitor was a spare
-	next      *plugged  // the first run's init, taken at the assignment
+	warm      *warmInit    // an init cloned while this monitor was a spare
+	next      *preparedRun // the first run, prepared at the assignment
 }
 
 // runMonitor is the monitor's main: args are the container folder.
@@ -145,15 +145,16 @@ func (m *monitor) run() error {
 	ready.Write([]byte{'R'})
 	ready.Close()
 
-	// The network is plugged into the next run's init while the agent
-	// connects and asks for the start (a failure is met again there).
-	m.next, _ = m.plugInit()
+	// The first run is prepared (the init sets up the container, the
+	// network is plugged) while the agent connects and asks for the
+	// start; a failure is met again there.
+	m.next, _ = m.prepare()
 	var reply chan ctlReply
 	select {
 	case reply = <-m.startReq:
 	case <-time.After(2 * time.Minute):
 		if m.next != nil {
-			m.unplugInit(m.next)
+			m.drop(m.next)
 		}
 		return errors.New("no start request within 2 minutes")
 	}
@@ -190,8 +191,8 @@ func (m *monitor) run() error {
 		}
 	}
 	if m.next != nil {
-		// The first run failed before it took its init (its ports).
-		m.unplugInit(m.next)
+		// The first run failed before it was launched (its ports).
+		m.drop(m.next)
 		m.next = nil
 	}
 	ln.Close()
@@ -389,31 +390,32 @@ func (m *monitor) makeStdio() (*stdioEnds, error) {
 	return e, nil
 }
 
-// startProcess starts the container init and waits until it has exec'd
-// the container's command (or failed to). done is closed when the output
-// has been drained.
-func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
-	// The init of this run, its network plugged meanwhile: since the
-	// container's assignment for its first run.
-	pl := m.next
-	m.next = nil
-	if pl == nil {
-		var err error
-		if pl, err = m.plugInit(); err != nil {
-			return nil, nil, err
-		}
+// preparedRun is a run of the container made ready up to its command:
+// its init, configured and setting up (or done setting up) the container,
+// in its cgroup, with its stdio and its network plugged meanwhile.
+type preparedRun struct {
+	pl     *plugged
+	cgroup string
+	stdio  *stdioEnds
+}
+
+// prepare makes the container's next run ready up to its command; launch
+// runs it, or drop undoes it.
+func (m *monitor) prepare() (*preparedRun, error) {
+	pl, err := m.plugInit()
+	if err != nil {
+		return nil, err
 	}
 	p := pl.p
 	cgroup, err := createCgroup(m.spec.ID, m.spec.Resources)
 	if err != nil {
 		m.unplugInit(pl)
-		return nil, nil, err
+		return nil, err
 	}
-	cmd := p.cmd
-	fail := func(err error) (*exec.Cmd, chan struct{}, error) {
+	fail := func(err error) (*preparedRun, error) {
 		m.unplugInit(pl)
 		removeCgroup(cgroup)
-		return nil, nil, err
+		return nil, err
 	}
 	if err := p.joinCgroup(cgroup); err != nil {
 		return fail(err)
@@ -451,24 +453,57 @@ func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
 	for _, f := range stdio.closeAfter {
 		f.Close()
 	}
-	closeStdio := func() {
-		for _, f := range stdio.outputs {
-			f.Close()
-		}
-		if stdio.stdinW != nil {
-			stdio.stdinW.Close()
+	pr := &preparedRun{pl: pl, cgroup: cgroup, stdio: stdio}
+	if err != nil {
+		m.drop(pr)
+		return nil, err
+	}
+	return pr, nil
+}
+
+// drop undoes a prepared run that will not be launched.
+func (m *monitor) drop(pr *preparedRun) {
+	pr.stdio.closeOutputs()
+	m.unplugInit(pr.pl)
+	removeCgroup(pr.cgroup)
+}
+
+// closeOutputs closes the monitor's ends of the stdio of a run that does
+// not happen.
+func (e *stdioEnds) closeOutputs() {
+	for _, f := range e.outputs {
+		f.Close()
+	}
+	if e.stdinW != nil {
+		e.stdinW.Close()
+	}
+}
+
+// startProcess starts the container init and waits until it has exec'd
+// the container's command (or failed to). done is closed when the output
+// has been drained.
+func (m *monitor) startProcess() (*exec.Cmd, chan struct{}, error) {
+	// The run is prepared since the container's assignment for its first
+	// run.
+	pr := m.next
+	m.next = nil
+	if pr == nil {
+		var err error
+		if pr, err = m.prepare(); err != nil {
+			return nil, nil, err
 		}
 	}
+	return m.launch(pr)
+}
+
+// launch runs the command of a prepared run, once its network is plugged.
+func (m *monitor) launch(pr *preparedRun) (*exec.Cmd, chan struct{}, error) {
+	p, cgroup, stdio := pr.pl.p, pr.cgroup, pr.stdio
+	cmd := p.cmd
+	att, err := pr.pl.wait()
 	if err != nil {
-		closeStdio()
-		return fail(err)
-	}
-	// The init sets up its file system while the network is plugged; it
-	// runs the command once told to go.
-	att, err := pl.wait()
-	if err != nil {
-		closeStdio()
-		return fail(err)
+		m.drop(pr)
+		return nil, nil, err
 	}
 	// An init that failed its set-up has closed its end: its error is
 	// read below.
