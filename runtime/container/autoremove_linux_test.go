@@ -73,7 +73,9 @@ func TestAutoRemoveLeftoversAtRestart(t *testing.T) {
 		}
 		left = left[:0]
 		for _, de := range des {
-			left = append(left, de.Name())
+			if de.IsDir() {
+				left = append(left, de.Name())
+			}
 		}
 		if len(left) <= 2 || time.Now().After(deadline) {
 			break

@@ -222,7 +222,7 @@ func (r *Runtime) execConfigFor(cid string, spec ExecSpec, size *[2]uint) (Info,
 	if info.State.Status != StatusRunning || info.State.Pid == 0 {
 		return Info{}, execConfig{}, fmt.Errorf("%w: container %s is not running", ErrNotRunning, info.Spec.Name)
 	}
-	filter, err := seccompFilter(info.Spec)
+	filter, err := seccompFilter(info.Spec, r.dir)
 	if err != nil {
 		return Info{}, execConfig{}, err
 	}

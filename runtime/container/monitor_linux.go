@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/berthvm/berth/runtime/seccomp"
 	"golang.org/x/sys/unix"
 )
 
@@ -90,7 +89,6 @@ func runMonitor(args []string) int {
 	var warm *warmInit
 	if dir == spareArg {
 		warm = startWarmInit(initFlags)
-		go seccomp.DefaultFilter() // compiled while the spare waits
 		go warmJSON(&Spec{}, &State{}, &initConfig{}, &ctlRequest{}, &ctlReply{})
 		idle := time.AfterFunc(warmIdle, warm.expire)
 		var ok bool
@@ -420,7 +418,7 @@ func (m *monitor) prepare() (*preparedRun, error) {
 	if err := p.joinCgroup(cgroup); err != nil {
 		return fail(err)
 	}
-	filter, err := seccompFilter(m.spec)
+	filter, err := seccompFilter(m.spec, filepath.Dir(m.dir))
 	if err != nil {
 		return fail(err)
 	}

@@ -10,11 +10,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/berthvm/berth/internal/atomicfile"
 	"github.com/berthvm/berth/runtime/network"
@@ -93,6 +96,7 @@ func New(ctx context.Context, dir string, opts ...Option) (*Runtime, error) {
 	for _, o := range opts {
 		o(r)
 	}
+	saveDefaultFilter(dir)
 	des, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read container folder: %w", err)
@@ -157,11 +161,29 @@ func (r *Runtime) removeDir(id string, later bool) error {
 	if later {
 		trash := filepath.Join(r.dir, removingPrefix+id)
 		if err := os.Rename(dir, trash); err == nil {
-			go os.RemoveAll(trash)
+			removeQuietly(trash)
 			return nil
 		}
 	}
 	return os.RemoveAll(dir)
+}
+
+// removeQuietly deletes path in the background, from a thread of the
+// lowest priority: the deletion (15 ms of CPU time in a TCG machine) then
+// takes none from the containers that start and stop meanwhile.
+func removeQuietly(path string) {
+	go func() {
+		runtime.LockOSThread()
+		tid := unix.Gettid()
+		unix.Setpriority(unix.PRIO_PROCESS, tid, 19)
+		os.RemoveAll(path)
+		// The thread goes back to work at its priority. One that cannot
+		// ends with this goroutine, but a thread must not end needlessly:
+		// the children it started with a parent-death signal get it.
+		if unix.Setpriority(unix.PRIO_PROCESS, tid, 0) == nil {
+			runtime.UnlockOSThread()
+		}
+	}()
 }
 
 // specLost reports whether the container folder dir has no spec, or an

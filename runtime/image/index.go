@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/berthvm/berth/internal/atomicfile"
@@ -84,7 +85,7 @@ func (s *Store) saveLocked() error { return s.writeIndexLocked(atomicfile.Sync()
 func (s *Store) saveUnsyncedLocked() error { return s.writeIndexLocked() }
 
 func (s *Store) writeIndexLocked(opts ...atomicfile.Option) error {
-	b, err := json.MarshalIndent(s.idx, "", "  ")
+	b, err := json.MarshalIndent(s.lastingLocked(), "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode image index: %w", err)
 	}
@@ -92,4 +93,23 @@ func (s *Store) writeIndexLocked(opts ...atomicfile.Option) error {
 		return fmt.Errorf("write image index: %w", err)
 	}
 	return nil
+}
+
+// lastingLocked is the index without its ephemeral holders: what the
+// index file holds.
+func (s *Store) lastingLocked() *index {
+	if len(s.ephemeral) == 0 {
+		return s.idx
+	}
+	out := *s.idx
+	out.Images = make(map[string]*record, len(s.idx.Images))
+	for id, im := range s.idx.Images {
+		if slices.ContainsFunc(im.Users, func(u string) bool { return s.ephemeral[u] }) {
+			c := *im
+			c.Users = slices.DeleteFunc(slices.Clone(im.Users), func(u string) bool { return s.ephemeral[u] })
+			im = &c
+		}
+		out.Images[id] = im
+	}
+	return &out
 }

@@ -142,16 +142,18 @@ func (s *Store) Resolve(ref string) (Image, error) {
 
 // Use resolves ref and records holder (a container ID) as a user of the
 // image, so that Remove refuses it unless forced. It is idempotent.
-func (s *Store) Use(ref, holder string) (Image, error) { return s.use(ref, holder, s.saveLocked) }
+func (s *Store) Use(ref, holder string) (Image, error) { return s.use(ref, holder, false) }
 
-// UseEphemeral is Use for a holder that a crash ends anyway (an
-// AutoRemove container, which the agent removes at its next start when
-// it does not run): the record is saved without the fsyncs.
+// UseEphemeral is Use for a holder that a crash or a restart of the agent
+// ends anyway (an AutoRemove container, which the agent removes at its
+// next start when it does not run): the hold is kept in memory only, so
+// that neither it nor its Release writes the index. The agent takes the
+// holds of the AutoRemove containers that still run again at its start.
 func (s *Store) UseEphemeral(ref, holder string) (Image, error) {
-	return s.use(ref, holder, s.saveUnsyncedLocked)
+	return s.use(ref, holder, true)
 }
 
-func (s *Store) use(ref, holder string, save func() error) (Image, error) {
+func (s *Store) use(ref, holder string, ephemeral bool) (Image, error) {
 	s.mu.Lock()
 	im, err := s.findLocked(ref)
 	if err != nil {
@@ -160,7 +162,12 @@ func (s *Store) use(ref, holder string, save func() error) (Image, error) {
 	}
 	if !slices.Contains(im.Users, holder) {
 		im.Users = append(im.Users, holder)
-		if err := save(); err != nil {
+		if ephemeral {
+			if s.ephemeral == nil {
+				s.ephemeral = map[string]bool{}
+			}
+			s.ephemeral[holder] = true
+		} else if err := s.saveLocked(); err != nil {
 			im.Users = im.Users[:len(im.Users)-1]
 			s.mu.Unlock()
 			return Image{}, err
@@ -177,7 +184,7 @@ func (s *Store) use(ref, holder string, save func() error) (Image, error) {
 // can only lose the release, which leaves a holder that keeps the image,
 // the side Use's synced save errs on too; container folders are not
 // synced either, so a holder can outlive its container after a crash
-// already.
+// already. An ephemeral holder's release writes nothing.
 func (s *Store) Release(id, holder string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -190,6 +197,10 @@ func (s *Store) Release(id, holder string) error {
 		return nil
 	}
 	im.Users = slices.Delete(im.Users, i, i+1)
+	if s.ephemeral[holder] {
+		delete(s.ephemeral, holder)
+		return nil
+	}
 	return s.saveUnsyncedLocked()
 }
 

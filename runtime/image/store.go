@@ -33,6 +33,9 @@ type Store struct {
 	mu   sync.Mutex
 	idx  *index
 	pins map[string]int // digests that work in progress relies on
+	// ephemeral are the holders among the images' Users that the index
+	// file leaves out (see UseEphemeral).
+	ephemeral map[string]bool
 }
 
 // Options tune a store.

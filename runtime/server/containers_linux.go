@@ -36,6 +36,15 @@ func openContainers(ctx context.Context, dir string, images *image.Store, remove
 	if err != nil {
 		return nil, err
 	}
+	if images != nil {
+		// The holds of AutoRemove containers are kept in memory only: those
+		// that still run hold their images again.
+		for _, c := range rt.List() {
+			if c.Spec.AutoRemove {
+				images.UseEphemeral(c.Spec.ImageID, c.Spec.ID)
+			}
+		}
+	}
 	rt.OnRemove(func(s container.Spec) {
 		if images != nil {
 			images.Release(s.ImageID, s.ID)
