@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/berthvm/berth/internal/agentclient"
 )
@@ -71,12 +72,18 @@ func relayConn(ctx context.Context, c net.Conn, dial dialFunc, log *slog.Logger)
 		}
 		done <- struct{}{}
 	}
-	go pipe(up, c)
+	in := &readNotice{Conn: c, read: make(chan struct{})}
+	go pipe(up, in)
 	go func() {
 		// The agent's end may refuse a stream opened early: the client
-		// gets the answer DialStream's error would have given it.
+		// gets the answer DialStream's error would have given it, once
+		// its request was read (else its write would fail first).
 		if err := copyOut(c, up); err != nil {
 			log.Warn("reach the agent", "err", err)
+			select {
+			case <-in.read:
+			case <-time.After(2 * time.Second):
+			}
 			writeUnavailableAnswer(c, err)
 			c.Close()
 		} else if hc, ok := c.(halfCloser); ok {
@@ -115,4 +122,19 @@ func copyOut(c, up net.Conn) error {
 	}
 	io.CopyBuffer(c, up, buf)
 	return nil
+}
+
+// readNotice is a connection that tells when something was read from it.
+type readNotice struct {
+	net.Conn
+	once sync.Once
+	read chan struct{} // closed after the first read that got data
+}
+
+func (r *readNotice) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	if n > 0 || err != nil {
+		r.once.Do(func() { close(r.read) })
+	}
+	return n, err
 }

@@ -122,6 +122,13 @@ func TestRelayHalfCloseOverMux(t *testing.T) {
 
 func TestRelayUnavailable(t *testing.T) {
 	p := serveTest(t, func(context.Context) (net.Conn, error) { return nil, errors.New("ssh: connection refused") })
+	wantUnavailable(t, p, "connection refused")
+}
+
+// wantUnavailable checks that a request to the host agent at p gets a
+// 503 whose message names cause.
+func wantUnavailable(t *testing.T, p, cause string) {
+	t.Helper()
 	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return net.Dial("unix", p)
 	}}}
@@ -131,8 +138,8 @@ func TestRelayUnavailable(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "connection refused") {
-		t.Errorf("got %d %s, want 503 naming the cause", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), cause) {
+		t.Errorf("got %d %s, want 503 naming the cause (%s)", resp.StatusCode, body, cause)
 	}
 }
 
@@ -153,18 +160,7 @@ func TestRelayUnavailableEarly(t *testing.T) {
 		b.Close()
 		return refusedStream{a}, nil
 	})
-	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return net.Dial("unix", p)
-	}}}
-	resp, err := hc.Get("http://berth/_ping")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "the agent is not running") {
-		t.Errorf("got %d %s, want 503 naming the cause", resp.StatusCode, body)
-	}
+	wantUnavailable(t, p, "the agent is not running")
 }
 
 func TestRelayPanicEndsOneConnection(t *testing.T) {

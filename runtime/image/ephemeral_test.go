@@ -3,16 +3,11 @@
 package image
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/berthvm/berth/internal/testimages"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // TestEphemeralHold: an ephemeral holder keeps the image like any other
@@ -25,17 +20,7 @@ func TestEphemeralHold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bb, err := testimages.Busybox()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := testimages.WriteDockerArchive(&buf, map[string]v1.Image{"example.com/busybox:1": bb}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Load(context.Background(), &buf, nil); err != nil {
-		t.Fatal(err)
-	}
+	loadBusybox(t, s)
 	img, err := s.UseEphemeral("example.com/busybox:1", "e1e1e1")
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@
 package image
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testimages"
 	"github.com/berthvm/berth/internal/testregistry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 func openStore(t *testing.T) *Store {
@@ -23,6 +25,22 @@ func openStore(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// loadBusybox loads busybox into s as example.com/busybox:1.
+func loadBusybox(t *testing.T, s *Store) {
+	t.Helper()
+	bb, err := testimages.Busybox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := testimages.WriteDockerArchive(&buf, map[string]v1.Image{"example.com/busybox:1": bb}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load(context.Background(), &buf, nil); err != nil {
+		t.Fatal(err)
+	}
 }
 
 var shared struct {

@@ -3,17 +3,12 @@
 package image
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/berthvm/berth/internal/testimages"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // TestRemoveDeletesOutsideTheLock: while the layers of a removed image are
@@ -21,18 +16,7 @@ import (
 // is left, and its trash would be emptied at Open.
 func TestRemoveDeletesOutsideTheLock(t *testing.T) {
 	s := openStore(t)
-	ctx := context.Background()
-	bb, err := testimages.Busybox()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := testimages.WriteDockerArchive(&buf, map[string]v1.Image{"example.com/busybox:1": bb}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Load(ctx, &buf, nil); err != nil {
-		t.Fatal(err)
-	}
+	loadBusybox(t, s)
 	deleting, release := make(chan string, 1), make(chan struct{})
 	removeAll = func(p string) error { deleting <- p; <-release; return os.RemoveAll(p) }
 	t.Cleanup(func() { removeAll = os.RemoveAll })
@@ -64,17 +48,7 @@ func TestRemoveDeletesOutsideTheLock(t *testing.T) {
 // a tag without its image are each named.
 func TestVerify(t *testing.T) {
 	s := openStore(t)
-	bb, err := testimages.Busybox()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := testimages.WriteDockerArchive(&buf, map[string]v1.Image{"example.com/busybox:1": bb}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Load(context.Background(), &buf, nil); err != nil {
-		t.Fatal(err)
-	}
+	loadBusybox(t, s)
 	if err := s.Verify(); err != nil {
 		t.Fatalf("a fresh store: %v", err)
 	}
