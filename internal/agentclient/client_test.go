@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -349,5 +350,49 @@ func TestWaitNewForStartingAgent(t *testing.T) {
 	_, err := agentclient.WaitNew(context.Background(), sc, agentclient.Options{Machine: "dev", AgentPath: "/nonexistent/berth-agent"}, 200*time.Millisecond)
 	if !errors.Is(err, agentclient.ErrNoAgent) || time.Since(began) > 10*time.Second {
 		t.Errorf("without an agent: %v after %s, want ErrNoAgent at once", err, time.Since(began))
+	}
+}
+
+// TestClientEarlyStream: a stream opened early carries a request like
+// any other; once the agent's socket is gone, one fails its first read
+// with the agent-stage error DialStream gives (dial-mux refused it), on
+// both kinds of server.
+func TestClientEarlyStream(t *testing.T) {
+	for _, kind := range sshtest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			sc := dialSSH(t, kind)
+			sock := serveAgent(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			c, err := agentclient.New(ctx, sc, agentclient.Options{Machine: "dev", AgentPath: agentBin, Socket: sock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			ping := func() (string, error) {
+				st, err := c.DialStreamEarly(ctx)
+				if err != nil {
+					return "", err
+				}
+				defer st.Close()
+				st.SetDeadline(time.Now().Add(20 * time.Second))
+				if _, err := io.WriteString(st, "GET /_ping HTTP/1.1\r\nHost: agent\r\nConnection: close\r\n\r\n"); err != nil {
+					return "", err
+				}
+				b, err := io.ReadAll(st)
+				return string(b), err
+			}
+			if got, err := ping(); err != nil || !strings.HasPrefix(got, "HTTP/1.1 200") {
+				t.Fatalf("ping over an early stream: %q, %v", got, err)
+			}
+			if err := os.Remove(sock); err != nil {
+				t.Fatal(err)
+			}
+			_, err = ping()
+			var ae *agentclient.Error
+			if !errors.As(err, &ae) || ae.Stage != agentclient.StageAgent || !errors.Is(err, agentclient.ErrAgentNotRunning) {
+				t.Errorf("early stream to a removed socket: %v, want the agent-stage error that the agent is not running", err)
+			}
+		})
 	}
 }

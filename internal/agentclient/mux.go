@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/berthvm/berth/internal/streammux"
@@ -72,13 +73,13 @@ type earlyStream struct {
 	*streammux.Stream
 	c    *Client
 	ms   *muxSession
-	read bool // something was read
+	read atomic.Bool // something was read (Write asks from another goroutine)
 }
 
 func (e *earlyStream) Read(p []byte) (int, error) {
 	n, err := e.Stream.Read(p)
 	if n > 0 {
-		e.read = true
+		e.read.Store(true)
 	}
 	return n, e.explain(err)
 }
@@ -94,7 +95,7 @@ func (e *earlyStream) explain(err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &re) && re.Refused,
-		!e.read && errors.Is(err, streammux.ErrSessionEnded):
+		!e.read.Load() && errors.Is(err, streammux.ErrSessionEnded):
 		return e.c.openError(e.ms, err)
 	}
 	return err

@@ -129,7 +129,9 @@ func TestAutoRemoveAtExit(t *testing.T) {
 	rt.OnRemove(func(s Spec) { hooked = append(hooked, s.ID) })
 	ctx := context.Background()
 	spec := Spec{ID: NewID(), Name: "once", Image: "busybox", LowerDirs: []string{busyboxRootfs(t)}, AutoRemove: true}
-	if err := spec.ApplyConfig(ImageConfig{}, sh("exit 3")); err != nil {
+	// It lives a moment, so that the wait below is registered before it
+	// exits.
+	if err := spec.ApplyConfig(ImageConfig{}, sh("sleep 1; exit 3")); err != nil {
 		t.Fatal(err)
 	}
 	info, err := rt.Create(ctx, spec)
@@ -137,23 +139,14 @@ func TestAutoRemoveAtExit(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := info.Spec.ID
-	waited := make(chan State, 1)
-	go func() {
-		st, err := rt.Wait(ctx, id, WaitRemoved)
-		if err != nil {
-			t.Error(err)
-		}
-		waited <- st
-	}()
-	time.Sleep(50 * time.Millisecond) // the wait is registered
 	if err := rt.Start(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	var st State
-	select {
-	case st = <-waited:
-	case <-time.After(30 * time.Second):
-		t.Fatal("no answer to the wait for removed in 30 s")
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	st, err := rt.Wait(wctx, id, WaitRemoved)
+	if err != nil {
+		t.Fatalf("wait for removed: %v", err)
 	}
 	if st.ExitCode != 3 {
 		t.Errorf("wait for removed: exit code %d, want 3", st.ExitCode)
