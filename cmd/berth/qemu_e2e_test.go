@@ -185,9 +185,9 @@ func TestQEMUEndToEnd(t *testing.T) {
 	}
 }
 
-// checkKernelBoot checks that machine name's QEMU boots the kernel and
-// initramfs from the store's cache (-kernel), and that berth-os got the
-// module list on its command line.
+// checkKernelBoot checks that machine name's QEMU (a TCG one) boots the
+// kernel and initramfs from the store's cache (-kernel), that berth-os got
+// the module list on its command line and keeps time with the TSC.
 func checkKernelBoot(t *testing.T, root, name string) {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", qemuPID(root, name)))
@@ -209,6 +209,11 @@ func checkKernelBoot(t *testing.T, root, name string) {
 	}
 	if got := mustBerth(t, root, "ssh", name, "--", "cat", "/proc/cmdline"); !strings.Contains(got, "berth.modules=virtio_pci,") {
 		t.Errorf("the guest's /proc/cmdline = %q, want berth.modules=", got)
+	}
+	// Under TCG the guest keeps time with the TSC, which the vDSO reads
+	// without a system call, not with the emulated HPET.
+	if got := strings.TrimSpace(mustBerth(t, root, "ssh", name, "--", "cat", "/sys/devices/system/clocksource/clocksource0/current_clocksource")); got != "tsc" {
+		t.Errorf("the guest's clock source is %q, want tsc", got)
 	}
 }
 

@@ -85,7 +85,7 @@ func TestStartBootsTheKernel(t *testing.T) {
 	if b, err := os.ReadFile(argAfter(args, "-initrd")); err != nil || string(b) != "INITRD" {
 		t.Errorf("-initrd %q holds %q (%v), want the ISO's initramfs", argAfter(args, "-initrd"), b, err)
 	}
-	if got, want := argAfter(args, "-append"), "console=ttyS0,115200n8 quiet "+GuestModules; got != want {
+	if got, want := argAfter(args, "-append"), "console=ttyS0,115200n8 quiet "+GuestModules+" tsc=reliable"; got != want {
 		t.Errorf("-append %q, want %q", got, want)
 	}
 	if slices.Contains(args, "-boot") {
@@ -164,5 +164,18 @@ func TestStartBootsAnISOWithoutKernelFromTheCD(t *testing.T) {
 	args := startArgs(t, d)
 	if slices.Contains(args, "-kernel") || argAfter(args, "-boot") != "order=d" {
 		t.Errorf("QEMU args %q, want the CD booted (-boot order=d, no -kernel)", args)
+	}
+}
+
+// TestGuestCmdlineClock: under TCG the guest keeps time with the TSC;
+// under a hypervisor the kernel picks its clock itself.
+func TestGuestCmdlineClock(t *testing.T) {
+	for accel, want := range map[string]bool{"tcg": true, "kvm": false, "hvf": false, "whpx": false} {
+		if got := strings.Contains(guestCmdline(accel), "tsc=reliable"); got != want {
+			t.Errorf("guestCmdline(%q) = %q: has tsc=reliable %v, want %v", accel, guestCmdline(accel), got, want)
+		}
+		if !strings.HasPrefix(guestCmdline(accel), GuestModules) {
+			t.Errorf("guestCmdline(%q) = %q lacks the modules", accel, guestCmdline(accel))
+		}
 	}
 }
