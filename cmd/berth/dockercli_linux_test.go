@@ -248,6 +248,41 @@ func TestDockerCLIOnQEMU(t *testing.T) {
 	if out := mustBerth(t, root, "ls", "--format", "{{.Name}} {{.URL}} {{.Agent}}"); !strings.HasPrefix(out, "dk unix://") {
 		t.Errorf("ls = %q, want the host agent's endpoint as URL", out)
 	}
+	agentGoneSuite(t, root, "dk", env)
+}
+
+// agentGoneSuite: with the machine's agent unreachable (its socket
+// removed), docker and curl through the host agent get a 503 that says
+// why (the host agent opens its streams without waiting for the machine,
+// and answers once the client's request is read); once the agent is
+// restarted docker works again.
+func agentGoneSuite(t *testing.T, root, name string, env []string) {
+	mustBerth(t, root, "ssh", name, "--", "rm", "/run/berth/agent.sock")
+	cmd := exec.Command(dockerCLI(t), "ps")
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "agent cannot be reached") || !strings.Contains(string(out), "not running") {
+		t.Errorf("docker ps without the agent's socket: %v\n%s\nwant exit 1 saying the agent cannot be reached, as it is not running", err, out)
+	}
+	testenv.NeedCommand(t, "curl")
+	var sock string
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "DOCKER_HOST=unix://"); ok {
+			sock = v
+		}
+	}
+	curl, err := exec.Command("curl", "-sS", "-w", "\n%{http_code}", "--unix-socket", sock, "http://berth/_ping").CombinedOutput()
+	if err != nil || !strings.HasSuffix(string(curl), "\n503") || !strings.Contains(string(curl), "not running") {
+		t.Errorf("curl _ping without the agent's socket: %v\n%s\nwant a 503 saying the agent is not running", err, curl)
+	}
+	// The supervisor starts the agent again, and with it its socket.
+	mustBerth(t, root, "ssh", name, "--", "sh", "-c", "kill $(cat /run/berth/agent.pid)")
+	testwait.Until(t, 30*time.Second, "docker ps working after the agent's restart", func() bool {
+		cmd := exec.Command(dockerCLI(t), "ps")
+		cmd.Env = env
+		return cmd.Run() == nil
+	})
 }
 
 // buildSuite: berth build sends a context (its .dockerignore applied)

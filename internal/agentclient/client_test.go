@@ -85,18 +85,26 @@ func dialSSH(t *testing.T, kind string) *sshutil.Client {
 	return c
 }
 
+// muxClient is a client over SSH to a server of kind, whose dial-mux
+// reaches a test agent on sock; ctx bounds the test.
+func muxClient(t *testing.T, kind string) (ctx context.Context, c *agentclient.Client, sock string) {
+	t.Helper()
+	sc := dialSSH(t, kind)
+	sock = serveAgent(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	c, err := agentclient.New(ctx, sc, agentclient.Options{Machine: "dev", AgentPath: agentBin, Socket: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return ctx, c, sock
+}
+
 func TestClientOverSSH(t *testing.T) {
 	for _, kind := range sshtest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			sc := dialSSH(t, kind)
-			sock := serveAgent(t)
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			c, err := agentclient.New(ctx, sc, agentclient.Options{Machine: "dev", AgentPath: agentBin, Socket: sock})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			ctx, c, _ := muxClient(t, kind)
 			if !c.Muxed() {
 				t.Error("Muxed = false, want the streams on one dial-mux session")
 			}
@@ -360,15 +368,7 @@ func TestWaitNewForStartingAgent(t *testing.T) {
 func TestClientEarlyStream(t *testing.T) {
 	for _, kind := range sshtest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			sc := dialSSH(t, kind)
-			sock := serveAgent(t)
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			c, err := agentclient.New(ctx, sc, agentclient.Options{Machine: "dev", AgentPath: agentBin, Socket: sock})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			ctx, c, sock := muxClient(t, kind)
 			ping := func() (string, error) {
 				st, err := c.DialStreamEarly(ctx)
 				if err != nil {
@@ -388,7 +388,7 @@ func TestClientEarlyStream(t *testing.T) {
 			if err := os.Remove(sock); err != nil {
 				t.Fatal(err)
 			}
-			_, err = ping()
+			_, err := ping()
 			var ae *agentclient.Error
 			if !errors.As(err, &ae) || ae.Stage != agentclient.StageAgent || !errors.Is(err, agentclient.ErrAgentNotRunning) {
 				t.Errorf("early stream to a removed socket: %v, want the agent-stage error that the agent is not running", err)
