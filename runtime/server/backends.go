@@ -62,7 +62,7 @@ func openBackends(ctx context.Context, opts Options, log *slog.Logger, container
 		}
 	}
 	timed("containers", func() {
-		b.containers, b.ctrErr = openContainers(ctx, filepath.Join(opts.StateDir, "containers"), b.images, b.removedContainer, b.bridge, containerEvent)
+		b.containers, b.ctrErr = openContainers(ctx, filepath.Join(opts.StateDir, "containers"), b.images, b.removedContainer, b.bridge, containerEvent, opts.Helper)
 	})
 	log.Info("stores opened", took...)
 	return b
