@@ -3,6 +3,7 @@ package container
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/berthvm/berth/internal/testenv"
 	"github.com/berthvm/berth/internal/testhttp"
 	"github.com/berthvm/berth/internal/testnetns"
+	"github.com/berthvm/berth/internal/testwait"
 	"github.com/berthvm/berth/runtime/network"
 )
 
@@ -250,4 +252,38 @@ func TestPublishedPortBoundAddress(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestBridgeAutoRemoveFreesAddress: once the removal of an AutoRemove
+// container is answered (the wait of `run --rm`), a new container can take
+// its fixed address at once, and the network forgets it.
+func TestBridgeAutoRemoveFreesAddress(t *testing.T) {
+	if testnetns.Reexec(t) {
+		return
+	}
+	rt, n := newNetworkRuntime(t)
+	ctx := context.Background()
+	fixed := func(s *Spec) {
+		s.Networks = []NetworkRef{{Name: NetworkBridge, Dir: n.Dir(), IP: netip.MustParseAddr("172.18.0.77")}}
+	}
+	for i := range 3 {
+		id := startDetached(t, rt, "hostname -i", withNetwork(NetworkBridge, func(s *Spec) {
+			fixed(s)
+			s.AutoRemove = true
+		}))
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		st, err := rt.Wait(wctx, id, WaitRemoved)
+		cancel()
+		if err != nil || st.ExitCode != 0 {
+			t.Fatalf("run %d: wait for removed: %+v, %v", i, st, err)
+		}
+	}
+	res := runContainer(t, rt, ImageConfig{}, sh("hostname -i"), withNetwork(NetworkBridge, fixed))
+	if res.startErr != nil || res.stdout != "172.18.0.77\n" {
+		t.Fatalf("the address of the removed containers: start %v, stdout %q, stderr %q", res.startErr, res.stdout, res.stderr)
+	}
+	testwait.Until(t, 10*time.Second, "the network forgets the removed containers", func() bool {
+		eps, err := n.Endpoints()
+		return err == nil && len(eps) == 0
+	})
 }

@@ -468,8 +468,11 @@ func (r *Runtime) watch(e *entry, started chan struct{}) error {
 				if e.spec.AutoRemove {
 					// Its run is over for good (AutoRemove has no restart
 					// policy): it is removed now, its folder once the
-					// monitor is gone.
-					forgotten = r.forget(context.Background(), e)
+					// monitor is gone. The monitor releases the addresses
+					// itself, now that it has told of the exit: waiting
+					// for it here would hold up the removal's answer
+					// (the wait of `run --rm`).
+					forgotten = r.forget(context.Background(), e, false)
 				}
 			}
 		}
@@ -483,6 +486,8 @@ func (r *Runtime) watch(e *entry, started chan struct{}) error {
 		r.mu.Unlock()
 		switch {
 		case forgotten:
+			// In case the monitor ended before it could release them.
+			r.releaseNetwork(context.Background(), e.spec)
 			r.dispose(e)
 		case e.spec.AutoRemove:
 			r.Remove(context.Background(), id, true)
@@ -894,7 +899,7 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 		// A monitor whose container just exited may still be finishing.
 		r.waitMonitorGone(e, 5*time.Second)
 	}
-	if !r.forget(ctx, e) {
+	if !r.forget(ctx, e, true) {
 		return nil // removed meanwhile (auto-remove)
 	}
 	if err := r.dispose(e); err != nil {
@@ -904,11 +909,12 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 }
 
 // forget is the first half of removing container e: its name and ID are
-// free, its addresses released, the remove hook has run (the image's
-// release, anonymous volumes), "destroy" is told and waits for "removed"
-// answer. It reports false when e was removed already. Its monitor may
-// still be ending: dispose deletes the rest once it has.
-func (r *Runtime) forget(ctx context.Context, e *entry) bool {
+// free, its addresses released (with release; else its monitor MUST
+// release them), the remove hook has run (the image's release, anonymous
+// volumes), "destroy" is told and waits for "removed" answer. It reports
+// false when e was removed already. Its monitor may still be ending:
+// dispose deletes the rest once it has.
+func (r *Runtime) forget(ctx context.Context, e *entry, release bool) bool {
 	id := e.spec.ID
 	r.mu.Lock()
 	if _, ok := r.entries[id]; !ok {
@@ -922,11 +928,13 @@ func (r *Runtime) forget(ctx context.Context, e *entry) bool {
 	r.mu.Unlock()
 	// The two touch different files: they run side by side.
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		r.releaseNetwork(ctx, e.spec)
-	}()
+	if release {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.releaseNetwork(ctx, e.spec)
+		}()
+	}
 	if hook != nil {
 		hook(e.spec)
 	}
