@@ -241,10 +241,20 @@ func (m *monitor) shouldRestart(st State) bool {
 // is retried a few times, then written to the monitor's log (its stderr)
 // and returned: the caller decides what the container can no longer do.
 func (m *monitor) setState(fn func(*State)) (State, error) {
+	st := m.changeState(fn)
+	return st, m.saveState(st)
+}
+
+// changeState applies fn to the state the monitor holds, not yet saved.
+func (m *monitor) changeState(fn func(*State)) State {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	fn(&m.state)
-	st := m.state
-	m.mu.Unlock()
+	return m.state
+}
+
+// saveState writes st to state.json, trying again a few times.
+func (m *monitor) saveState(st State) error {
 	path := filepath.Join(m.dir, stateFile)
 	var err error
 	for try := 0; try < stateSaveTries; try++ {
@@ -252,12 +262,12 @@ func (m *monitor) setState(fn func(*State)) (State, error) {
 			time.Sleep(stateSaveRetry)
 		}
 		if err = writeState(path, st); err == nil {
-			return st, nil
+			return nil
 		}
 	}
 	err = fmt.Errorf("save container state to %s: %w", path, err)
 	fmt.Fprintf(os.Stderr, "monitor: %v\n", err)
-	return st, err
+	return err
 }
 
 // How often and how far apart a failed state save is tried again (a full
@@ -726,7 +736,7 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 	close(m.exitedRun)
 	m.proc = nil
 	m.mu.Unlock()
-	st, saveErr := m.setState(func(s *State) {
+	st := m.changeState(func(s *State) {
 		s.Status = StatusExited
 		s.Pid = 0
 		s.ExitCode = code
@@ -735,8 +745,11 @@ func (m *monitor) waitProcess(cmd *exec.Cmd, done chan struct{}) State {
 		s.ManualStop = stopping
 		s.Network, s.Networks = nil, nil
 	})
+	// The exit is told first, then saved: until the file has it, the
+	// runtime shows the exit it was told (see unsavedState), and a
+	// monitor that dies meanwhile is the runtime's to settle.
 	m.notify(ctlReply{State: &st})
-	if saveErr != nil {
+	if saveErr := m.saveState(st); saveErr != nil {
 		m.mu.Lock()
 		m.unsaved = true
 		m.mu.Unlock()
