@@ -75,6 +75,8 @@ func New(ctx context.Context, ssh *sshutil.Client, opts Options) (*Client, error
 	mc, err := client.New(
 		client.WithHost("unix://"+defaultSocket), // only names the API; dial goes over SSH
 		client.WithDialContext(c.dial),
+		// Its event streams tell whether new containers publish ports.
+		client.WithHTTPHeaders(map[string]string{berthapi.EventsHeader: berthapi.PublishesAttr}),
 	)
 	if err != nil {
 		return nil, &Error{Machine: opts.Machine, Stage: StageRequest, Err: fmt.Errorf("make docker client: %w", err)}

@@ -6,6 +6,8 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
+
+	"github.com/berthvm/berth/runtime/berthapi"
 )
 
 // inspector is the agent call published needs.
@@ -16,7 +18,8 @@ type inspector interface {
 // published remembers which containers publish ports, so that the events
 // of the others (most: every `run --rm` sends four) cost no listing of
 // the containers. A container's port bindings are fixed at create, so one
-// look per container does. It is used by one goroutine, the event loop.
+// look per container does: its create event says (berthapi.PublishesAttr),
+// else an inspect. It is used by one goroutine, the event loop.
 type published map[string]bool // container ID -> it has port bindings
 
 // matters reports whether event m may change the forwards: an event of a
@@ -39,6 +42,11 @@ func (p published) matters(ctx context.Context, a inspector, m events.Message) b
 	}
 	if known {
 		return has
+	}
+	if v, ok := m.Actor.Attributes[berthapi.PublishesAttr]; ok && m.Action == events.ActionCreate {
+		// The agent said so (the client asks with berthapi.EventsHeader).
+		p[id] = v == "true"
+		return p[id]
 	}
 	res, err := a.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+
+	"github.com/berthvm/berth/runtime/berthapi"
 )
 
 // fakeInspector answers ContainerInspect from a table and counts calls.
@@ -71,6 +73,24 @@ func TestPublishedMatters(t *testing.T) {
 	// After its destroy, a container is forgotten.
 	if _, ok := p["plain"]; ok {
 		t.Error("plain is still remembered after its destroy")
+	}
+
+	// A create event that says whether the container publishes ports
+	// (berthapi.PublishesAttr) needs no inspect.
+	said := &fakeInspector{}
+	q := published{}
+	for id, v := range map[string]string{"quiet": "false", "loud": "true"} {
+		m := ev(events.ActionCreate, id)
+		m.Actor.Attributes = map[string]string{berthapi.PublishesAttr: v}
+		if got := q.matters(ctx, said, m); got != (v == "true") {
+			t.Errorf("create of %s saying %s=%s: matters = %v", id, berthapi.PublishesAttr, v, got)
+		}
+		if got := q.matters(ctx, said, ev(events.ActionStart, id)); got != (v == "true") {
+			t.Errorf("start of %s: matters = %v, want %v", id, got, v == "true")
+		}
+	}
+	if said.calls != 0 {
+		t.Errorf("%d inspects for containers whose create said, want none", said.calls)
 	}
 
 	// An agent that fails: the event matters (a listing settles it).

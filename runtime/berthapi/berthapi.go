@@ -9,6 +9,16 @@ import "time"
 // is of its own build uses it without asking (no _ping first).
 const DockerAPIVersion = "1.47"
 
+// EventsHeader, on a GET /events, asks the agent for berth's own event
+// attributes (PublishesAttr), which Docker clients never see.
+const EventsHeader = "Berth-Event-Attributes"
+
+// PublishesAttr is the attribute of a container's create event, for
+// clients that sent EventsHeader, that says whether the container
+// publishes ports ("true" or "false"): the host agent learns it without
+// inspecting every new container.
+const PublishesAttr = "berth.publishes"
+
 // Paths of the agent's own endpoints.
 const (
 	HealthPath  = "/berth/v1/health"

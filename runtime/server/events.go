@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berthvm/berth/runtime/berthapi"
 	"github.com/berthvm/berth/runtime/events"
 	"github.com/berthvm/berth/runtime/image"
 	"github.com/moby/moby/api/types"
@@ -46,7 +47,11 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	_ = rc.Flush()
 	sub := s.events.Subscribe(r.Context(), since, until, events.Filter(filter))
 	enc := json.NewEncoder(w)
+	berthAttrs := r.Header.Get(berthapi.EventsHeader) != ""
 	for m := range sub.Events() {
+		if !berthAttrs {
+			m = withoutBerthAttrs(m)
+		}
 		if err := enc.Encode(withLegacyFields(m)); err != nil {
 			return err
 		}
@@ -61,6 +66,16 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 		s.log.Debug("events stream ended", "err", err)
 	}
 	return nil
+}
+
+// withoutBerthAttrs is m as Docker sends it: without berth's own
+// attributes (see berthapi.EventsHeader).
+func withoutBerthAttrs(m eventtypes.Message) eventtypes.Message {
+	if _, ok := m.Actor.Attributes[berthapi.PublishesAttr]; ok {
+		m.Actor.Attributes = maps.Clone(m.Actor.Attributes)
+		delete(m.Actor.Attributes, berthapi.PublishesAttr)
+	}
+	return m
 }
 
 // legacyMessage is an event with the fields API versions before 1.52

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"strconv"
 
+	"github.com/berthvm/berth/runtime/berthapi"
 	"github.com/berthvm/berth/runtime/container"
 	eventtypes "github.com/moby/moby/api/types/events"
 )
@@ -25,6 +26,9 @@ func (s *Server) containerEvent(ev container.Event) {
 	maps.Copy(attrs, ev.Attributes)
 	attrs["image"] = spec.Image
 	attrs["name"] = spec.Name
+	if ev.Action == container.ActionCreate {
+		attrs[berthapi.PublishesAttr] = strconv.FormatBool(len(spec.Ports) > 0)
+	}
 	s.publish(eventtypes.ContainerEventType, ev.Action, spec.ID, attrs)
 	if ev.Action == container.ActionDie {
 		s.mountEvents("unmount", spec)

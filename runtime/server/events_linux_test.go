@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berthvm/berth/runtime/berthapi"
 )
 
 // eventLine is one line of /events with the legacy fields.
@@ -30,9 +33,16 @@ type eventLine struct {
 // channel is closed when the stream ends.
 func followEvents(t *testing.T, sock, filters string) <-chan eventLine {
 	t.Helper()
+	return followEventsWith(t, sock, filters, nil)
+}
+
+// followEventsWith is followEvents with the request's extra headers.
+func followEventsWith(t *testing.T, sock, filters string, header http.Header) <-chan eventLine {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://agent/v1.47/events?filters="+filters, nil)
+	maps.Copy(req.Header, header)
 	resp, err := unixHTTP(sock).Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +72,7 @@ func followEvents(t *testing.T, sock, filters string) <-chan eventLine {
 func TestEventsOfContainerExitingByItself(t *testing.T) {
 	a := startAgent(t)
 	stream := followEvents(t, a.sock, `{"type":["container"]}`)
+	berthStream := followEventsWith(t, a.sock, `{"type":["container"]}`, http.Header{berthapi.EventsHeader: {berthapi.PublishesAttr}})
 	t0 := time.Now()
 	out, errOut, code := docker(t, a.sock, "", "run", "-d", "--rm", "--name", "quick", "-l", "app=demo", "busybox", "sh", "-c", "sleep 0.3; exit 2")
 	if code != 0 {
@@ -87,6 +98,9 @@ func TestEventsOfContainerExitingByItself(t *testing.T) {
 			if e.Action == "die" && attrs["exitCode"] != "2" {
 				t.Errorf("die exitCode = %q, want 2", attrs["exitCode"])
 			}
+			if v, ok := attrs[berthapi.PublishesAttr]; ok {
+				t.Errorf("%s event carries berth's %s=%q to a Docker client", e.Action, berthapi.PublishesAttr, v)
+			}
 		case <-timeout:
 			t.Fatalf("no destroy within 30s; got %v", got)
 		}
@@ -94,6 +108,28 @@ func TestEventsOfContainerExitingByItself(t *testing.T) {
 	if strings.Join(got, " ") != "create start die destroy" {
 		t.Errorf("events = %v, want create start die destroy", got)
 	}
+	// A client that asks (the host agent) learns at create whether the
+	// container publishes ports.
+	out, errOut, code = docker(t, a.sock, "", "create", "--name", "pub", "-p", "127.0.0.1::80", "busybox")
+	if code != 0 {
+		t.Fatalf("docker create -p: exit %d: %s%s", code, out, errOut)
+	}
+	pub := strings.TrimSpace(out)
+	publishes := map[string]string{}
+	for len(publishes) < 2 {
+		select {
+		case e := <-berthStream:
+			if e.Action == "create" {
+				publishes[e.Actor.ID] = e.Actor.Attributes[berthapi.PublishesAttr]
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the create events with berth's attributes: %v", publishes)
+		}
+	}
+	if publishes[id] != "false" || publishes[pub] != "true" {
+		t.Errorf("%s on create: %q for the container without ports, %q for the one with -p; want false and true", berthapi.PublishesAttr, publishes[id], publishes[pub])
+	}
+	docker(t, a.sock, "", "rm", "-f", "pub")
 
 	since := fmt.Sprintf("%d.%09d", t0.Unix(), t0.Nanosecond())
 	until := fmt.Sprintf("%d", time.Now().Unix()+1)
