@@ -16,7 +16,6 @@ var sealed struct {
 	file *os.File
 	path string
 	err  error
-	self bool // a copy of this program, not of a helper
 }
 
 // sealedSelf returns a path that executes a sealed, read-only in-memory
@@ -34,8 +33,11 @@ func sealedSelf() (string, error) {
 // program when helper is nil. Later calls return the first copy.
 func seal(helper []byte) (string, error) {
 	sealed.once.Do(func() {
-		sealed.self = helper == nil
 		if helper == nil {
+			if !runsHidden {
+				sealed.err = errNoHidden
+				return
+			}
 			if target, err := os.Readlink("/proc/self/exe"); err == nil && strings.HasPrefix(target, "/memfd:") {
 				// A monitor: it is the sealed copy.
 				sealed.path = "/proc/self/exe"
@@ -49,10 +51,6 @@ func seal(helper []byte) (string, error) {
 			sealed.path = fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), sealed.file.Fd())
 		}
 	})
-	if sealed.self && !runsHidden {
-		// It would run this program's own main again.
-		return "", errNoHidden
-	}
 	return sealed.path, sealed.err
 }
 
