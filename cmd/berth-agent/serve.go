@@ -16,7 +16,6 @@ import (
 	"github.com/berthvm/berth/internal/version"
 	"github.com/berthvm/berth/runtime/network"
 	"github.com/berthvm/berth/runtime/server"
-	"github.com/berthvm/berth/runtime/shimbin"
 )
 
 // maxLogSize is where the agent's log file is rotated, at start.
@@ -76,12 +75,7 @@ func serveCmd(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
-	// Its containers run from the berth-shim of this build when it carries one.
-	shim := shimbin.Binary(version.Version)
-	if shim == nil {
-		log.Info("no berth-shim of this build embedded: containers run from the agent's own binary (build the agent with `make agents`)")
-	}
-	srv := server.New(server.Options{Version: version.Version, StateDir: *stateDir, Log: log, Bridge: *bridge, BridgeSubnet: bridgeSubnet, HostGateway: gateway, Helper: shim})
+	srv := server.New(server.Options{Version: version.Version, StateDir: *stateDir, Log: log, Bridge: *bridge, BridgeSubnet: bridgeSubnet, HostGateway: gateway})
 	ln, err := server.Listen(*socket)
 	if err != nil {
 		log.Error("berth-agent cannot start", "err", err)

@@ -17,15 +17,8 @@ import (
 	"time"
 )
 
-// agentPkg is the agent's main package, relative to the repository;
-// shimPkg the berth-shim it embeds from shimDir (see package
-// runtime/shimbin).
-const (
-	agentPkg   = "./cmd/berth-agent"
-	shimPkg    = "./cmd/berth-shim"
-	shimDir    = "runtime/shimbin/files/linux-"
-	shimImport = "github.com/berthvm/berth/runtime/shimbin"
-)
+// agentPkg is the agent's main package, relative to the repository.
+const agentPkg = "./cmd/berth-agent"
 
 // Agent returns a berth-agent built from this repository for Linux on this
 // machine's architecture (static: CGO_ENABLED=0), reporting version as its
@@ -62,21 +55,12 @@ func AgentFor(version, goarch string) (string, error) {
 		return bin, nil
 	}
 	tmp := fmt.Sprintf("%s.%d.tmp", bin, os.Getpid())
-	defer os.Remove(tmp)
-	ldflags := "-s -w -X github.com/berthvm/berth/internal/version.Version=" + version
-	overlay, err := shimOverlay(root, tmp, ldflags, version, goarch)
-	defer func() {
-		for _, ext := range shimFiles {
-			os.Remove(tmp + ext)
-		}
-	}()
-	if err != nil {
-		return "", fmt.Errorf("build berth-agent %s: %w", version, err)
-	}
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", ldflags, "-overlay", overlay, "-o", tmp, agentPkg)
+	build := exec.Command("go", "build", "-trimpath",
+		"-ldflags", "-s -w -X github.com/berthvm/berth/internal/version.Version="+version, "-o", tmp, agentPkg)
 	build.Dir = root
 	build.Env = append(agentEnv(), "GOARCH="+goarch)
 	if out, err := build.CombinedOutput(); err != nil {
+		os.Remove(tmp)
 		return "", fmt.Errorf("build berth-agent %s: %w\n%s", version, err, out)
 	}
 	// The rename makes a whole binary appear at once, also where lockFile
@@ -85,36 +69,6 @@ func AgentFor(version, goarch string) (string, error) {
 		return "", fmt.Errorf("build berth-agent %s: %w", version, err)
 	}
 	return bin, nil
-}
-
-// shimFiles are what shimOverlay makes next to tmp: the shim, its
-// version, the overlay.
-var shimFiles = []string{".shim", ".version", ".overlay.json"}
-
-// shimOverlay builds the berth-shim of the agent's build (version,
-// goarch), as `make agents` does, next to tmp, and returns a `go build
-// -overlay` file that puts it and its version where the agent embeds
-// them from, without touching the source tree.
-func shimOverlay(root, tmp, ldflags, version, goarch string) (string, error) {
-	shim, vfile, overlay := tmp+shimFiles[0], tmp+shimFiles[1], tmp+shimFiles[2]
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", ldflags, "-o", shim, shimPkg)
-	build.Dir = root
-	build.Env = append(agentEnv(), "GOARCH="+goarch)
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build berth-shim: %w\n%s", err, out)
-	}
-	if err := os.WriteFile(vfile, []byte(version+"\n"), 0o644); err != nil {
-		return "", err
-	}
-	dir := filepath.Join(root, shimDir+goarch)
-	b, err := json.Marshal(map[string]map[string]string{"Replace": {
-		filepath.Join(dir, "berth-shim"): shim,
-		filepath.Join(dir, "version"):    vfile,
-	}})
-	if err == nil {
-		err = os.WriteFile(overlay, b, 0o644)
-	}
-	return overlay, err
 }
 
 // NeedAgent is Agent for a test: it fails t when the agent does not build.
@@ -166,11 +120,7 @@ func agentDir(root string) (string, error) {
 // the versions of the modules it uses and the files of this repository's
 // packages it imports (go list -deps).
 func agentSourceHash(root string) (string, error) {
-	pkgs := []string{agentPkg}
-	if _, err := os.Stat(filepath.Join(root, shimPkg)); err == nil {
-		pkgs = append(pkgs, shimPkg)
-	}
-	list := exec.Command("go", append([]string{"list", "-deps", "-json=ImportPath,Dir,Standard,Module,GoFiles,SFiles,EmbedFiles"}, pkgs...)...)
+	list := exec.Command("go", "list", "-deps", "-json=ImportPath,Dir,Standard,Module,GoFiles,SFiles,EmbedFiles", agentPkg)
 	list.Dir = root
 	list.Env = agentEnv()
 	var stderr bytes.Buffer
@@ -214,13 +164,7 @@ func agentSourceHash(root string) (string, error) {
 			}
 			continue
 		}
-		files := append(p.GoFiles, p.SFiles...)
-		if p.ImportPath != shimImport {
-			// The shim embedded is built here (shimOverlay), not what the
-			// folder holds.
-			files = append(files, p.EmbedFiles...)
-		}
-		for _, f := range files {
+		for _, f := range append(append(p.GoFiles, p.SFiles...), p.EmbedFiles...) {
 			b, err := os.ReadFile(filepath.Join(p.Dir, f))
 			if err != nil {
 				return "", err

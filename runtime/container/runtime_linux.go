@@ -38,7 +38,6 @@ type Runtime struct {
 	refilling bool
 	net       *network.Network // the bridge network; nil when not set up
 	events    func(Event)      // see WithEvents; nil: none
-	helper    []byte           // see WithHelper; nil: this program
 	health    healthChecks     // see health_linux.go
 
 	unsavedMu sync.Mutex              // guards unsaved; never held while taking mu
@@ -47,16 +46,6 @@ type Runtime struct {
 
 // Option configures a Runtime.
 type Option func(*Runtime)
-
-// WithHelper makes the runtime run its monitors, inits and exec helpers
-// from bin, a build of a program whose main calls RunHidden first (the
-// agent's berth-shim: smaller than the agent, it starts faster), instead of
-// re-executing this program. bin MUST come from the same build as this
-// program: the runtime and its monitors speak that build's protocol. nil
-// keeps this program. A process has one: the first Runtime's holds.
-func WithHelper(bin []byte) Option {
-	return func(r *Runtime) { r.helper = bin }
-}
 
 // WithNetwork gives bridge containers (NetworkMode "bridge") the network n.
 func WithNetwork(n *network.Network) Option {
@@ -100,12 +89,12 @@ func New(ctx context.Context, dir string, opts ...Option) (*Runtime, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create container folder: %w", err)
 	}
+	if _, err := sealedSelf(); err != nil {
+		return nil, err
+	}
 	r := &Runtime{dir: dir, entries: map[string]*entry{}, unsaved: map[string]unsavedState{}}
 	for _, o := range opts {
 		o(r)
-	}
-	if _, err := seal(r.helper); err != nil {
-		return nil, err
 	}
 	saveDefaultFilter(dir)
 	des, err := os.ReadDir(dir)

@@ -62,7 +62,7 @@ func openBackends(ctx context.Context, opts Options, log *slog.Logger, container
 		}
 	}
 	timed("containers", func() {
-		b.containers, b.ctrErr = openContainers(ctx, filepath.Join(opts.StateDir, "containers"), b.images, b.removedContainer, b.bridge, containerEvent, opts.Helper)
+		b.containers, b.ctrErr = openContainers(ctx, filepath.Join(opts.StateDir, "containers"), b.images, b.removedContainer, b.bridge, containerEvent)
 	})
 	log.Info("stores opened", took...)
 	return b

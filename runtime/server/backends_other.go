@@ -14,7 +14,7 @@ import (
 
 type containerRuntime = any
 
-func openContainers(ctx context.Context, dir string, images *image.Store, removed func(container.Spec), bridge *network.Network, onEvent func(container.Event), _ []byte) (containerRuntime, error) {
+func openContainers(ctx context.Context, dir string, images *image.Store, removed func(container.Spec), bridge *network.Network, onEvent func(container.Event)) (containerRuntime, error) {
 	return nil, errors.New("containers run on Linux only")
 }
 

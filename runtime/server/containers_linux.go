@@ -27,8 +27,8 @@ type containerRuntime = *container.Runtime
 // when there is one; removed containers (also by --rm) release their
 // image, then removed is called; onEvent is told of every container
 // event.
-func openContainers(ctx context.Context, dir string, images *image.Store, removed func(container.Spec), bridge *berthnet.Network, onEvent func(container.Event), helper []byte) (containerRuntime, error) {
-	opts := []container.Option{container.WithEvents(onEvent), container.WithHelper(helper)}
+func openContainers(ctx context.Context, dir string, images *image.Store, removed func(container.Spec), bridge *berthnet.Network, onEvent func(container.Event)) (containerRuntime, error) {
+	opts := []container.Option{container.WithEvents(onEvent)}
 	if bridge != nil {
 		opts = append(opts, container.WithNetwork(bridge))
 	}

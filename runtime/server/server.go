@@ -70,10 +70,6 @@ type Options struct {
 	// gateway of the machine's default route (a NAT's host, 10.0.2.2
 	// under QEMU and VirtualBox); none without a default route.
 	HostGateway netip.Addr
-	// Helper is the program containers' monitors, inits and exec helpers
-	// run from (see container.WithHelper in Linux builds): the berth-shim of the agent's
-	// build. nil: the agent's own binary.
-	Helper []byte
 }
 
 // Server is the agent's API server. Make it with New.
