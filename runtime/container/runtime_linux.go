@@ -36,6 +36,7 @@ type Runtime struct {
 	// spare is a monitor started ahead of the next Start (see spareArg).
 	spare     *spareMonitor
 	refilling bool
+	kick      chan struct{}    // closed and replaced by kickRefill
 	net       *network.Network // the bridge network; nil when not set up
 	events    func(Event)      // see WithEvents; nil: none
 	health    healthChecks     // see health_linux.go
@@ -92,7 +93,7 @@ func New(ctx context.Context, dir string, opts ...Option) (*Runtime, error) {
 	if _, err := sealedSelf(); err != nil {
 		return nil, err
 	}
-	r := &Runtime{dir: dir, entries: map[string]*entry{}, unsaved: map[string]unsavedState{}}
+	r := &Runtime{dir: dir, entries: map[string]*entry{}, unsaved: map[string]unsavedState{}, kick: make(chan struct{})}
 	for _, o := range opts {
 		o(r)
 	}
@@ -287,6 +288,7 @@ func (r *Runtime) Create(ctx context.Context, spec Spec) (Info, error) {
 	}
 	st, _ := r.state(spec.ID)
 	r.emit(ActionCreate, spec, nil)
+	r.kickRefill() // a start is likely to follow
 	return Info{Spec: spec, State: st}, nil
 }
 
@@ -526,8 +528,9 @@ func (r *Runtime) Start(ctx context.Context, ref string) error {
 	// The next spare is made after this start, not during it: starting a
 	// monitor and its warm init (two runs of this program) while this
 	// container starts doubled the time its monitor took to get ready in
-	// a loaded TCG machine.
-	defer func() { go r.refillSpare() }()
+	// a loaded TCG machine. Nor while it runs its first moments (see
+	// refillAfter).
+	defer func() { go r.refillAfter(e) }()
 	if err := r.spawnMonitor(ctx, id); err != nil {
 		return fmt.Errorf("start container %s: %w", e.spec.Name, err)
 	}
