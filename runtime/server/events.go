@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,8 +50,8 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	enc := json.NewEncoder(w)
 	berthAttrs := r.Header.Get(berthapi.EventsHeader) != ""
 	for m := range sub.Events() {
-		if !berthAttrs {
-			m = withoutBerthAttrs(m)
+		if berthAttrs {
+			m = s.withBerthAttrs(m)
 		}
 		if err := enc.Encode(withLegacyFields(m)); err != nil {
 			return err
@@ -68,12 +69,21 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// withoutBerthAttrs is m as Docker sends it: without berth's own
-// attributes (see berthapi.EventsHeader).
-func withoutBerthAttrs(m eventtypes.Message) eventtypes.Message {
-	if _, ok := m.Actor.Attributes[berthapi.PublishesAttr]; ok {
+// withBerthAttrs is m with berth's own attributes, for its own clients
+// (see berthapi.EventsHeader): a container's create event says whether
+// the container publishes ports, while the agent knows (until its
+// destroy). They are added as the event is sent, so Docker clients, the
+// kept events and the filters never see them.
+func (s *Server) withBerthAttrs(m eventtypes.Message) eventtypes.Message {
+	if m.Type != eventtypes.ContainerEventType || m.Action != eventtypes.ActionCreate {
+		return m
+	}
+	if v, ok := s.publishes.Load(m.Actor.ID); ok {
 		m.Actor.Attributes = maps.Clone(m.Actor.Attributes)
-		delete(m.Actor.Attributes, berthapi.PublishesAttr)
+		if m.Actor.Attributes == nil {
+			m.Actor.Attributes = map[string]string{}
+		}
+		m.Actor.Attributes[berthapi.PublishesAttr] = strconv.FormatBool(v.(bool))
 	}
 	return m
 }

@@ -4,7 +4,6 @@ import (
 	"maps"
 	"strconv"
 
-	"github.com/berthvm/berth/runtime/berthapi"
 	"github.com/berthvm/berth/runtime/container"
 	eventtypes "github.com/moby/moby/api/types/events"
 )
@@ -27,9 +26,12 @@ func (s *Server) containerEvent(ev container.Event) {
 	attrs["image"] = spec.Image
 	attrs["name"] = spec.Name
 	if ev.Action == container.ActionCreate {
-		attrs[berthapi.PublishesAttr] = strconv.FormatBool(len(spec.Ports) > 0)
+		s.publishes.Store(spec.ID, len(spec.Ports) > 0)
 	}
 	s.publish(eventtypes.ContainerEventType, ev.Action, spec.ID, attrs)
+	if ev.Action == container.ActionDestroy {
+		s.publishes.Delete(spec.ID)
+	}
 	if ev.Action == container.ActionDie {
 		s.mountEvents("unmount", spec)
 		s.networkEvent("disconnect", spec)

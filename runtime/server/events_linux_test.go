@@ -110,7 +110,7 @@ func TestEventsOfContainerExitingByItself(t *testing.T) {
 	}
 	// A client that asks (the host agent) learns at create whether the
 	// container publishes ports.
-	out, errOut, code = docker(t, a.sock, "", "create", "--name", "pub", "-p", "127.0.0.1::80", "busybox")
+	out, errOut, code = docker(t, a.sock, "", "create", "--name", "pub", "-p", "127.0.0.1::80", "-l", berthapi.PublishesAttr+"=mine", "busybox")
 	if code != 0 {
 		t.Fatalf("docker create -p: exit %d: %s%s", code, out, errOut)
 	}
@@ -142,6 +142,13 @@ func TestEventsOfContainerExitingByItself(t *testing.T) {
 	out, errOut, code = docker(t, a.sock, "", "events", "--since", "1m", "--until", until, "--filter", "container=quick", "--format", "{{.Type}} {{.Action}}")
 	if want := "container create\ncontainer start\ncontainer die\ncontainer destroy\n"; code != 0 || out != want {
 		t.Errorf("docker events --since 1m --filter container=quick: exit %d, %q (%s), want %q", code, out, errOut, want)
+	}
+	// The docker CLI sees the create events as Docker sends them: no
+	// attribute of berth's, and a label of the same name as it is.
+	out, errOut, code = docker(t, a.sock, "", "events", "--since", since, "--until", until, "--filter", "event=create",
+		"--format", `{{.Actor.Attributes.name}} {{index .Actor.Attributes "`+berthapi.PublishesAttr+`"}}`)
+	if want := "quick \npub mine\n"; code != 0 || out != want {
+		t.Errorf("docker events --filter event=create, %s: exit %d, %q (%s), want %q", berthapi.PublishesAttr, code, out, errOut, want)
 	}
 }
 

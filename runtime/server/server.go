@@ -24,6 +24,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/berthvm/berth/runtime/berthapi"
@@ -85,6 +86,11 @@ type Server struct {
 	hostGateway netip.Addr
 	// builder runs POST /build.
 	builder *buildBackend
+	// publishes holds, for each container from its create to its
+	// destroy, whether it publishes ports (container ID -> bool): what
+	// the create events that berth's own clients ask for say (see
+	// berthapi.EventsHeader).
+	publishes sync.Map
 }
 
 // New makes a Server with every area's routes registered.
