@@ -3,6 +3,7 @@
 package qemu
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -40,6 +41,7 @@ func TestFailedStartKeepsPidfileOfUnkilledQEMU(t *testing.T) {
 				if err := stray.Start(); err != nil {
 					t.Fatal(err)
 				}
+				waitCmdline(t, stray.Process.Pid, d.path(PIDFile))
 				os.WriteFile(d.path(PIDFile), []byte(itoa(stray.Process.Pid)+"\n"), 0o600)
 				return nil, &RunError{Program: "qemu", Err: errors.New("exit status 1"), Stderr: "qemu-system-x86_64: something failed"}
 			}}
@@ -63,4 +65,19 @@ func TestFailedStartKeepsPidfileOfUnkilledQEMU(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitCmdline waits until pid's command line shows marker. Start returns
+// once the child's exec is past its point of no return, but the kernel
+// sets up the new command line a moment later: a read in between finds
+// it empty (seen on a loaded CI host), which processIsOurs takes for
+// another program. QEMU writes its pidfile long after that moment.
+func waitCmdline(t *testing.T, pid int, marker string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if b, err := os.ReadFile("/proc/" + itoa(pid) + "/cmdline"); err != nil || bytes.Contains(b, []byte(marker)) {
+			return // where /proc is missing, processIsOurs trusts the pid
+		}
+	}
+	t.Fatalf("process %d never showed %s in its command line", pid, marker)
 }
