@@ -6,7 +6,7 @@
 #     of N, every step with its duration (from `create --json`);
 #   - `berth start` of a stopped machine to ready, median of N, every step;
 #   - the floor: the same kernel and initramfs booted by QEMU itself with
-#     nothing else (-kernel/-initrd/-append as berth passes them, the same
+#     nothing else (-bios/-kernel/-initrd/-append as berth passes them, the same
 #     seed CD and disk; not the ISO, so no agent runs), time to the first
 #     byte of the SSH banner; first boot (blank disk) and later boots;
 #   - idle: QEMU's CPU time over BENCH_IDLE_SECONDS (default 60) of a
@@ -89,9 +89,10 @@ for i in $(seq "$runs"); do [ "${starts[$((i - 1))]}" = "$start_med" ] && start_
 # ---- the floor: the same kernel and initramfs, QEMU alone -----------------------
 pid=$(cat "$BERTH_HOME/machines/bench1/qemu.pid")
 mapfile -d '' qargs <"/proc/$pid/cmdline"
-kernel= initrd= append=
+kernel= initrd= append= bios=()
 for ((j = 0; j < ${#qargs[@]}; j++)); do
   case "${qargs[$j]}" in
+    -bios) bios=(-bios "${qargs[$((j + 1))]}") ;;
     -kernel) kernel=${qargs[$((j + 1))]} ;;
     -initrd) initrd=${qargs[$((j + 1))]} ;;
     -append) append=${qargs[$((j + 1))]} ;;
@@ -123,7 +124,7 @@ floor_boot() {
     -nodefaults -no-user-config -display none -serial "file:$work/floor.log" \
     -drive "file=$work/disk.qcow2,format=qcow2,if=virtio,discard=unmap" \
     -drive "file=$work/seed.iso,format=raw,readonly=on,if=virtio" \
-    -kernel "$kernel" -initrd "$initrd" -append "$append" \
+    "${bios[@]}" -kernel "$kernel" -initrd "$initrd" -append "$append" \
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device virtio-net-pci,netdev=n0 -device virtio-rng-pci \
     -monitor "tcp:127.0.0.1:$mon,server=on,wait=off" -pidfile "$work/floor.pid" -daemonize
   floor_pid=$(cat "$work/floor.pid")

@@ -186,8 +186,9 @@ func TestQEMUEndToEnd(t *testing.T) {
 }
 
 // checkKernelBoot checks that machine name's QEMU (a TCG one) boots the
-// kernel and initramfs from the store's cache (-kernel), that berth-os got
-// the module list on its command line and keeps time with the TSC.
+// kernel and initramfs from the store's cache (-kernel) through qboot,
+// that berth-os got the module list and acpi=noirq on its command line
+// and keeps time with the TSC.
 func checkKernelBoot(t *testing.T, root, name string) {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", qemuPID(root, name)))
@@ -207,8 +208,17 @@ func checkKernelBoot(t *testing.T, root, name string) {
 	if j := slices.Index(args, "-initrd"); j < 0 || filepath.Base(args[j+1]) != "initrd.cpio" {
 		t.Errorf("QEMU runs %q, want -initrd initrd.cpio (decompressed)", args)
 	}
-	if got := mustBerth(t, root, "ssh", name, "--", "cat", "/proc/cmdline"); !strings.Contains(got, "berth.modules=virtio_pci,") {
-		t.Errorf("the guest's /proc/cmdline = %q, want berth.modules=", got)
+	if got := mustBerth(t, root, "ssh", name, "--", "cat", "/proc/cmdline"); !strings.Contains(got, "berth.modules=virtio_pci,") || !strings.Contains(got, " acpi=noirq") {
+		t.Errorf("the guest's /proc/cmdline = %q, want berth.modules= and acpi=noirq", got)
+	}
+	// Started by qboot, with the PCI interrupts routed by its MP table:
+	// the guest's disks and NIC work (it answered SSH), and so must its
+	// ACPI power button (the tests' stops).
+	if j := slices.Index(args, "-bios"); j < 0 || args[j+1] != "qboot.rom" {
+		t.Errorf("QEMU runs %q, want -bios qboot.rom", args)
+	}
+	if got := mustBerth(t, root, "ssh", name, "--", "dmesg"); !strings.Contains(got, "MPTABLE: OEM ID: QBOOT") {
+		t.Errorf("the guest's kernel log lacks qboot's MP table:\n%s", got)
 	}
 	// Under TCG the guest keeps time with the TSC, which the vDSO reads
 	// without a system call, not with the emulated HPET.

@@ -3,6 +3,7 @@ package qemu
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,11 +86,14 @@ func TestStartBootsTheKernel(t *testing.T) {
 	if b, err := os.ReadFile(argAfter(args, "-initrd")); err != nil || string(b) != "INITRD" {
 		t.Errorf("-initrd %q holds %q (%v), want the ISO's initramfs", argAfter(args, "-initrd"), b, err)
 	}
-	if got, want := argAfter(args, "-append"), "console=ttyS0,115200n8 quiet "+GuestModules+" tsc=reliable"; got != want {
+	if got, want := argAfter(args, "-append"), "console=ttyS0,115200n8 quiet "+GuestModules+" acpi=noirq tsc=reliable"; got != want {
 		t.Errorf("-append %q, want %q", got, want)
 	}
 	if slices.Contains(args, "-boot") {
 		t.Errorf("a kernel boot still sets -boot: %q", args)
+	}
+	if got := argAfter(args, "-bios"); got != QBoot {
+		t.Errorf("-bios %q, want %q", got, QBoot)
 	}
 	// The ISO and the seed are read-only virtio disks after the data disk
 	// (vda): no IDE, no CD-ROM.
@@ -112,8 +116,8 @@ func TestStartBootsTheKernel(t *testing.T) {
 		d.Boot = BootISO
 		defer func() { d.Boot = "" }()
 		args := startArgs(t, d)
-		if slices.Contains(args, "-kernel") || argAfter(args, "-boot") != "order=d" {
-			t.Errorf("Boot=iso: %q, want -boot order=d and no -kernel", args)
+		if slices.Contains(args, "-kernel") || slices.Contains(args, "-bios") || argAfter(args, "-boot") != "order=d" {
+			t.Errorf("Boot=iso: %q, want -boot order=d, no -kernel and QEMU's own BIOS", args)
 		}
 		if !slices.Contains(args, "file="+d.path(BootFile)+",media=cdrom,readonly=on,if=ide,index=0") {
 			t.Errorf("Boot=iso: the ISO is not attached as a CD: %q", args)
@@ -152,6 +156,38 @@ func TestStartBootsTheKernel(t *testing.T) {
 	})
 }
 
+// TestStartWithoutQBoot: a QEMU that has no qboot.rom refuses -bios; the
+// start then boots the same kernel through SeaBIOS.
+func TestStartWithoutQBoot(t *testing.T) {
+	d := newTestDriver(t, "dev")
+	d.ISOSource = kernelISO(t)
+	d.AccelRequested = "tcg"
+	d.img = &fakeRunner{fn: func(args []string) ([]byte, error) {
+		return nil, os.WriteFile(args[len(args)-2], []byte("QFI\xfb"), 0o600)
+	}}
+	d.sys = &fakeRunner{}
+	if err := d.Create(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sys := &fakeRunner{fn: func(args []string) ([]byte, error) {
+		if slices.Contains(args, "-bios") {
+			return nil, &RunError{Program: "qemu-system-x86_64", Err: errors.New("exit status 1"), Stderr: "qemu: could not load PC BIOS 'qboot.rom'"}
+		}
+		return nil, errors.New("the fake QEMU does not run") // Start fails after: enough
+	}}
+	d.sys = sys
+	err := d.Start(context.Background())
+	if len(sys.calls) != 2 {
+		t.Fatalf("Start ran QEMU %d times (%v), want twice: with qboot, then without", len(sys.calls), err)
+	}
+	if argAfter(sys.calls[0], "-bios") != QBoot || slices.Contains(sys.calls[1], "-bios") || argAfter(sys.calls[1], "-kernel") == "" {
+		t.Errorf("QEMU ran with %q, then %q: want qboot, then the same kernel without -bios", sys.calls[0], sys.calls[1])
+	}
+	if err == nil || strings.Contains(err.Error(), "PC BIOS") {
+		t.Errorf("Start = %v, want the second launch's error only", err)
+	}
+}
+
 // TestStartBootsAnISOWithoutKernelFromTheCD: an ISO that is not laid out
 // like berth-os's boots through the firmware, as before.
 func TestStartBootsAnISOWithoutKernelFromTheCD(t *testing.T) {
@@ -168,7 +204,8 @@ func TestStartBootsAnISOWithoutKernelFromTheCD(t *testing.T) {
 }
 
 // TestGuestCmdlineClock: under TCG the guest keeps time with the TSC;
-// under a hypervisor the kernel picks its clock itself.
+// under a hypervisor the kernel picks its clock itself. PCI interrupts
+// are routed without ACPI under every accelerator.
 func TestGuestCmdlineClock(t *testing.T) {
 	for accel, want := range map[string]bool{"tcg": true, "kvm": false, "hvf": false, "whpx": false} {
 		if got := strings.Contains(guestCmdline(accel), "tsc=reliable"); got != want {
@@ -176,6 +213,9 @@ func TestGuestCmdlineClock(t *testing.T) {
 		}
 		if !strings.HasPrefix(guestCmdline(accel), GuestModules) {
 			t.Errorf("guestCmdline(%q) = %q lacks the modules", accel, guestCmdline(accel))
+		}
+		if !strings.Contains(guestCmdline(accel), PCIIRQRouting) {
+			t.Errorf("guestCmdline(%q) = %q lacks %s", accel, guestCmdline(accel), PCIIRQRouting)
 		}
 	}
 }

@@ -23,13 +23,16 @@ type Spec struct {
 	// instead of through the firmware and isolinux reading the CD; the ISO
 	// stays attached as a CD. amd64 only: an arm64 guest boots by UEFI.
 	Kernel, Initrd, Append string
-	Seed                   string // the NoCloud seed ISO
-	Disk                   string // the qcow2 data disk
-	SSHPort                int    // host port on 127.0.0.1 forwarded to the guest's 22
-	QMP                    string // unix socket path of the QMP server
-	PIDFile                string
-	Console                string // file that receives the serial console
-	Daemonize              bool   // QEMU forks and detaches once it has started
+	// BIOS, with Kernel, is the firmware that starts it (-bios): a file
+	// name QEMU looks up in its data folders. "" keeps QEMU's SeaBIOS.
+	BIOS      string
+	Seed      string // the NoCloud seed ISO
+	Disk      string // the qcow2 data disk
+	SSHPort   int    // host port on 127.0.0.1 forwarded to the guest's 22
+	QMP       string // unix socket path of the QMP server
+	PIDFile   string
+	Console   string // file that receives the serial console
+	Daemonize bool   // QEMU forks and detaches once it has started
 	// Shares become virtio-9p devices.
 	Shares []Share
 }
@@ -76,6 +79,9 @@ func Args(s Spec) []string {
 			"-drive", "file="+esc(s.ISO)+",format=raw,readonly=on,if=virtio",
 			"-drive", "file="+esc(s.Seed)+",format=raw,readonly=on,if=virtio",
 			"-kernel", s.Kernel, "-initrd", s.Initrd, "-append", s.Append)
+		if s.BIOS != "" {
+			args = append(args, "-bios", s.BIOS)
+		}
 	} else {
 		args = append(args,
 			"-drive", "file="+esc(s.ISO)+",media=cdrom,readonly=on,if=ide,index=0",
