@@ -35,21 +35,31 @@ type backends struct {
 }
 
 // openBackends opens the stores; containerEvent and volumeEvent are told
-// of what happens to containers and volumes.
+// of what happens to containers and volumes. The images and volumes open
+// while the bridge is set up (at boot its kernel modules may still be
+// loading); the containers, which need both, come last.
 func openBackends(ctx context.Context, opts Options, log *slog.Logger, containerEvent func(container.Event), volumeEvent func(action, name string)) *backends {
 	b := &backends{}
+	var mu sync.Mutex
 	took := []any{}
 	timed := func(name string, f func()) {
 		began := time.Now()
 		f()
+		mu.Lock()
 		took = append(took, name, time.Since(began).Round(time.Millisecond))
+		mu.Unlock()
 	}
-	timed("images", func() {
-		b.images, b.imagesErr = image.Open(filepath.Join(opts.StateDir, "images"), image.Options{})
-	})
-	timed("volumes", func() {
-		b.volumes, b.volErr = volume.Open(filepath.Join(opts.StateDir, VolumesDir), volume.OnChange(volumeEvent))
-	})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		timed("images", func() {
+			b.images, b.imagesErr = image.Open(filepath.Join(opts.StateDir, "images"), image.Options{})
+		})
+		timed("volumes", func() {
+			b.volumes, b.volErr = volume.Open(filepath.Join(opts.StateDir, VolumesDir), volume.OnChange(volumeEvent))
+		})
+	}()
 	if opts.Bridge {
 		timed("bridge", func() {
 			b.bridge, b.netErr = openBridge(ctx, filepath.Join(opts.StateDir, "network"), opts.BridgeSubnet)
@@ -61,6 +71,7 @@ func openBackends(ctx context.Context, opts Options, log *slog.Logger, container
 			log.Info("bridge network", "bridge", cfg.Bridge, "subnet", cfg.Subnet, "gateway", cfg.Gateway)
 		}
 	}
+	wg.Wait()
 	timed("containers", func() {
 		b.containers, b.ctrErr = openContainers(ctx, filepath.Join(opts.StateDir, "containers"), b.images, b.removedContainer, b.bridge, containerEvent)
 	})
