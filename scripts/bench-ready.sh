@@ -189,7 +189,7 @@ $(uname -sr), $(nproc) cores, $(qemu-system-x86_64 --version | head -1),
 accelerator **$BERTH_QEMU_ACCEL**, machines of $cpus CPU and $mem MB, $("$berth" version 2>/dev/null | head -1).
 Host load average at the creates: ${create_loads[*]}; during the idle
 measurement: $idle_load. The floor is the same kernel and initramfs booted by
-QEMU alone (\`-kernel/-initrd/-append\` as berth passes them, the same seed CD
+QEMU alone (\`-bios/-kernel/-initrd/-append\` as berth passes them, the same seed CD
 and disk, no ISO CD so no agent runs), timed to the first byte of the SSH banner.
 
 | what | figure | floor | target |
