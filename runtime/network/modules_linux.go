@@ -1,7 +1,10 @@
 package network
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"time"
 )
@@ -24,4 +27,38 @@ func LoadModules(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	return exec.CommandContext(ctx, path, append([]string{"-a", "-q"}, Modules...)...).Run()
+}
+
+// missingModules returns those of Modules that /proc/modules (the
+// modules loaded now) lacks. A module built into the kernel is never
+// there: it is reported, and modprobe skips it.
+func missingModules(procModules []byte) []string {
+	loaded := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(procModules))
+	for sc.Scan() {
+		if name, _, ok := bytes.Cut(sc.Bytes(), []byte(" ")); ok {
+			loaded[string(name)] = true
+		}
+	}
+	var missing []string
+	for _, m := range Modules {
+		if !loaded[m] {
+			missing = append(missing, m)
+		}
+	}
+	return missing
+}
+
+// ensureModules loads Modules when any of them is not loaded yet. The
+// kernel would load nftables' on first use, but it answers the batch
+// that needed them with one EAGAIN, which the nftables library waits on
+// until its deadline (natTimeout): an agent that started in a machine's
+// first boot, before berth-os loaded them, took 15.8 s to set up its
+// bridge network. A kernel without /proc/modules has them built in.
+func ensureModules(ctx context.Context) {
+	b, err := os.ReadFile("/proc/modules")
+	if err != nil || len(missingModules(b)) == 0 {
+		return
+	}
+	_ = LoadModules(ctx) // what it cannot load, the kernel may have built in
 }

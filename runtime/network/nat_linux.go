@@ -35,11 +35,13 @@ func setupNAT(cfgs ...Config) error {
 // starts early in a boot, before berth-os loaded the module) with one
 // EAGAIN for the whole batch and expects it sent again; the nftables
 // library waits for an answer to every message, so without a deadline it
-// would wait forever.
+// would wait forever. ensureModules loads the modules first so that this
+// does not happen; the deadline is for what it could not foresee (a
+// batch is answered within milliseconds otherwise).
 const (
 	natAttempts = 4
 	natRetry    = 500 * time.Millisecond
-	natTimeout  = 15 * time.Second
+	natTimeout  = 5 * time.Second
 )
 
 // natDeadline bounds the wait for the kernel's answers to one batch.

@@ -62,14 +62,15 @@ func Open(ctx context.Context, dir string, want Config) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open network %s: %w", want.Name, err)
 	}
-	if err := n.setup(); err != nil {
+	if err := n.setup(ctx); err != nil {
 		return nil, fmt.Errorf("set up network %s: %w", n.cfg.Name, err)
 	}
 	return n, nil
 }
 
 // setup makes the machine's side of the network: bridge, forwarding, NAT.
-func (n *Network) setup() error {
+func (n *Network) setup(ctx context.Context) error {
+	ensureModules(ctx)
 	if _, err := ensureBridge(n.cfg); err != nil {
 		return err
 	}
