@@ -60,10 +60,10 @@ func argAfter(args []string, flag string) string {
 	return ""
 }
 
-// TestStartBootsTheKernel: QEMU boots the kernel and initramfs taken out
-// of the machine's ISO into the cache, with the ISO's command line and the
-// modules QEMU's hardware needs; the ISO stays attached.
-func TestStartBootsTheKernel(t *testing.T) {
+// createdKernelDriver is a TCG machine "dev" created (with fake
+// qemu-img and qemu-system) from an ISO laid out like berth-os's.
+func createdKernelDriver(t *testing.T) *Driver {
+	t.Helper()
 	d := newTestDriver(t, "dev")
 	d.ISOSource = kernelISO(t)
 	d.AccelRequested = "tcg"
@@ -74,6 +74,14 @@ func TestStartBootsTheKernel(t *testing.T) {
 	if err := d.Create(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+// TestStartBootsTheKernel: QEMU boots the kernel and initramfs taken out
+// of the machine's ISO into the cache, with the ISO's command line and the
+// modules QEMU's hardware needs; the ISO stays attached.
+func TestStartBootsTheKernel(t *testing.T) {
+	d := createdKernelDriver(t)
 	sum, _ := isocache.SHA256File(d.path(BootFile))
 	if d.ISOSHA256 != sum {
 		t.Errorf("after Create ISOSHA256 = %q, want boot.iso's %q", d.ISOSHA256, sum)
@@ -159,16 +167,7 @@ func TestStartBootsTheKernel(t *testing.T) {
 // TestStartWithoutQBoot: a QEMU that has no qboot.rom refuses -bios; the
 // start then boots the same kernel through SeaBIOS.
 func TestStartWithoutQBoot(t *testing.T) {
-	d := newTestDriver(t, "dev")
-	d.ISOSource = kernelISO(t)
-	d.AccelRequested = "tcg"
-	d.img = &fakeRunner{fn: func(args []string) ([]byte, error) {
-		return nil, os.WriteFile(args[len(args)-2], []byte("QFI\xfb"), 0o600)
-	}}
-	d.sys = &fakeRunner{}
-	if err := d.Create(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	d := createdKernelDriver(t)
 	sys := &fakeRunner{fn: func(args []string) ([]byte, error) {
 		if slices.Contains(args, "-bios") {
 			return nil, &RunError{Program: "qemu-system-x86_64", Err: errors.New("exit status 1"), Stderr: "qemu: could not load PC BIOS 'qboot.rom'"}
