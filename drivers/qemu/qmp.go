@@ -16,9 +16,21 @@ const qmpTimeout = 10 * time.Second
 // qmp is a connection to QEMU's machine protocol, past the capabilities
 // negotiation.
 type qmp struct {
+	ctx  context.Context // its end closes conn
 	conn net.Conn
 	r    *bufio.Reader
 	stop func() bool // ends the close-on-cancel hook
+}
+
+// failed is err of an exchange on q: when q's context has ended (which
+// closed the connection under the exchange), that end too, so that an
+// interrupted command reports the interrupt and not only "use of closed
+// network connection".
+func (q *qmp) failed(err error) error {
+	if cause := context.Cause(q.ctx); cause != nil {
+		return fmt.Errorf("%w (%w)", cause, err)
+	}
+	return err
 }
 
 // qmpMessage is any message QEMU sends: greeting, reply or event.
@@ -58,7 +70,7 @@ func dialQMP(ctx context.Context, path string) (*qmp, error) {
 	}
 	// Closing the connection when ctx ends unblocks a read in progress.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	q := &qmp{conn: conn, r: bufio.NewReader(conn), stop: stop}
+	q := &qmp{ctx: ctx, conn: conn, r: bufio.NewReader(conn), stop: stop}
 	greet, err := q.read()
 	if err == nil && greet.QMP == nil {
 		err = errors.New("no greeting")
@@ -82,7 +94,7 @@ func (q *qmp) Close() error {
 func (q *qmp) read() (qmpMessage, error) {
 	line, err := q.r.ReadBytes('\n')
 	if err != nil {
-		return qmpMessage{}, err
+		return qmpMessage{}, q.failed(err)
 	}
 	var m qmpMessage
 	if err := json.Unmarshal(line, &m); err != nil {
@@ -103,7 +115,7 @@ func (q *qmp) execute(command string, args, out any) error {
 		return err
 	}
 	if _, err := q.conn.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("qmp %s: %w", command, err)
+		return fmt.Errorf("qmp %s: %w", command, q.failed(err))
 	}
 	for {
 		m, err := q.read()

@@ -43,9 +43,9 @@ func (r *Runtime) Changes(ref string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	upper := filepath.Join(r.cdir(e.spec.ID), "upper")
+	upper := filepath.Join(r.cdir(e.spec().ID), "upper")
 	var lowers []int
-	for _, d := range e.spec.LowerDirs {
+	for _, d := range e.spec().LowerDirs {
 		fd, err := unix.Open(d, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return nil, fmt.Errorf("open image layer: %w", err)
@@ -77,7 +77,7 @@ func (r *Runtime) Changes(ref string) ([]Change, error) {
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read changes of %s: %w", e.spec.Name, err)
+		return nil, fmt.Errorf("read changes of %s: %w", e.spec().Name, err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return withoutSetup(out), nil
@@ -135,5 +135,5 @@ func (r *Runtime) ChangesDir(ref string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(r.cdir(e.spec.ID), "upper"), nil
+	return filepath.Join(r.cdir(e.spec().ID), "upper"), nil
 }

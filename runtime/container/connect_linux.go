@@ -87,13 +87,13 @@ func (r *Runtime) changeNetworks(cref string, change func(*Spec) error) (Spec, e
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	spec := e.spec
+	spec := e.spec()
 	if err := change(&spec); err != nil {
 		return Spec{}, err
 	}
 	if err := writeJSON(filepath.Join(r.cdir(spec.ID), specFile), spec); err != nil {
 		return Spec{}, fmt.Errorf("store networks of container %s: %w", spec.Name, err)
 	}
-	e.spec = spec
+	e.cur.Store(&spec)
 	return spec, nil
 }

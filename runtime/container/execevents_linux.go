@@ -25,5 +25,5 @@ func (r *Runtime) emitExec(action string, x ExecInfo, exitCode *int) {
 	} else {
 		action += ": " + strings.Join(x.Spec.Args, " ")
 	}
-	r.emit(action, e.spec, attrs)
+	r.emit(action, e.spec(), attrs)
 }

@@ -53,20 +53,20 @@ func (r *Runtime) ExecCreate(ref string, spec ExecSpec) (string, error) {
 	if len(spec.Args) == 0 {
 		return "", errors.New("exec: no command specified")
 	}
-	if st, _ := r.state(e.spec.ID); st.Status != StatusRunning {
-		return "", fmt.Errorf("%w: container %s is not running", ErrNotRunning, e.spec.Name)
+	if st, _ := r.state(e.spec().ID); st.Status != StatusRunning {
+		return "", fmt.Errorf("%w: container %s is not running", ErrNotRunning, e.spec().Name)
 	}
-	if frozen(e.spec.ID) {
-		return "", fmt.Errorf("%w: unpause the container %s before exec", ErrPaused, e.spec.Name)
+	if frozen(e.spec().ID) {
+		return "", fmt.Errorf("%w: unpause the container %s before exec", ErrPaused, e.spec().Name)
 	}
 	id := NewID()
 	r.mu.Lock()
 	if r.execs == nil {
 		r.execs = map[string]*execInstance{}
 	}
-	r.execs[id] = &execInstance{info: ExecInfo{ID: id, ContainerID: e.spec.ID, Spec: spec}}
+	r.execs[id] = &execInstance{info: ExecInfo{ID: id, ContainerID: e.spec().ID, Spec: spec}}
 	r.mu.Unlock()
-	r.emitExec(ActionExecCreate, ExecInfo{ID: id, ContainerID: e.spec.ID, Spec: spec}, nil)
+	r.emitExec(ActionExecCreate, ExecInfo{ID: id, ContainerID: e.spec().ID, Spec: spec}, nil)
 	return id, nil
 }
 

@@ -45,7 +45,7 @@ func (r *Runtime) resumeHealth() {
 	r.mu.Lock()
 	specs := make([]Spec, 0, len(r.entries))
 	for _, e := range r.entries {
-		specs = append(specs, e.spec)
+		specs = append(specs, e.spec())
 	}
 	r.mu.Unlock()
 	for _, spec := range specs {

@@ -84,18 +84,18 @@ func (r *Runtime) Pause(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	st, _ := r.state(e.spec.ID)
-	switch withPause(e.spec.ID, st).Status {
+	st, _ := r.state(e.spec().ID)
+	switch withPause(e.spec().ID, st).Status {
 	case StatusPaused:
-		return fmt.Errorf("%w: container %s is already paused", ErrPaused, e.spec.ID)
+		return fmt.Errorf("%w: container %s is already paused", ErrPaused, e.spec().ID)
 	case StatusRunning:
 	default:
-		return fmt.Errorf("%w: container %s is not running", ErrNotRunning, e.spec.ID)
+		return fmt.Errorf("%w: container %s is not running", ErrNotRunning, e.spec().ID)
 	}
-	if err := setFrozen(ctx, e.spec.ID, true); err != nil {
-		return fmt.Errorf("pause container %s: %w", e.spec.Name, err)
+	if err := setFrozen(ctx, e.spec().ID, true); err != nil {
+		return fmt.Errorf("pause container %s: %w", e.spec().Name, err)
 	}
-	r.emit(ActionPause, e.spec, nil)
+	r.emit(ActionPause, e.spec(), nil)
 	return nil
 }
 
@@ -105,14 +105,14 @@ func (r *Runtime) Unpause(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	st, _ := r.state(e.spec.ID)
-	if withPause(e.spec.ID, st).Status != StatusPaused {
-		return fmt.Errorf("%w: container %s is not paused", ErrNotPaused, e.spec.ID)
+	st, _ := r.state(e.spec().ID)
+	if withPause(e.spec().ID, st).Status != StatusPaused {
+		return fmt.Errorf("%w: container %s is not paused", ErrNotPaused, e.spec().ID)
 	}
-	if err := setFrozen(ctx, e.spec.ID, false); err != nil {
-		return fmt.Errorf("unpause container %s: %w", e.spec.Name, err)
+	if err := setFrozen(ctx, e.spec().ID, false); err != nil {
+		return fmt.Errorf("unpause container %s: %w", e.spec().Name, err)
 	}
-	r.emit(ActionUnpause, e.spec, nil)
+	r.emit(ActionUnpause, e.spec(), nil)
 	return nil
 }
 

@@ -31,24 +31,24 @@ func (r *Runtime) Rename(ctx context.Context, ref, name string) error {
 		return fmt.Errorf("%w (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", ErrBadName, name)
 	}
 	r.mu.Lock()
-	old := e.spec.Name
+	old := e.spec().Name
 	if old == name {
 		r.mu.Unlock()
 		return ErrSameName
 	}
 	for _, o := range r.entries {
-		if o.spec.Name == name {
+		if o.spec().Name == name {
 			r.mu.Unlock()
-			return fmt.Errorf("%w: the container name \"/%s\" is already in use by container %q. You have to remove (or rename) that container to be able to reuse that name", ErrNameInUse, name, o.spec.ID)
+			return fmt.Errorf("%w: the container name \"/%s\" is already in use by container %q. You have to remove (or rename) that container to be able to reuse that name", ErrNameInUse, name, o.spec().ID)
 		}
 	}
-	spec := e.spec
+	spec := e.spec()
 	spec.Name = name
 	if err := writeJSON(filepath.Join(r.cdir(spec.ID), specFile), spec); err != nil {
 		r.mu.Unlock()
 		return fmt.Errorf("rename container %s: %w", old, err)
 	}
-	e.spec = spec
+	e.cur.Store(&spec)
 	r.mu.Unlock()
 	r.emit(ActionRename, spec, map[string]string{"oldName": "/" + old})
 	return nil

@@ -32,16 +32,16 @@ func (r *Runtime) OpenRootFS(ctx context.Context, ref string, writable bool) (*R
 	if err != nil {
 		return nil, err
 	}
-	st, _ := r.state(e.spec.ID)
+	st, _ := r.state(e.spec().ID)
 	if st.Running() && st.Pid > 0 {
 		fd, err := unix.Open(fmt.Sprintf("/proc/%d/root", st.Pid), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err == nil {
 			return &RootFS{Fd: fd}, nil
 		}
 	}
-	fd, err := mountDetachedOverlay(e.spec.LowerDirs, r.cdir(e.spec.ID), writable)
+	fd, err := mountDetachedOverlay(e.spec().LowerDirs, r.cdir(e.spec().ID), writable)
 	if err != nil {
-		return nil, fmt.Errorf("open the root filesystem of %s: %w", e.spec.Name, err)
+		return nil, fmt.Errorf("open the root filesystem of %s: %w", e.spec().Name, err)
 	}
 	return &RootFS{Fd: fd}, nil
 }
@@ -54,9 +54,9 @@ func (r *Runtime) OpenLayers(ctx context.Context, ref string) (*RootFS, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := mountDetachedOverlay(e.spec.LowerDirs, r.cdir(e.spec.ID), false)
+	fd, err := mountDetachedOverlay(e.spec().LowerDirs, r.cdir(e.spec().ID), false)
 	if err != nil {
-		return nil, fmt.Errorf("open the layers of %s: %w", e.spec.Name, err)
+		return nil, fmt.Errorf("open the layers of %s: %w", e.spec().Name, err)
 	}
 	return &RootFS{Fd: fd}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -63,13 +64,26 @@ func (r *Runtime) OnRemove(fn func(Spec)) {
 
 // entry is the in-memory side of one container.
 type entry struct {
-	spec      Spec
+	// cur is the container's spec. A Spec stored here is never changed:
+	// Rename and the network changes store a changed copy (under r.mu),
+	// so spec needs no lock.
+	cur       atomic.Pointer[Spec]
 	exited    chan struct{} // closed at the next exit, then replaced
 	removed   chan struct{} // closed when removed
 	watchDone chan struct{} // closed when the monitor's watcher ends; nil when none
 	pending   []*pendingAttach
 	starting  bool
 	lastState *State // set when removed
+}
+
+// spec is the container's spec as it is now.
+func (e *entry) spec() Spec { return *e.cur.Load() }
+
+// newEntry is the entry of a container with spec.
+func newEntry(spec Spec) *entry {
+	e := &entry{exited: make(chan struct{}), removed: make(chan struct{})}
+	e.cur.Store(&spec)
+	return e
 }
 
 type pendingAttach struct {
@@ -120,7 +134,7 @@ func New(ctx context.Context, dir string, opts ...Option) (*Runtime, error) {
 			}
 			continue
 		}
-		e := &entry{spec: spec, exited: make(chan struct{}), removed: make(chan struct{})}
+		e := newEntry(spec)
 		r.entries[spec.ID] = e
 		st, _ := r.state(spec.ID)
 		if !st.Running() {
@@ -207,7 +221,7 @@ func (r *Runtime) lookup(ref string) (*entry, error) {
 		return e, nil
 	}
 	for _, e := range r.entries {
-		if e.spec.Name == ref {
+		if e.spec().Name == ref {
 			return e, nil
 		}
 	}
@@ -259,7 +273,7 @@ func (r *Runtime) Create(ctx context.Context, spec Spec) (Info, error) {
 	r.mu.Lock()
 	taken := map[string]bool{}
 	for _, e := range r.entries {
-		taken[e.spec.Name] = true
+		taken[e.spec().Name] = true
 	}
 	if spec.Name == "" {
 		for i := 0; i < 100; i++ {
@@ -275,7 +289,7 @@ func (r *Runtime) Create(ctx context.Context, spec Spec) (Info, error) {
 		r.mu.Unlock()
 		return Info{}, fmt.Errorf("%w: the container name \"/%s\" is already in use", ErrNameInUse, spec.Name)
 	}
-	e := &entry{spec: spec, exited: make(chan struct{}), removed: make(chan struct{})}
+	e := newEntry(spec)
 	r.entries[spec.ID] = e
 	r.mu.Unlock()
 
@@ -340,11 +354,11 @@ func (r *Runtime) Get(ref string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	st, err := r.state(e.spec.ID)
+	st, err := r.state(e.spec().ID)
 	if err != nil {
-		return Info{}, fmt.Errorf("read state of %s: %w", e.spec.Name, err)
+		return Info{}, fmt.Errorf("read state of %s: %w", e.spec().Name, err)
 	}
-	return Info{Spec: e.spec, State: withPause(e.spec.ID, st)}, nil
+	return Info{Spec: e.spec(), State: withPause(e.spec().ID, st)}, nil
 }
 
 // List returns every container, newest first.
@@ -425,7 +439,7 @@ func (r *Runtime) call(ctx context.Context, id string, req ctlRequest) error {
 // applies auto-remove. started, when not nil, is closed at the first
 // start told of, or when the monitor ends.
 func (r *Runtime) watch(e *entry, started chan struct{}) error {
-	id := e.spec.ID
+	id := e.spec().ID
 	c, br, _, err := r.dialMonitor(context.Background(), id, ctlRequest{Op: "wait"})
 	if err != nil {
 		return err
@@ -450,13 +464,13 @@ func (r *Runtime) watch(e *entry, started chan struct{}) error {
 			}
 			switch {
 			case rep.Started != nil:
-				r.emit(ActionStart, e.spec, nil)
+				r.emit(ActionStart, e.spec(), nil)
 				seen()
 			case rep.State != nil:
 				r.exitSeen(id, *rep.State)
-				r.emitExit(e.spec, *rep.State)
+				r.emitExit(e.spec(), *rep.State)
 				r.broadcastExit(e)
-				if e.spec.AutoRemove {
+				if e.spec().AutoRemove {
 					// Its run is over for good (AutoRemove has no restart
 					// policy): it is removed now, its folder once the
 					// monitor is gone. The monitor releases the addresses
@@ -478,9 +492,9 @@ func (r *Runtime) watch(e *entry, started chan struct{}) error {
 		switch {
 		case forgotten:
 			// In case the monitor ended before it could release them.
-			r.releaseNetwork(context.Background(), e.spec)
+			r.releaseNetwork(context.Background(), e.spec())
 			r.dispose(e)
-		case e.spec.AutoRemove:
+		case e.spec().AutoRemove:
 			r.Remove(context.Background(), id, true)
 		}
 	}()
@@ -501,7 +515,7 @@ func (r *Runtime) Start(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	id := e.spec.ID
+	id := e.spec().ID
 	r.mu.Lock()
 	if e.starting {
 		r.mu.Unlock()
@@ -532,7 +546,7 @@ func (r *Runtime) Start(ctx context.Context, ref string) error {
 	// refillAfter).
 	defer func() { go r.refillAfter(e) }()
 	if err := r.spawnMonitor(ctx, id); err != nil {
-		return fmt.Errorf("start container %s: %w", e.spec.Name, err)
+		return fmt.Errorf("start container %s: %w", e.spec().Name, err)
 	}
 	r.mu.Lock()
 	pending := e.pending
@@ -560,11 +574,11 @@ func (r *Runtime) Start(ctx context.Context, ref string) error {
 	err = r.watch(e, started)
 	wg.Wait()
 	if err != nil {
-		return fmt.Errorf("start container %s: follow its monitor: %w", e.spec.Name, err)
+		return fmt.Errorf("start container %s: follow its monitor: %w", e.spec().Name, err)
 	}
 	c, _, rep, err := r.dialMonitor(ctx, id, ctlRequest{Op: "start"})
 	if err != nil {
-		return fmt.Errorf("start container %s: %w", e.spec.Name, err)
+		return fmt.Errorf("start container %s: %w", e.spec().Name, err)
 	}
 	c.Close()
 	if rep.Error != "" {
@@ -651,10 +665,10 @@ func (r *Runtime) RequestAttach(ref string, opts AttachOptions) (*AttachRequest,
 		return nil, err
 	}
 	a := &AttachRequest{r: r, e: e, req: ctlRequest{Op: "attach", Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}}
-	r.emit(ActionAttach, e.spec, nil)
+	r.emit(ActionAttach, e.spec(), nil)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if st, _ := r.state(e.spec.ID); st.Running() && !e.starting {
+	if st, _ := r.state(e.spec().ID); st.Running() && !e.starting {
 		return a, nil
 	}
 	a.pending = &pendingAttach{req: a.req, conn: make(chan net.Conn, 1)}
@@ -666,7 +680,7 @@ func (r *Runtime) RequestAttach(ref string, opts AttachOptions) (*AttachRequest,
 // its next Start. Cancelling ctx withdraws the request.
 func (a *AttachRequest) Conn(ctx context.Context) (net.Conn, error) {
 	if a.pending == nil {
-		c, _, rep, err := a.r.dialMonitor(ctx, a.e.spec.ID, a.req)
+		c, _, rep, err := a.r.dialMonitor(ctx, a.e.spec().ID, a.req)
 		if err != nil {
 			return nil, err
 		}
@@ -679,7 +693,7 @@ func (a *AttachRequest) Conn(ctx context.Context) (net.Conn, error) {
 	select {
 	case c, ok := <-a.pending.conn:
 		if !ok {
-			return nil, fmt.Errorf("attach to %s: the container did not start", a.e.spec.Name)
+			return nil, fmt.Errorf("attach to %s: the container did not start", a.e.spec().Name)
 		}
 		return c, nil
 	case <-ctx.Done():
@@ -727,7 +741,7 @@ func (r *Runtime) Wait(ctx context.Context, ref string, cond WaitCondition) (Sta
 	if err != nil {
 		return State{}, err
 	}
-	id := e.spec.ID
+	id := e.spec().ID
 	r.mu.Lock()
 	exited, removed := e.exited, e.removed
 	r.mu.Unlock()
@@ -790,13 +804,13 @@ func (r *Runtime) Kill(ctx context.Context, ref string, sig syscall.Signal) erro
 		sig = syscall.SIGKILL
 	}
 	// Told before the signal goes, so that it comes before the die.
-	if st, _ := r.state(e.spec.ID); !st.Running() {
-		return fmt.Errorf("kill container %s: %w", e.spec.Name, ErrNotRunning)
+	if st, _ := r.state(e.spec().ID); !st.Running() {
+		return fmt.Errorf("kill container %s: %w", e.spec().Name, ErrNotRunning)
 	}
-	r.emitKill(e.spec, sig)
-	r.thaw(e.spec.ID)
-	if err := r.call(ctx, e.spec.ID, ctlRequest{Op: "kill", Signal: int(sig)}); err != nil {
-		return fmt.Errorf("kill container %s: %w", e.spec.Name, err)
+	r.emitKill(e.spec(), sig)
+	r.thaw(e.spec().ID)
+	if err := r.call(ctx, e.spec().ID, ctlRequest{Op: "kill", Signal: int(sig)}); err != nil {
+		return fmt.Errorf("kill container %s: %w", e.spec().Name, err)
 	}
 	return nil
 }
@@ -810,27 +824,27 @@ func (r *Runtime) Stop(ctx context.Context, ref string, sig syscall.Signal, grac
 	if err != nil {
 		return err
 	}
-	if st, _ := r.state(e.spec.ID); !st.Running() {
+	if st, _ := r.state(e.spec().ID); !st.Running() {
 		return ErrNotRunning
 	}
 	if grace < 0 {
 		grace = 0
 	}
 	if sig == 0 {
-		sig = stopSignal(e.spec)
+		sig = stopSignal(e.spec())
 	}
-	r.emitKill(e.spec, sig)
-	r.thaw(e.spec.ID)
-	err = r.call(ctx, e.spec.ID, ctlRequest{Op: "stop", Signal: int(sig), Timeout: int(grace / time.Second)})
+	r.emitKill(e.spec(), sig)
+	r.thaw(e.spec().ID)
+	err = r.call(ctx, e.spec().ID, ctlRequest{Op: "stop", Signal: int(sig), Timeout: int(grace / time.Second)})
 	if errors.Is(err, ErrNotRunning) {
 		return ErrNotRunning
 	}
 	if err != nil {
-		return fmt.Errorf("stop container %s: %w", e.spec.Name, err)
+		return fmt.Errorf("stop container %s: %w", e.spec().Name, err)
 	}
 	// The watcher has told of the die when the monitor is gone.
 	r.waitMonitorGone(e, 10*time.Second)
-	r.emit(ActionStop, e.spec, nil)
+	r.emit(ActionStop, e.spec(), nil)
 	return nil
 }
 
@@ -856,7 +870,7 @@ func (r *Runtime) Restart(ctx context.Context, ref string, grace time.Duration) 
 		return err
 	}
 	if e, err := r.lookup(ref); err == nil {
-		r.emit(ActionRestart, e.spec, nil)
+		r.emit(ActionRestart, e.spec(), nil)
 	}
 	return nil
 }
@@ -867,7 +881,7 @@ func (r *Runtime) Resize(ctx context.Context, ref string, height, width int) err
 	if err != nil {
 		return err
 	}
-	return r.call(ctx, e.spec.ID, ctlRequest{Op: "resize", Height: height, Width: width})
+	return r.call(ctx, e.spec().ID, ctlRequest{Op: "resize", Height: height, Width: width})
 }
 
 // Remove deletes a container and everything it holds. A running container
@@ -877,13 +891,13 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 	if err != nil {
 		return err
 	}
-	id := e.spec.ID
+	id := e.spec().ID
 	st, _ := r.state(id)
 	if st.Running() {
 		if !force {
-			return fmt.Errorf("%w: cannot remove container %s: stop the container before removing it, or force remove (-f)", ErrRunning, e.spec.Name)
+			return fmt.Errorf("%w: cannot remove container %s: stop the container before removing it, or force remove (-f)", ErrRunning, e.spec().Name)
 		}
-		r.emitKill(e.spec, syscall.SIGKILL)
+		r.emitKill(e.spec(), syscall.SIGKILL)
 		r.thaw(id)
 		r.call(ctx, id, ctlRequest{Op: "stop", Signal: int(syscall.SIGKILL)})
 		r.waitMonitorGone(e, 10*time.Second)
@@ -895,7 +909,7 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 		return nil // removed meanwhile (auto-remove)
 	}
 	if err := r.dispose(e); err != nil {
-		return fmt.Errorf("remove container %s: %w", e.spec.Name, err)
+		return fmt.Errorf("remove container %s: %w", e.spec().Name, err)
 	}
 	return nil
 }
@@ -907,7 +921,7 @@ func (r *Runtime) Remove(ctx context.Context, ref string, force bool) error {
 // false when e was removed already. Its monitor may still be ending:
 // dispose deletes the rest once it has.
 func (r *Runtime) forget(ctx context.Context, e *entry, release bool) bool {
-	id := e.spec.ID
+	id := e.spec().ID
 	r.mu.Lock()
 	if _, ok := r.entries[id]; !ok {
 		r.mu.Unlock()
@@ -924,14 +938,14 @@ func (r *Runtime) forget(ctx context.Context, e *entry, release bool) bool {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.releaseNetwork(ctx, e.spec)
+			r.releaseNetwork(ctx, e.spec())
 		}()
 	}
 	if hook != nil {
-		hook(e.spec)
+		hook(e.spec())
 	}
 	wg.Wait()
-	r.emit(ActionDestroy, e.spec, nil)
+	r.emit(ActionDestroy, e.spec(), nil)
 	close(e.removed)
 	return true
 }
@@ -939,7 +953,7 @@ func (r *Runtime) forget(ctx context.Context, e *entry, release bool) bool {
 // dispose deletes what is left of forgotten container e, whose monitor
 // MUST be gone: its cgroup and its folder.
 func (r *Runtime) dispose(e *entry) error {
-	id := e.spec.ID
+	id := e.spec().ID
 	r.forgetUnsaved(id)
 	var errs []error
 	if root, err := CgroupRoot(); err == nil {
@@ -947,7 +961,7 @@ func (r *Runtime) dispose(e *entry) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := r.removeDir(id, e.spec.AutoRemove); err != nil {
+	if err := r.removeDir(id, e.spec().AutoRemove); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -961,17 +975,17 @@ func (r *Runtime) Logs(ctx context.Context, ref string, opts LogOptions, fn func
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(filepath.Join(r.cdir(e.spec.ID), logFile))
+	f, err := os.Open(filepath.Join(r.cdir(e.spec().ID), logFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("open log of %s: %w", e.spec.Name, err)
+		return fmt.Errorf("open log of %s: %w", e.spec().Name, err)
 	}
 	defer f.Close()
 	entries, consumed, err := readLogEntries(f, opts)
 	if err != nil {
-		return fmt.Errorf("read log of %s: %w", e.spec.Name, err)
+		return fmt.Errorf("read log of %s: %w", e.spec().Name, err)
 	}
 	for _, le := range entries {
 		if err := fn(le); err != nil {
@@ -985,7 +999,7 @@ func (r *Runtime) Logs(ctx context.Context, ref string, opts LogOptions, fn func
 	follow.Tail = -1
 	offset := consumed
 	for {
-		st, _ := r.state(e.spec.ID)
+		st, _ := r.state(e.spec().ID)
 		running := st.Running()
 		if _, err := f.Seek(offset, io.SeekStart); err != nil {
 			return err
