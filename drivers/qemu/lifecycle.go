@@ -161,8 +161,9 @@ const GuestModules = "no_timer_check cryptomgr.notests berth.modules=virtio_pci,
 // 1 ms a measurement over 90 s could see.
 const TCGClock = "tsc=reliable"
 
-// PCIIRQRouting has the guest route PCI interrupts with the table
-// SeaBIOS gives every "pc" machine rather than through ACPI. Through ACPI,
+// PCIIRQRouting has the guest route PCI interrupts with the MP table the
+// firmware (qboot, or SeaBIOS) gives every "pc" machine rather than
+// through ACPI. Through ACPI,
 // enabling each virtio device's interrupt link runs the DSDT's AML in the
 // kernel's interpreter, one device after another: 650-790 ms of the 8
 // boot modules' 0.8-1.4 s under TCG, against about 100 ms with the table
